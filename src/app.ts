@@ -1,0 +1,112 @@
+// createApp(deps) → the Express app, not listening. Server start-up and tests both build it here.
+import express, { type Express, type Request, type Response, type NextFunction } from 'express';
+import session from 'express-session';
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import { Passport } from 'passport';
+import { Strategy as LocalStrategy } from 'passport-local';
+import { resolve } from 'node:path';
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+import type { Logger } from './logger.ts';
+import type { Sealer } from './security/secrets.ts';
+import type { Jobs } from './jobs/boss.ts';
+import { PrismaSessionStore } from './auth/session-store.ts';
+import { authenticate, publicUserSelect, type PublicUser } from './auth/users.ts';
+import { requireLogin } from './auth/guards.ts';
+import { authRoutes } from './auth/routes.ts';
+import { userRoutes } from './users/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { createCsrf } from './security/csrf.ts';
+import { flashLocals } from './web/flash.ts';
+import { notFound, errorHandler } from './web/errors.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  sealer: Sealer;
+  jobs?: Jobs;
+  limits?: { login?: { perIp?: number; perAccount?: number; windowMs?: number } };
+  /** Extra CA for the mail servers' TLS (test servers, private CAs). */
+  mailTlsCa?: string | Buffer;
+  sessionCookieName: string;
+}
+
+export type AppOptions = Omit<AppDeps, 'sessionCookieName'>;
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export function createApp(options: AppOptions): Express & { locals: { close: () => void } } {
+  const secure = options.config.publicUrl.startsWith('https://');
+  const deps: AppDeps = { ...options, sessionCookieName: secure ? '__Host-mailroom.sid' : 'mailroom.sid' };
+  const { config, db } = deps;
+  const app = express();
+  app.set('views', resolve(ROOT, 'views'));
+  app.set('view engine', 'ejs');
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  if (config.env === 'production') app.set('view cache', true);
+
+  app.use(helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: { 'script-src': ["'self'"], 'form-action': ["'self'"], 'upgrade-insecure-requests': secure ? [] : null },
+    },
+    strictTransportSecurity: secure,
+  }));
+  app.get('/healthz', async (_req, res) => {
+    try { await db.raw.query('SELECT 1'); res.type('text').send('ok'); } catch { res.status(503).type('text').send('database unavailable'); }
+  });
+  app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
+  app.use(express.json({ limit: '64kb' }));
+  app.use(cookieParser());
+
+  const store = new PrismaSessionStore(db.prisma, config.sessionIdleMinutes * 60_000);
+  app.locals.close = () => store.close();
+  app.use(session({
+    name: deps.sessionCookieName,
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true, // every request pushes the idle timeout forward
+    cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: config.sessionIdleMinutes * 60_000, path: '/' },
+  }));
+
+  const passport = new Passport();
+  passport.use(new LocalStrategy({ usernameField: 'email' }, (email, password, done) => {
+    authenticate(db.prisma, email, password).then((u) => done(null, u ?? false), done);
+  }));
+  passport.serializeUser((user, done) => done(null, (user as PublicUser).id));
+  passport.deserializeUser((id: string, done) => {
+    db.prisma.user.findUnique({ where: { id }, select: publicUserSelect })
+      .then((u) => done(null, u && !u.disabledAt ? u : false), done);
+  });
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.locals.passport = passport;
+
+  const { doubleCsrfProtection, generateCsrfToken } = createCsrf(config.sessionSecret, secure);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.locals.user = req.user ?? null;
+    res.locals.path = req.path;
+    res.locals.publicUrl = config.publicUrl;
+    let token: string | undefined;
+    res.locals.csrfToken = () => (token ??= generateCsrfToken(req, res, { overwrite: false, validateOnReuse: false }));
+    next();
+  });
+  app.use(flashLocals);
+  app.use(doubleCsrfProtection);
+
+  app.use(authRoutes(deps));
+  app.get('/', requireLogin, (req, res) => res.render('home', { title: 'Mailroom' }));
+  app.use('/admin/users', requireLogin, userRoutes(deps));
+  app.use('/admin/audit', requireLogin, auditRoutes(deps));
+  // Feature routes (one line each):
+
+  app.use(notFound);
+  app.use(errorHandler(deps.logger, config.env === 'development'));
+  return app as Express & { locals: { close: () => void } };
+}

@@ -1,0 +1,126 @@
+// Environment → typed config, validated by zod. Fails fast naming the bad variable; in embedded mode
+// missing keys are generated once into DATA_DIR (mode 0600).
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const GOOGLE = {
+  GOOGLE_AUTHORIZATION_URL: 'https://accounts.google.com/o/oauth2/v2/auth',
+  GOOGLE_TOKEN_URL: 'https://oauth2.googleapis.com/token',
+  GOOGLE_USERINFO_URL: 'https://openidconnect.googleapis.com/v1/userinfo',
+  GOOGLE_REVOKE_URL: 'https://oauth2.googleapis.com/revoke',
+} as const;
+
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const EnvSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('production')),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  PUBLIC_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional()),
+  SECRETS_KEY: optionalString,
+  SECRETS_KEY_FILE: optionalString,
+  SECRETS_OLD_KEYS: optionalString,
+  SESSION_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  SESSION_IDLE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(7 * 24 * 60).default(60)),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  GOOGLE_AUTHORIZATION_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_AUTHORIZATION_URL)),
+  GOOGLE_TOKEN_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_TOKEN_URL)),
+  GOOGLE_USERINFO_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_USERINFO_URL)),
+  GOOGLE_REVOKE_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_REVOKE_URL)),
+  MAIL_TLS_CA_FILE: optionalString,
+  TEST_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(50)),
+  TEST_RETRY_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(20).default(3)),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl?: string;
+  secretsKeys: { current: Buffer; old: Buffer[] };
+  sessionSecret: string;
+  sessionIdleMinutes: number;
+  logLevel: string;
+  google: { authorizationUrl: string; tokenUrl: string; userinfoUrl: string; revokeUrl: string };
+  mailTlsCa?: string;
+  checks: { globalConcurrency: number; retryLimit: number };
+  generatedKeys: string[];
+}
+
+export class ConfigError extends Error {}
+
+export function parseKey(value: string, name: string): Buffer {
+  const v = value.trim();
+  const buf = /^[0-9a-f]{64}$/i.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (buf.length !== 32) throw new ConfigError(`${name} must be 32 bytes, as 64 hex characters or base64`);
+  return buf;
+}
+
+interface GeneratedKeys { secretsKey: string; sessionSecret: string }
+
+function loadOrCreateKeys(dataDir: string): { keys: GeneratedKeys; created: boolean } {
+  const file = join(dataDir, 'keys.json');
+  if (existsSync(file)) return { keys: JSON.parse(readFileSync(file, 'utf8')) as GeneratedKeys, created: false };
+  mkdirSync(dataDir, { recursive: true });
+  const keys = { secretsKey: randomBytes(32).toString('base64'), sessionSecret: randomBytes(48).toString('base64url') };
+  writeFileSync(file, JSON.stringify(keys, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { keys, created: true };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`Invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  const generatedKeys: string[] = [];
+
+  let secretsKey = e.SECRETS_KEY;
+  if (!secretsKey && e.SECRETS_KEY_FILE) {
+    try { secretsKey = readFileSync(e.SECRETS_KEY_FILE, 'utf8'); } catch { throw new ConfigError(`Invalid environment variable SECRETS_KEY_FILE: cannot read ${e.SECRETS_KEY_FILE}`); }
+  }
+  let sessionSecret = e.SESSION_SECRET;
+  if (!secretsKey || !sessionSecret) {
+    if (e.DATABASE_URL) {
+      throw new ConfigError(`Missing environment variable ${!secretsKey ? 'SECRETS_KEY (or SECRETS_KEY_FILE)' : 'SESSION_SECRET'}: required when DATABASE_URL is set`);
+    }
+    const { keys, created } = loadOrCreateKeys(dataDir);
+    if (!secretsKey) { secretsKey = keys.secretsKey; if (created) generatedKeys.push('SECRETS_KEY'); }
+    if (!sessionSecret) { sessionSecret = keys.sessionSecret; if (created) generatedKeys.push('SESSION_SECRET'); }
+  }
+  const current = parseKey(secretsKey, e.SECRETS_KEY ? 'SECRETS_KEY' : e.SECRETS_KEY_FILE ? 'SECRETS_KEY_FILE' : 'SECRETS_KEY');
+  const old = (e.SECRETS_OLD_KEYS ?? '').split(',').filter((s) => s.trim()).map((k) => parseKey(k, 'SECRETS_OLD_KEYS'));
+
+  let mailTlsCa: string | undefined;
+  if (e.MAIL_TLS_CA_FILE) {
+    try { mailTlsCa = readFileSync(e.MAIL_TLS_CA_FILE, 'utf8'); } catch { throw new ConfigError(`Invalid environment variable MAIL_TLS_CA_FILE: cannot read ${e.MAIL_TLS_CA_FILE}`); }
+  }
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    secretsKeys: { current, old },
+    sessionSecret,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    logLevel: e.LOG_LEVEL,
+    google: { authorizationUrl: e.GOOGLE_AUTHORIZATION_URL, tokenUrl: e.GOOGLE_TOKEN_URL, userinfoUrl: e.GOOGLE_USERINFO_URL, revokeUrl: e.GOOGLE_REVOKE_URL },
+    mailTlsCa,
+    checks: { globalConcurrency: e.TEST_CONCURRENCY, retryLimit: e.TEST_RETRY_LIMIT },
+    generatedKeys,
+  };
+}

@@ -1,0 +1,64 @@
+// Opens the database: embedded PGlite under DATA_DIR, or PostgreSQL when DATABASE_URL is set.
+// Both give a Prisma client plus a raw SQL handle (migrations, pg-boss, health checks).
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from '../generated/prisma/client.ts';
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface RawSql {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a multi-statement script; rejects when any statement fails. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database {
+  kind: DbKind;
+  prisma: PrismaClient;
+  raw: RawSql;
+  /** Runs fn with one connection held for its whole duration (advisory locks are per connection). */
+  withConnection<T>(fn: (conn: RawSql) => Promise<T>): Promise<T>;
+  pglite?: PGlite;
+  databaseUrl?: string;
+  close(): Promise<void>;
+}
+
+export function pgliteDatabase(pglite: PGlite): Database {
+  const raw: RawSql = {
+    query: async (sql, params) => (await pglite.query(sql, params as unknown[])).rows as never,
+    exec: async (sql) => { await pglite.exec(sql); },
+  };
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    kind: 'pglite', prisma, raw, pglite,
+    withConnection: (fn) => fn(raw),
+    close: async () => { await prisma.$disconnect(); if (!pglite.closed) await pglite.close(); },
+  };
+}
+
+export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  pool.on('error', () => { /* a broken idle client is dropped by the pool; queries report their own errors */ });
+  const wrap = (c: pg.Pool | pg.PoolClient): RawSql => ({
+    query: async (sql, params) => (await c.query(sql, params as unknown[])).rows,
+    exec: async (sql) => { await c.query(sql); },
+  });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: 'postgres', prisma, raw: wrap(pool), databaseUrl,
+    withConnection: async (fn) => {
+      const client = await pool.connect();
+      try { return await fn(wrap(client)); } finally { client.release(); }
+    },
+    close: async () => { await prisma.$disconnect(); await pool.end(); },
+  };
+}
+
+export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
+  if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl);
+  const pglite = await PGlite.create({ dataDir: join(opts.dataDir, 'pglite') });
+  return pgliteDatabase(pglite);
+}
