@@ -34,8 +34,8 @@ const EnvSchema = z.object({
   GOOGLE_USERINFO_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_USERINFO_URL)),
   GOOGLE_REVOKE_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_REVOKE_URL)),
   MAIL_TLS_CA_FILE: optionalString,
-  TEST_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(50)),
-  TEST_RETRY_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(20).default(3)),
+  CHECK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(50)),
+  CHECK_RETRY_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(20).default(3)),
 });
 
 export interface Config {
@@ -120,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     google: { authorizationUrl: e.GOOGLE_AUTHORIZATION_URL, tokenUrl: e.GOOGLE_TOKEN_URL, userinfoUrl: e.GOOGLE_USERINFO_URL, revokeUrl: e.GOOGLE_REVOKE_URL },
     mailTlsCa,
-    checks: { globalConcurrency: e.TEST_CONCURRENCY, retryLimit: e.TEST_RETRY_LIMIT },
+    checks: { globalConcurrency: e.CHECK_CONCURRENCY, retryLimit: e.CHECK_RETRY_LIMIT },
     generatedKeys,
   };
 }

@@ -1,0 +1,19 @@
+// `npm test`: type-checks, then runs every test/**/*.test.ts in one node:test run (database suites run
+// themselves on PGlite and on PostgreSQL). Pass paths to run only those files.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const files = args.length ? args : readdirSync('test', { recursive: true }).map(String)
+  .filter((f) => f.endsWith('.test.ts')).map((f) => join('test', f)).sort();
+
+if (!args.length) {
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  if (tsc.status !== 0) { console.error('Type check failed.'); process.exit(tsc.status ?? 1); }
+}
+const concurrency = process.env.TEST_CONCURRENCY_FILES ?? '2';
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files], {
+  stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' },
+});
+process.exit(r.status ?? 1);

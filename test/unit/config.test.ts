@@ -1,0 +1,58 @@
+// Config parsing: defaults, named errors for bad variables, generated keys in embedded mode only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, ConfigError } from '../../src/config.ts';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const tmp = () => mkdtempSync(join(tmpdir(), 'mailroom-cfg-'));
+
+test('embedded mode generates missing keys into DATA_DIR with mode 0600, once', () => {
+  const dir = tmp();
+  const c = loadConfig({ DATA_DIR: dir });
+  assert.deepEqual(c.generatedKeys, ['SECRETS_KEY', 'SESSION_SECRET']);
+  const file = join(dir, 'keys.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const again = loadConfig({ DATA_DIR: dir });
+  assert.deepEqual(again.generatedKeys, []);
+  assert.ok(again.secretsKeys.current.equals(c.secretsKeys.current));
+  assert.ok(readFileSync(file, 'utf8').includes('secretsKey'));
+});
+
+test('defaults: port 3000, PUBLIC_URL from port, Google endpoints are Google', () => {
+  const c = loadConfig({ DATA_DIR: tmp() });
+  assert.equal(c.port, 3000);
+  assert.equal(c.publicUrl, 'http://localhost:3000');
+  assert.equal(c.google.tokenUrl, 'https://oauth2.googleapis.com/token');
+  assert.equal(c.google.authorizationUrl, 'https://accounts.google.com/o/oauth2/v2/auth');
+});
+
+test('with DATABASE_URL the keys must be given, and the error names the variable', () => {
+  assert.throws(() => loadConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/db', DATA_DIR: tmp() }), /SECRETS_KEY/);
+  assert.throws(() => loadConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, DATA_DIR: tmp() }), /SESSION_SECRET/);
+  const c = loadConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, SESSION_SECRET: 'x'.repeat(40) });
+  assert.equal(c.databaseUrl, 'postgresql://x@127.0.0.1/db');
+});
+
+test('malformed variables are named', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL/],
+    [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ SECRETS_KEY: 'short' }, /SECRETS_KEY/],
+    [{ SESSION_SECRET: 'short' }, /SESSION_SECRET/],
+    [{ GOOGLE_TOKEN_URL: 'ftp://x' }, /GOOGLE_TOKEN_URL/],
+    [{ SECRETS_KEY_FILE: '/nonexistent/key' }, /SECRETS_KEY_FILE/],
+  ];
+  for (const [env, re] of cases) assert.throws(() => loadConfig({ DATA_DIR: tmp(), ...env }), (e: Error) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
+});
+
+test('PUBLIC_URL loses its trailing slash; hex and base64 keys both work', () => {
+  const c = loadConfig({ DATA_DIR: tmp(), PUBLIC_URL: 'https://crm.example.com/', SECRETS_KEY: 'ab'.repeat(32), SESSION_SECRET: 'y'.repeat(32) });
+  assert.equal(c.publicUrl, 'https://crm.example.com');
+  assert.equal(c.secretsKeys.current.length, 32);
+});
