@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { lockDataDir } from './db/lock.ts';
 import { migrate } from './db/migrate.ts';
-import { startJobs, type Jobs } from './jobs/boss.ts';
+import { createJobs, type Jobs } from './jobs/boss.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createSealer } from './security/secrets.ts';
 import { createApp } from './app.ts';
@@ -23,7 +23,7 @@ export async function startRuntime(config: Config, logger = createLogger(config.
     db = await openDatabase(config);
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
-    const jobs = await startJobs(db, logger);
+    const jobs = createJobs(db, logger); // starts in the background: pages are served meanwhile
     const app = createApp({ config, db, logger, jobs, sealer: createSealer(config.secretsKeys.current, config.secretsKeys.old), mailTlsCa: config.mailTlsCa });
     const server = createServer(app);
     await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(config.port, config.host, () => res()); });
@@ -35,6 +35,7 @@ export async function startRuntime(config: Config, logger = createLogger(config.
       // Printed once, on purpose: it is how the first administrator gets in.
       process.stdout.write(`\nNo users yet. Create the first administrator at:\n  ${config.publicUrl}/setup?token=${token}\n\n`);
     }
+    await jobs.ready;
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= (async () => {
       await new Promise<void>((res) => { server.close(() => res()); server.closeAllConnections(); });
