@@ -1,0 +1,15 @@
+// Builds the Step records the probes return, so every probe words ok/fail/skip the same way.
+import type { MappedFailure } from './errors.ts';
+import type { Step } from './types.ts';
+
+export const okStep = (id: string, label: string, message?: string): Step =>
+  ({ id, label, status: 'ok', ...(message ? { message } : {}) });
+
+export const failStep = (id: string, label: string, f: MappedFailure): Step =>
+  ({ id, label, status: 'fail', code: f.code, message: f.message, hint: f.hint, transient: f.transient });
+
+export const skipStep = (id: string, label: string, message: string): Step => ({ id, label, status: 'skip', message });
+
+/** The secrets a probe must never echo back. */
+export const secretsOf = (auth: { kind: string; accessToken?: string; password?: string }): string[] =>
+  [auth.accessToken, auth.password].filter((s): s is string => typeof s === 'string' && s.length > 0);
