@@ -1,0 +1,55 @@
+// The locals each profile page renders with, in one place, so routes stay a readable chain and views get
+// only what they show (never the sealed secret).
+import type { EmailServerProfile } from '../generated/prisma/client.ts';
+import type { FieldErrors } from '../web/forms.ts';
+import type { ProfileFormValues } from './form.ts';
+import { profileWarnings, formValuesFromProfile } from './form.ts';
+import { profileLabels } from './labels.ts';
+import { PRESETS, type PresetName } from './presets.ts';
+import { GMAIL_PROFILE_CAPACITY, publicProfile } from './service.ts';
+import { columnHeaders, listBase, type ListQuery, type ProfileRow } from './list.ts';
+import type { RedirectPanel } from './redirect-uri.ts';
+
+const presetLinks = (base: string) => Object.entries(PRESETS).map(([name, p]) => ({ name, label: p.label, href: `${base}?preset=${name}` }));
+
+export function listPage(lq: ListQuery, result: { rows: ProfileRow[]; total: number; pages: number }) {
+  return { title: 'Email Server Profiles', ...result, lq, page: lq.page, headers: columnHeaders(lq), base: listBase(lq), labels: profileLabels, presets: presetLinks('/profiles/new') };
+}
+
+export interface FormPageInput {
+  profile?: EmailServerProfile | null;
+  values: ProfileFormValues;
+  errors?: FieldErrors;
+  warnings?: FieldErrors;
+  panel: RedirectPanel;
+  preset?: PresetName | null;
+}
+
+export function formPage({ profile, values, errors = {}, warnings, panel, preset = null }: FormPageInput) {
+  const view = profile ? publicProfile(profile) : null;
+  return {
+    title: view ? `Edit ${view.name}` : 'New Email Server Profile',
+    profile: view, values, errors, warnings: warnings ?? profileWarnings(values), panel, preset,
+    action: view ? `/profiles/${view.id}` : '/profiles',
+    cancel: view ? `/profiles/${view.id}` : '/profiles',
+    presets: presetLinks(view ? `/profiles/${view.id}/edit` : '/profiles/new'),
+    labels: profileLabels,
+  };
+}
+
+export function editPage(profile: EmailServerProfile, panel: RedirectPanel, overlay: Partial<ProfileFormValues> = {}, preset: PresetName | null = null) {
+  return formPage({ profile, values: { ...formValuesFromProfile(profile), ...overlay }, panel, preset });
+}
+
+export function showPage(profile: EmailServerProfile, mailboxes: number, panel: RedirectPanel) {
+  const view = publicProfile(profile);
+  return {
+    title: view.name, profile: view, mailboxes, panel, labels: profileLabels,
+    capacity: view.authenticateUsing === 'GMAIL_OAUTH' ? GMAIL_PROFILE_CAPACITY : null,
+    warnings: profileWarnings({ authenticateUsing: view.authenticateUsing, oauthClientId: view.oauthClientId ?? '' }),
+  };
+}
+
+export function deletePage(profile: EmailServerProfile, mailboxes: number) {
+  return { title: `Delete ${profile.name}`, profile: publicProfile(profile), mailboxes };
+}
