@@ -16,3 +16,12 @@ document.addEventListener('click', async (ev) => {
   }
   setTimeout(() => { btn.textContent = 'Copy'; }, 2500);
 });
+
+// Mailbox form: show the Credentials fieldset only for profiles that authenticate with credentials per mailbox.
+// <select data-auth-select> options carry data-auth; <fieldset data-auth-show="CREDENTIALS_PER_MAILBOX">.
+function syncAuthFields(select) {
+  const auth = select.selectedOptions[0]?.getAttribute('data-auth') ?? '';
+  for (const el of select.form?.querySelectorAll('[data-auth-show]') ?? []) el.hidden = el.getAttribute('data-auth-show') !== auth;
+}
+document.querySelectorAll('select[data-auth-select]').forEach(syncAuthFields);
+document.addEventListener('change', (ev) => { if (ev.target.matches?.('select[data-auth-select]')) syncAuthFields(ev.target); });

@@ -1,0 +1,128 @@
+// Mailbox rules: create, edit, delete, approve. Owners, address uniqueness, the per-profile capacity, write-only
+// credentials, and the reset (grant dropped, approval and statuses back to start) when address or profile change.
+import type { EmailServerProfile, Mailbox } from '../generated/prisma/client.ts';
+import type { AppDeps } from '../app.ts';
+import type { PublicUser } from '../auth/users.ts';
+import type { FieldErrors } from '../web/forms.ts';
+import { audit } from '../security/audit.ts';
+import { lockMailbox, revokeStoredGrant, type RevokeOutcome } from '../gmail/grants.ts';
+import { lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from './capacity.ts';
+import type { MailboxDetail } from './access.ts';
+import type { MailboxInput } from './form.ts';
+
+export const CREDENTIAL_PASSWORD_CONTEXT = 'mailbox.credentialPassword';
+
+export type MailboxDeps = Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'config'>;
+type Actor = Pick<PublicUser, 'id' | 'email' | 'role'>;
+type AuditMeta = { ip?: string | null };
+
+export class MailboxFormError extends Error {
+  constructor(readonly errors: FieldErrors) { super('The mailbox form has errors'); }
+}
+
+/** Address or profile changed: the old grant no longer fits and every check must run again. */
+export const RESET_ON_IDENTITY_CHANGE = {
+  emailApproval: 'PENDING', incomingStatus: 'NOT_RUN', outgoingStatus: 'NOT_RUN',
+  enabledForIncoming: false, enabledForOutgoing: false, retryCount: 0, nextRetryAt: null,
+} as const;
+
+function asFormError(e: unknown): MailboxFormError | undefined {
+  if (e instanceof MailboxFormError) return e;
+  if (e instanceof ProfileFullError) return new MailboxFormError({ profileId: e.message });
+  if (e instanceof ProfileMissingError) return new MailboxFormError({ profileId: 'Choose an email server profile that exists' });
+  if ((e as { code?: string }).code === 'P2002') return new MailboxFormError({ emailAddress: 'A mailbox with this email address already exists' });
+  return undefined;
+}
+
+async function ownerFor(deps: MailboxDeps, actor: Actor, input: MailboxInput, existing?: Mailbox): Promise<string> {
+  if (actor.role !== 'ADMIN') return existing?.ownerId ?? actor.id; // a user's mailbox is always their own
+  const id = input.ownerId ?? existing?.ownerId ?? actor.id;
+  const owner = await deps.db.prisma.user.findUnique({ where: { id }, select: { id: true } });
+  if (!owner) throw new MailboxFormError({ ownerId: 'Choose an owner' });
+  return id;
+}
+
+/** Credentials only for profiles that use them; the password is write-only: blank keeps it, the box clears it. */
+function credentials(deps: MailboxDeps, profile: EmailServerProfile | null, input: MailboxInput, existing?: Mailbox) {
+  if (profile?.authenticateUsing !== 'CREDENTIALS_PER_MAILBOX') return { credentialUsername: null, credentialPassword: null };
+  const credentialPassword = input.clearCredentialPassword ? null
+    : input.credentialPassword ? deps.sealer.seal(input.credentialPassword, CREDENTIAL_PASSWORD_CONTEXT)
+    : existing?.credentialPassword ?? null;
+  return { credentialUsername: input.credentialUsername || null, credentialPassword };
+}
+
+export async function createMailbox(deps: MailboxDeps, actor: Actor, input: MailboxInput, meta: AuditMeta = {}): Promise<Mailbox> {
+  const ownerId = await ownerFor(deps, actor, input);
+  let mailbox: Mailbox;
+  try {
+    mailbox = await deps.db.prisma.$transaction(async (tx) => {
+      const profile = input.profileId ? await lockProfileWithRoom(tx, input.profileId) : null;
+      return tx.mailbox.create({
+        data: {
+          name: input.name, emailAddress: input.emailAddress, ownerId, profileId: profile?.id ?? null,
+          incomingEmail: input.incomingEmail, outgoingEmail: input.outgoingEmail, emailApproval: 'PENDING',
+          ...credentials(deps, profile, input),
+        },
+      });
+    }, TX_OPTIONS);
+  } catch (e) {
+    throw asFormError(e) ?? e;
+  }
+  await audit(deps.db.prisma, { action: 'mailbox.create', targetType: 'Mailbox', targetId: mailbox.id, actor, ip: meta.ip,
+    details: { emailAddress: mailbox.emailAddress, ownerId, profileId: mailbox.profileId } });
+  return mailbox;
+}
+
+export interface UpdateResult { mailbox: Mailbox; reset: boolean; grantDropped: boolean }
+
+export async function updateMailbox(deps: MailboxDeps, actor: Actor, current: MailboxDetail, input: MailboxInput, meta: AuditMeta = {}): Promise<UpdateResult> {
+  const ownerId = await ownerFor(deps, actor, input, current);
+  const reset = input.emailAddress !== current.emailAddress || input.profileId !== current.profileId;
+  let result: { mailbox: Mailbox; dropped: MailboxDetail['grant'] };
+  try {
+    result = await deps.db.prisma.$transaction(async (tx) => {
+      if (!(await lockMailbox(tx, current.id))) throw new MailboxFormError({ _form: 'This mailbox was deleted meanwhile.' });
+      const profile = !input.profileId ? null
+        : input.profileId !== current.profileId ? await lockProfileWithRoom(tx, input.profileId, current.id)
+        : await tx.emailServerProfile.findUnique({ where: { id: input.profileId } });
+      const dropped = reset ? await tx.gmailGrant.findUnique({ where: { mailboxId: current.id } }) : null;
+      if (dropped) await tx.gmailGrant.delete({ where: { id: dropped.id } });
+      const mailbox = await tx.mailbox.update({
+        where: { id: current.id },
+        data: {
+          name: input.name, emailAddress: input.emailAddress, ownerId, profileId: profile?.id ?? null,
+          incomingEmail: input.incomingEmail, outgoingEmail: input.outgoingEmail,
+          ...credentials(deps, profile, input, current), ...(reset ? RESET_ON_IDENTITY_CHANGE : {}),
+        },
+      });
+      return { mailbox, dropped };
+    }, TX_OPTIONS);
+  } catch (e) {
+    throw asFormError(e) ?? e;
+  }
+  const fields = ['name', 'emailAddress', 'ownerId', 'profileId', 'incomingEmail', 'outgoingEmail', 'credentialUsername', 'credentialPassword'] as const;
+  const changed: string[] = fields.filter((k) => result.mailbox[k] !== current[k]);
+  await audit(deps.db.prisma, { action: 'mailbox.update', targetType: 'Mailbox', targetId: current.id, actor, ip: meta.ip,
+    details: { emailAddress: result.mailbox.emailAddress, changed, reset, grantDropped: !!result.dropped } });
+  if (result.dropped) await revokeStoredGrant(deps, result.dropped, current.profile?.oauthClientId);
+  return { mailbox: result.mailbox, reset, grantDropped: !!result.dropped };
+}
+
+/** Deletes the mailbox (its grant, test runs and alerts go with it), then revokes the grant at Google. */
+export async function deleteMailbox(deps: MailboxDeps, actor: Actor, mailbox: MailboxDetail, meta: AuditMeta = {}): Promise<RevokeOutcome> {
+  await deps.db.prisma.mailbox.deleteMany({ where: { id: mailbox.id } });
+  const revoked = mailbox.grant ? await revokeStoredGrant(deps, mailbox.grant, mailbox.profile?.oauthClientId) : 'none';
+  await audit(deps.db.prisma, { action: 'mailbox.delete', targetType: 'Mailbox', targetId: mailbox.id, actor, ip: meta.ip,
+    details: { emailAddress: mailbox.emailAddress, googleEmail: mailbox.grant?.googleEmail ?? null, revoked } });
+  return revoked;
+}
+
+/** Approve Email / Reject Email (admins). A rejected address cannot stay enabled. */
+export async function setApproval(deps: MailboxDeps, actor: Actor, mailbox: Mailbox, decision: 'APPROVED' | 'REJECTED', meta: AuditMeta = {}): Promise<void> {
+  await deps.db.prisma.mailbox.update({
+    where: { id: mailbox.id },
+    data: decision === 'APPROVED' ? { emailApproval: 'APPROVED' } : { emailApproval: 'REJECTED', enabledForIncoming: false, enabledForOutgoing: false },
+  });
+  await audit(deps.db.prisma, { action: decision === 'APPROVED' ? 'mailbox.approve' : 'mailbox.reject', targetType: 'Mailbox', targetId: mailbox.id,
+    actor, ip: meta.ip, details: { emailAddress: mailbox.emailAddress, previous: mailbox.emailApproval } });
+}
