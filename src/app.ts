@@ -17,9 +17,17 @@ import { requireLogin } from './auth/guards.ts';
 import { authRoutes } from './auth/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { gmailRoutes } from './gmail/routes.ts';
+import { mailboxRoutes } from './mailboxes/routes.ts';
+import { profileRoutes } from './profiles/routes.ts';
+import { checkRoutes } from './checks/routes.ts';
 import { createCsrf } from './security/csrf.ts';
 import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler } from './web/errors.ts';
+import { createGoogleClient, type GoogleClient } from './gmail/google-client.ts';
+import { mailboxTests, type MailboxTests, type CheckSettings } from './checks/job.ts';
+import { credentialsFor } from './checks/credentials.ts';
+import { KeyedLimiter } from './checks/limiter.ts';
 
 export interface AppDeps {
   config: Config;
@@ -31,9 +39,14 @@ export interface AppDeps {
   /** Extra CA for the mail servers' TLS (test servers, private CAs). */
   mailTlsCa?: string | Buffer;
   sessionCookieName: string;
+  /** Test & Enable tuning (tests shorten timeouts and retry delays). */
+  checks?: Partial<CheckSettings & { connectTimeoutMs: number; totalTimeoutMs: number }>;
+  /** Set by createApp when jobs are available. */
+  tests?: MailboxTests;
+  google?: GoogleClient;
 }
 
-export type AppOptions = Omit<AppDeps, 'sessionCookieName'>;
+export type AppOptions = Omit<AppDeps, 'sessionCookieName' | 'tests'>;
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -41,6 +54,8 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
   const secure = options.config.publicUrl.startsWith('https://');
   const deps: AppDeps = { ...options, sessionCookieName: secure ? '__Host-mailroom.sid' : 'mailroom.sid' };
   const { config, db } = deps;
+  deps.google ??= createGoogleClient(config.google);
+  if (deps.jobs) deps.tests = createMailboxTests(deps);
   const app = express();
   app.set('views', resolve(ROOT, 'views'));
   app.set('view engine', 'ejs');
@@ -87,6 +102,7 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
   app.use(passport.initialize());
   app.use(passport.session());
   app.locals.passport = passport;
+  app.locals.tests = deps.tests;
 
   const { doubleCsrfProtection, generateCsrfToken } = createCsrf(config.sessionSecret, secure);
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -105,8 +121,30 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
   app.use('/admin/users', requireLogin, userRoutes(deps));
   app.use('/admin/audit', requireLogin, auditRoutes(deps));
   // Feature routes (one line each):
+  app.use(gmailRoutes(deps)); // before /mailboxes: owns /mailboxes/connect-gmail and /mailboxes/:id/gmail/*, and the fixed callback path
+  app.use(checkRoutes(deps)); // Test & Enable: /mailboxes/test…, /mailboxes/:id/test, /profiles/:id/test-all
+  app.use('/mailboxes', requireLogin, mailboxRoutes(deps));
+  app.use('/profiles', requireLogin, profileRoutes(deps));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, config.env === 'development'));
   return app as Express & { locals: { close: () => void } };
+}
+
+function createMailboxTests(deps: AppDeps): MailboxTests {
+  const { config, db, logger, sealer } = deps;
+  const c = deps.checks ?? {};
+  return mailboxTests({
+    prisma: db.prisma, jobs: deps.jobs!, logger, embedded: db.kind === 'pglite',
+    settings: {
+      retryLimit: c.retryLimit ?? config.checks.retryLimit, retryBaseMs: c.retryBaseMs ?? 5_000,
+      expireInSeconds: c.expireInSeconds ?? 120, workers: c.workers ?? config.checks.globalConcurrency,
+      pollingIntervalSeconds: c.pollingIntervalSeconds ?? 1,
+    },
+    env: {
+      credentials: credentialsFor({ prisma: db.prisma, sealer, google: deps.google!, logger }),
+      limiter: new KeyedLimiter(), ca: deps.mailTlsCa,
+      connectTimeoutMs: c.connectTimeoutMs, totalTimeoutMs: c.totalTimeoutMs,
+    },
+  });
 }

@@ -8,7 +8,7 @@ import { createApp, type AppOptions } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSealer } from '../../src/security/secrets.ts';
-import { startJobs, type Jobs } from '../../src/jobs/boss.ts';
+import { createJobs, type Jobs } from '../../src/jobs/boss.ts';
 import { createUser, type PublicUser } from '../../src/auth/users.ts';
 import { createTestDb, dbModes, type DbMode, type TestDb } from './db.ts';
 import { TestClient } from './client.ts';
@@ -21,6 +21,7 @@ export interface TestContext {
   url: string;
   server: Server;
   jobs?: Jobs;
+  app: ReturnType<typeof createApp>;
   logs: string[];
   sealer: ReturnType<typeof createSealer>;
   client(headers?: Record<string, string>): TestClient;
@@ -48,16 +49,17 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
     DATA_DIR: '/nonexistent', LOG_LEVEL: 'debug', PUBLIC_URL: 'http://127.0.0.1:1', ...opts.env,
   });
   const sealer = createSealer(config.secretsKeys.current);
-  const jobs = opts.jobs ? await startJobs(testDb.db, logger, { schedule: false }) : undefined;
+  const jobs = opts.jobs ? createJobs(testDb.db, logger, { schedule: false }) : undefined;
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   if (!opts.env?.PUBLIC_URL) config.publicUrl = url;
   const app = createApp({ config, db: testDb.db, logger, sealer, jobs, limits: { login: { perIp: 1000, perAccount: 1000 } }, ...opts.app });
   server.on('request', app);
+  await jobs?.ready; // after createApp: feature modules register their queues first
   let n = 0;
   const ctx: TestContext = {
-    mode, testDb, db: testDb.db, config, url, server, jobs, logs, sealer,
+    mode, testDb, db: testDb.db, config, url, server, jobs, app, logs, sealer,
     client: (headers) => new TestClient(url, headers),
     user: async (o = {}) => {
       const password = o.password ?? TEST_PASSWORD;

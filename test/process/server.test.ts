@@ -79,9 +79,10 @@ if (dbModes().includes('postgres')) {
       assert.doesNotMatch(p.out(), /generated/);
     } finally {
       p.child.kill('SIGTERM');
-      assert.equal(await p.exited, 0);
+      const code = await p.exited;
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
+      assert.equal(code, 0, p.out());
     }
   });
 }

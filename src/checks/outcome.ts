@@ -1,0 +1,61 @@
+// Turns a run's steps into the mailbox's outcome: statuses per side, what gets enabled, whether to retry,
+// and the alert to raise. Pure, so every rule is unit-tested without servers.
+import type { Step } from './types.ts';
+
+export type SideStatus = 'NOT_RUN' | 'SUCCESS' | 'FAILURE';
+
+export interface OutcomeInput {
+  steps: Step[];
+  incomingChecked: boolean;
+  outgoingChecked: boolean;
+  approved: boolean;
+  /** 1 for the first run of a request, 2 for the first retry… */
+  attempt: number;
+  retryLimit: number;
+}
+
+export interface Outcome {
+  retry: boolean;
+  incomingStatus: SideStatus;
+  outgoingStatus: SideStatus;
+  enabledForIncoming: boolean;
+  enabledForOutgoing: boolean;
+  alert: { level: 'ERROR' | 'WARNING' | 'INFO'; code: string; message: string; hint: string };
+}
+
+const COMMON = ['token', 'account'];
+const passed = (steps: Step[], ids: string[]) => ids.every((id) => { const s = steps.find((x) => x.id === id); return !s || s.status !== 'fail'; })
+  && ids.some((id) => steps.find((x) => x.id === id)?.status === 'ok');
+
+export function decideOutcome(i: OutcomeInput): Outcome {
+  const failed = i.steps.filter((s) => s.status === 'fail');
+  const retry = failed.length > 0 && failed.every((s) => s.transient) && i.attempt <= i.retryLimit;
+  const incomingOk = i.incomingChecked && passed(i.steps, [...COMMON, 'incoming-login', 'incoming-mailbox']) && i.steps.some((s) => s.id === 'incoming-mailbox' && s.status === 'ok');
+  const outgoingOk = i.outgoingChecked && passed(i.steps, [...COMMON, 'outgoing-login']) && i.steps.some((s) => s.id === 'outgoing-login' && s.status === 'ok');
+  const side = (checked: boolean, ok: boolean): SideStatus => (!checked ? 'NOT_RUN' : ok ? 'SUCCESS' : 'FAILURE');
+  const first = failed[0];
+  let alert: Outcome['alert'];
+  if (first) {
+    alert = { level: 'ERROR', code: first.code ?? 'UNKNOWN', message: `${first.label}: ${first.message ?? 'failed'}`, hint: first.hint ?? '' };
+  } else if (!i.incomingChecked && !i.outgoingChecked) {
+    alert = { level: 'WARNING', code: 'NOTHING_TO_TEST', message: 'Neither Incoming nor Outgoing Email uses Server-Side Synchronization, so nothing was tested.', hint: 'Set Incoming Email or Outgoing Email to Server-Side Synchronization, then select Test & Enable Mailbox.' };
+  } else if (!i.approved) {
+    alert = { level: 'WARNING', code: 'NOT_APPROVED', message: 'All checks passed, but the mailbox was not enabled because its email address is not approved.', hint: 'An administrator must select Approve Email on this mailbox, then select Test & Enable Mailbox again.' };
+  } else {
+    alert = { level: 'INFO', code: 'ENABLED', message: 'All checks passed. The mailbox is enabled for server-side synchronization.', hint: '' };
+  }
+  return {
+    retry,
+    incomingStatus: side(i.incomingChecked, incomingOk),
+    outgoingStatus: side(i.outgoingChecked, outgoingOk),
+    enabledForIncoming: i.approved && incomingOk,
+    enabledForOutgoing: i.approved && outgoingOk,
+    alert,
+  };
+}
+
+/** Exponential backoff with full jitter in [d/2, d]: d = base·2^(attempt-1), capped. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs = 5 * 60_000, random = Math.random): number {
+  const d = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(d / 2 + random() * (d / 2));
+}

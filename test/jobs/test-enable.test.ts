@@ -1,0 +1,155 @@
+// Test & Enable Mailbox end to end below the pages: the real job on pg-boss, the Google fake and real
+// IMAP/POP3/SMTP servers on loopback, on both databases.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeEachDb, type TestContext } from '../helpers/context.ts';
+import { startGmailWorld, createGmailProfile, createConnectedMailbox, type GmailWorld } from '../helpers/gmail-world.ts';
+import type { MailboxTests } from '../../src/checks/job.ts';
+import type { Step } from '../../src/checks/types.ts';
+
+const w: GmailWorld = await startGmailWorld();
+after(() => w.close());
+
+const tests = (ctx: TestContext) => ctx.app.locals.tests as MailboxTests;
+
+async function waitFinal(ctx: TestContext, id: string, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const mb = await ctx.db.prisma.mailbox.findUniqueOrThrow({ where: { id } });
+    if (mb.incomingStatus !== 'PENDING' && mb.outgoingStatus !== 'PENDING') return mb;
+    if (Date.now() > end) throw new Error(`mailbox still pending: ${JSON.stringify(mb)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const lastSteps = async (ctx: TestContext, mailboxId: string) =>
+  ((await ctx.db.prisma.testRun.findFirstOrThrow({ where: { mailboxId, status: { in: ['SUCCESS', 'FAILURE'] } }, orderBy: { finishedAt: 'desc' } })).steps as unknown as Step[]);
+
+describeEachDb('Test & Enable job', (ctx) => {
+  let ownerId: string;
+  before(async () => { ownerId = (await ctx().user()).id; });
+
+  test('IMAP/SMTP (STARTTLS): refreshes an expired token, passes every step, enables the mailbox', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
+    const refreshes = w.google.stats().refreshes;
+    const r = await tests(ctx()).request([mb.id], null);
+    assert.deepEqual(r.queued, [mb.id]);
+    const done = await waitFinal(ctx(), mb.id);
+    assert.equal(done.incomingStatus, 'SUCCESS');
+    assert.equal(done.outgoingStatus, 'SUCCESS');
+    assert.equal(done.enabledForIncoming, true);
+    assert.equal(done.enabledForOutgoing, true);
+    assert.equal(w.google.stats().refreshes, refreshes + 1);
+    const steps = await lastSteps(ctx(), mb.id);
+    assert.deepEqual(steps.map((s) => [s.id, s.status]), [['token', 'ok'], ['account', 'ok'], ['incoming-login', 'ok'], ['incoming-mailbox', 'ok'], ['outgoing-login', 'ok']]);
+    const alert = await prisma.alert.findFirstOrThrow({ where: { mailboxId: mb.id }, orderBy: { createdAt: 'desc' } });
+    assert.equal(alert.level, 'INFO');
+    assert.equal(w.mail.smtp.messages.length, 0); // verify only: nothing is sent
+  });
+
+  test('POP3/SMTP (SSL): success; POP disabled is caught at STAT', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w, { serverType: 'POP3', smtp: 'SSL' });
+    const ok = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+    const off = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+    w.mail.accounts.set(off.emailAddress, { popEnabled: false });
+    await tests(ctx()).request([ok.id, off.id], null);
+    const a = await waitFinal(ctx(), ok.id);
+    const b = await waitFinal(ctx(), off.id);
+    assert.equal(a.incomingStatus, 'SUCCESS'); assert.equal(a.outgoingStatus, 'SUCCESS'); assert.ok(a.enabledForIncoming);
+    assert.equal(b.incomingStatus, 'FAILURE'); assert.equal(b.outgoingStatus, 'SUCCESS');
+    assert.equal(b.enabledForIncoming, false); assert.equal(b.enabledForOutgoing, true);
+    const steps = await lastSteps(ctx(), off.id);
+    assert.deepEqual(steps.find((s) => s.id === 'incoming-login')?.status, 'ok');
+    const stat = steps.find((s) => s.id === 'incoming-mailbox')!;
+    assert.equal(stat.code, 'POP_DISABLED');
+    assert.match(stat.hint!, /Enable POP/);
+  });
+
+  test('IMAP disabled → IMAP_DISABLED with the Gmail setting to turn on; no retry', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+    w.mail.accounts.set(mb.emailAddress, { imapEnabled: false });
+    await tests(ctx()).request([mb.id], null);
+    const done = await waitFinal(ctx(), mb.id);
+    assert.equal(done.incomingStatus, 'FAILURE');
+    const step = (await lastSteps(ctx(), mb.id)).find((s) => s.status === 'fail')!;
+    assert.equal(step.code, 'IMAP_DISABLED');
+    assert.match(step.hint!, /Enable IMAP/);
+    assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+  });
+
+  test('revoked token → TOKEN_REVOKED, permanent: no retry, mailbox disabled, hint mentions Testing apps', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
+    await prisma.mailbox.update({ where: { id: mb.id }, data: { enabledForIncoming: true, enabledForOutgoing: true } });
+    w.google.revokeAllFor(mb.emailAddress);
+    await tests(ctx()).request([mb.id], null);
+    const done = await waitFinal(ctx(), mb.id);
+    assert.equal(done.incomingStatus, 'FAILURE'); assert.equal(done.outgoingStatus, 'FAILURE');
+    assert.equal(done.enabledForIncoming, false); assert.equal(done.enabledForOutgoing, false);
+    const step = (await lastSteps(ctx(), mb.id))[0];
+    assert.equal(step.code, 'TOKEN_REVOKED');
+    assert.match(step.hint!, /Sign in to Gmail again/);
+    assert.match(step.hint!, /7 days/);
+    assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+  });
+
+  test('token endpoint fails twice with 500, then answers → success after retries', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
+    w.google.failTokenEndpoint(2, 500);
+    await tests(ctx()).request([mb.id], null);
+    const done = await waitFinal(ctx(), mb.id);
+    assert.equal(done.incomingStatus, 'SUCCESS');
+    const runs = await prisma.testRun.findMany({ where: { mailboxId: mb.id }, orderBy: { attempt: 'asc' } });
+    assert.deepEqual(runs.map((r) => [r.attempt, r.status]), [[1, 'RETRYING'], [2, 'RETRYING'], [3, 'SUCCESS']]);
+    const warnings = await prisma.alert.findMany({ where: { mailboxId: mb.id, level: 'WARNING' } });
+    assert.match(warnings[0].message, /Retry 1 of 3 at /);
+  });
+
+  test('not approved → checks pass but the mailbox is not enabled', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, approved: false });
+    await tests(ctx()).request([mb.id], null);
+    const done = await waitFinal(ctx(), mb.id);
+    assert.equal(done.incomingStatus, 'SUCCESS'); assert.equal(done.outgoingStatus, 'SUCCESS');
+    assert.equal(done.enabledForIncoming, false); assert.equal(done.enabledForOutgoing, false);
+    const alert = await prisma.alert.findFirstOrThrow({ where: { mailboxId: mb.id }, orderBy: { createdAt: 'desc' } });
+    assert.equal(alert.code, 'NOT_APPROVED');
+  });
+
+  test('double Test & Enable makes one job', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+    const [a, b] = await Promise.all([tests(ctx()).request([mb.id], null), tests(ctx()).request([mb.id], null)]);
+    assert.equal(a.queued.length + b.queued.length, 1);
+    assert.equal(a.alreadyQueued.length + b.alreadyQueued.length, 1);
+    await waitFinal(ctx(), mb.id);
+    assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+  });
+
+  test('no token appears in job payloads or logs', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
+    await tests(ctx()).request([mb.id], null);
+    await waitFinal(ctx(), mb.id);
+    const jobs = await ctx().db.raw.query<{ data: unknown }>(`SELECT data FROM pgboss.job WHERE name = 'mailbox-test-enable'`);
+    for (const j of jobs) assert.deepEqual(Object.keys(j.data as object), ['mailboxId']);
+    const grant = await prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mb.id } });
+    const access = ctx().sealer.open(grant.accessToken, 'grant.accessToken');
+    const refresh = ctx().sealer.open(grant.refreshToken!, 'grant.refreshToken');
+    const logs = ctx().logs.join('');
+    assert.ok(logs.includes('Gmail access token refreshed'));
+    assert.ok(!logs.includes(access)); assert.ok(!logs.includes(refresh)); assert.ok(!logs.includes(w.clientSecret));
+    const runs = JSON.stringify(await prisma.testRun.findMany());
+    assert.ok(!runs.includes(access));
+  });
+}, { jobs: true, env: { ...w.googleEnv }, app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 50, connectTimeoutMs: 2000, totalTimeoutMs: 5000, pollingIntervalSeconds: 0.5 } } });
