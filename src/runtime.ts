@@ -15,7 +15,10 @@ import { issueSetupToken } from './auth/setup.ts';
 
 export interface Runtime { config: Config; db: Database; jobs: Jobs; server: Server; logger: Logger; url: string; stop(): Promise<void> }
 
-export async function startRuntime(config: Config, logger = createLogger(config.logLevel)): Promise<Runtime> {
+/** `beforeListen` runs on the migrated database before anything is served (the sandbox seeds its users there). */
+export interface RuntimeHooks { beforeListen?: (db: Database) => Promise<void> }
+
+export async function startRuntime(config: Config, logger = createLogger(config.logLevel), hooks: RuntimeHooks = {}): Promise<Runtime> {
   const release = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   let db: Database | undefined;
   try {
@@ -23,6 +26,7 @@ export async function startRuntime(config: Config, logger = createLogger(config.
     db = await openDatabase(config);
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
+    await hooks.beforeListen?.(db);
     const jobs = createJobs(db, logger); // starts in the background: pages are served meanwhile
     const app = createApp({ config, db, logger, jobs, sealer: createSealer(config.secretsKeys.current, config.secretsKeys.old), mailTlsCa: config.mailTlsCa });
     const server = createServer(app);

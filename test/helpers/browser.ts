@@ -1,0 +1,131 @@
+// Browser tests: Debian's Chromium through playwright-core, one context per test, console-error and label checks, failure artifacts.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts/e2e');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** Fails (never skips) without Chromium: CI installs it, and a silent skip would hide the whole suite. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH). .ci/run installs it.`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+}
+
+export interface Unlabelled { url: string; controls: string[] }
+
+/**
+ * Every input/select/textarea except hidden and submit inputs needs a <label>, aria-label or aria-labelledby.
+ * Runs in the page; kept as source text because this project's TypeScript has no DOM types.
+ */
+const UNLABELLED_SOURCE = `[...document.querySelectorAll('input, select, textarea')]
+  .filter((el) => !(el.tagName === 'INPUT' && ['hidden', 'submit'].includes(el.type)))
+  .filter((el) => {
+    if (el.labels && el.labels.length > 0) return false;
+    if ((el.getAttribute('aria-label') || '').trim()) return false;
+    const ids = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+    return !(ids.length && ids.every((id) => (document.getElementById(id)?.textContent || '').trim()));
+  })
+  .map((el) => el.outerHTML.slice(0, 160))`;
+
+export async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(UNLABELLED_SOURCE);
+}
+
+export interface Session {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and uncaught page errors so far (the test fails on any not allowed). */
+  consoleErrors: string[];
+  /** Form pages checked for labels so far. */
+  formPages: string[];
+}
+
+export interface SessionOptions {
+  /** Console errors the test expects, e.g. the 404 of a page it opens on purpose. */
+  allowConsole?: RegExp[];
+  permissions?: string[];
+  /** Extra text saved next to the screenshot on failure (server logs). */
+  logs?: () => string[];
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+
+async function saveArtifacts(page: Page, name: string, logs?: () => string[]): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const base = join(ARTIFACTS, `${slug(name)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const saved: string[] = [];
+  await page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 5_000 }).then(() => saved.push(`${base}.png`), () => undefined);
+  await page.content().then((html) => { writeFileSync(`${base}.html`, html); saved.push(`${base}.html`); }, () => undefined);
+  if (logs) { writeFileSync(`${base}.log`, logs().join('')); saved.push(`${base}.log`); }
+  console.error(`e2e failure in "${name}" at ${page.url()}\n  artifacts: ${saved.join('\n             ')}`);
+}
+
+export interface E2E {
+  baseURL: string;
+  /** Runs fn with a fresh browser context; on failure saves a screenshot, the HTML and the server logs. */
+  session(name: string, fn: (s: Session) => Promise<void>, opts?: SessionOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startE2E(baseURL: string, defaults: SessionOptions = {}): Promise<E2E> {
+  const browser = await launchChromium();
+  return {
+    baseURL,
+    async session(name, fn, opts = {}) {
+      const o = { ...defaults, ...opts };
+      const context = await browser.newContext({ baseURL });
+      context.setDefaultTimeout(10_000);
+      if (o.permissions) await context.grantPermissions(o.permissions, { origin: baseURL });
+      const page = await context.newPage();
+      const s: Session = { page, context, consoleErrors: [], formPages: [] };
+      const unlabelled: Unlabelled[] = [];
+      const checks: Promise<void>[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') s.consoleErrors.push(`console.error at ${page.url()}: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
+      });
+      page.on('pageerror', (e) => s.consoleErrors.push(`uncaught at ${page.url()}: ${e.message}`));
+      // Every page that loads with a form control gets the label check, whoever serves it (Mailroom or the Google fake).
+      page.on('load', () => checks.push((async () => {
+        const url = page.url();
+        const controls = await unlabelledControls(page).catch(() => null); // null: navigated away meanwhile
+        if (controls === null) return;
+        if (await page.locator('input, select, textarea').count().catch(() => 0)) s.formPages.push(url);
+        if (controls.length) unlabelled.push({ url, controls });
+      })()));
+      try {
+        await fn(s);
+        await Promise.all(checks);
+        const unexpected = s.consoleErrors.filter((e) => !(o.allowConsole ?? []).some((re) => re.test(e)));
+        if (unexpected.length) throw new Error(`Unexpected console errors:\n  ${unexpected.join('\n  ')}`);
+        if (unlabelled.length) {
+          throw new Error(`Form controls without a label, aria-label or aria-labelledby:\n${unlabelled.map((u) => `  ${u.url}\n    ${u.controls.join('\n    ')}`).join('\n')}`);
+        }
+      } catch (e) {
+        await saveArtifacts(page, name, o.logs);
+        throw e;
+      } finally {
+        await context.close();
+      }
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** Presses Tab until `selector` has focus (at most `max` times): reaching a field the way a keyboard user does. */
+export async function tabTo(page: Page, selector: string, max = 30): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await page.locator(selector).evaluate((el) => el === el.ownerDocument.activeElement)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`${selector} did not receive focus after ${max} presses of Tab`);
+}
+
+/** Asserts the element that has focus, so a test notices a broken tab order. */
+export async function focusedId(page: Page): Promise<string> {
+  return page.evaluate<string>("document.activeElement ? document.activeElement.id : ''");
+}
