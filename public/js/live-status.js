@@ -5,6 +5,16 @@
   const rows = () => [...document.querySelectorAll('[data-live-status][data-mailbox-id]')];
   const isPending = (el) => [...el.querySelectorAll('[data-field$="Status"]')].some((c) => c.textContent.trim() === 'Pending');
   let timer;
+  // The mailbox record also swaps in the new step report, codes and hints, without a reload.
+  async function refreshSection(el) {
+    try {
+      const res = await fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      const fresh = doc.querySelector(`[data-refresh-on-done][data-mailbox-id="${CSS.escape(el.dataset.mailboxId)}"]`);
+      if (fresh) el.innerHTML = fresh.innerHTML;
+    } catch { /* keep what is shown; a reload shows the report */ }
+  }
   async function poll() {
     const pending = rows().filter(isPending);
     if (!pending.length) return;
@@ -19,7 +29,10 @@
               const v = m[cell.dataset.field];
               if (typeof v === 'string' && cell.textContent !== v) cell.textContent = v || '—';
             }
-            if (!m.pending) el.dispatchEvent(new CustomEvent('mailroom:tested', { bubbles: true, detail: m }));
+            if (!m.pending) {
+              el.dispatchEvent(new CustomEvent('mailroom:tested', { bubbles: true, detail: m }));
+              if (el.hasAttribute('data-refresh-on-done')) refreshSection(el);
+            }
           }
         }
       }

@@ -6,6 +6,8 @@ import { describeEachDb, type TestContext } from '../helpers/context.ts';
 import { startGmailWorld, createGmailProfile, createConnectedMailbox, type GmailWorld } from '../helpers/gmail-world.ts';
 import type { MailboxTests } from '../../src/checks/job.ts';
 import type { Step } from '../../src/checks/types.ts';
+import { startImapServer } from '../fakes/mail/imap-server.ts';
+import { bearerVerifierFrom } from '../fakes/mail/world.ts';
 
 const w: GmailWorld = await startGmailWorld();
 after(() => w.close());
@@ -110,6 +112,34 @@ describeEachDb('Test & Enable job', (ctx) => {
     assert.deepEqual(runs.map((r) => [r.attempt, r.status]), [[1, 'RETRYING'], [2, 'RETRYING'], [3, 'SUCCESS']]);
     const warnings = await prisma.alert.findMany({ where: { mailboxId: mb.id, level: 'WARNING' } });
     assert.match(warnings[0].message, /Retry 1 of 3 at /);
+  });
+
+  test('a server that accepts TCP and never answers → TIMEOUT within the bound, while other mailboxes finish first', async () => {
+    const { prisma } = ctx().db;
+    const silent = await startImapServer({ verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)), accounts: w.mail.accounts, mode: 'silent' });
+    try {
+      const slowProfile = await createGmailProfile(prisma, ctx().sealer, w);
+      await prisma.emailServerProfile.update({ where: { id: slowProfile.id }, data: { incomingPort: silent.port } });
+      const fastProfile = await createGmailProfile(prisma, ctx().sealer, w);
+      const slow = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: slowProfile.id });
+      const fast = await Promise.all([0, 1, 2].map(() => createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: fastProfile.id })));
+      const started = Date.now();
+      await tests(ctx()).request([slow.id, ...fast.map((m) => m.id)], null);
+      for (const m of fast) assert.equal((await waitFinal(ctx(), m.id)).incomingStatus, 'SUCCESS');
+      const fastDone = Date.now() - started;
+      assert.equal((await prisma.mailbox.findUniqueOrThrow({ where: { id: slow.id } })).incomingStatus, 'PENDING', 'the silent server must not hold up the others');
+      const done = await waitFinal(ctx(), slow.id, 60_000);
+      const elapsed = Date.now() - started;
+      assert.ok(fastDone < elapsed);
+      assert.equal(done.incomingStatus, 'FAILURE');
+      assert.equal(done.outgoingStatus, 'SUCCESS');
+      const step = (await lastSteps(ctx(), slow.id)).find((s) => s.id === 'incoming-login')!;
+      assert.equal(step.code, 'TIMEOUT');
+      // 4 attempts (1 + 3 retries), each bounded by the 2 s connect timeout, plus small backoffs.
+      assert.ok(elapsed < 4 * 2000 + 5000, `took ${elapsed} ms`);
+      const runs = await prisma.testRun.findMany({ where: { mailboxId: slow.id }, orderBy: { attempt: 'asc' } });
+      assert.deepEqual(runs.map((r) => r.status), ['RETRYING', 'RETRYING', 'RETRYING', 'FAILURE']);
+    } finally { await silent.close(); }
   });
 
   test('not approved → checks pass but the mailbox is not enabled', async () => {
