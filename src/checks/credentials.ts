@@ -1,5 +1,6 @@
 // The first two steps of a run: get working credentials (refresh the Gmail access token when under 60 s
 // remain, one refresh per mailbox at a time, keeping a rotated refresh token) and check account and scope.
+import { SEALED } from '../security/secrets.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
@@ -10,9 +11,6 @@ import { KeyedMutex } from './limiter.ts';
 import type { Credentials, MailboxForTest, ProfileForTest } from './run.ts';
 import type { Step } from './types.ts';
 
-export const GRANT_ACCESS_CONTEXT = 'grant.accessToken';
-export const GRANT_REFRESH_CONTEXT = 'grant.refreshToken';
-export const MAILBOX_PASSWORD_CONTEXT = 'mailbox.credentialPassword';
 const REFRESH_MARGIN_MS = 60_000;
 
 const TOKEN = 'Access token';
@@ -41,7 +39,7 @@ async function passwordCredentials(deps: CredentialDeps, mb: FullMailbox): Promi
     return { ok: false, steps: [skipped, failed('account', 'Credentials', 'CREDENTIALS_MISSING', 'The mailbox has no user name or password.', 'Edit the mailbox and enter its User Name and Password, then select Test & Enable Mailbox.')] };
   }
   let password: string;
-  try { password = deps.sealer.open(row.credentialPassword, MAILBOX_PASSWORD_CONTEXT); } catch {
+  try { password = deps.sealer.open(row.credentialPassword, SEALED.mailboxPassword); } catch {
     return { ok: false, steps: [skipped, failed('account', 'Credentials', 'SECRET_UNREADABLE', 'The stored password cannot be read with the current key.', 'Edit the mailbox and enter its Password again.')] };
   }
   return { ok: true, auth: { kind: 'password', user: row.credentialUsername, password }, steps: [skipped, { id: 'account', label: 'Credentials', status: 'ok', message: `User name ${row.credentialUsername}` }] };
@@ -60,13 +58,13 @@ async function oauthCredentials(deps: CredentialDeps, mb: FullMailbox, now: () =
   let tokenStep: Step;
   try {
     if (grant.accessTokenExpiresAt.getTime() - now() > REFRESH_MARGIN_MS) {
-      accessToken = sealer.open(grant.accessToken, GRANT_ACCESS_CONTEXT);
+      accessToken = sealer.open(grant.accessToken, SEALED.grantAccessToken);
       tokenStep = { id: 'token', label: TOKEN, status: 'ok', message: `Access token valid until ${grant.accessTokenExpiresAt.toISOString()}.` };
     } else {
       if (!grant.refreshToken) {
         return { ok: false, steps: [failed('token', TOKEN, 'TOKEN_REVOKED', 'There is no refresh token for this mailbox.', failure('TOKEN_REVOKED').hint)] };
       }
-      const refreshToken = sealer.open(grant.refreshToken, GRANT_REFRESH_CONTEXT);
+      const refreshToken = sealer.open(grant.refreshToken, SEALED.grantRefreshToken);
       const t = await deps.google.refreshAccessToken(client.creds, refreshToken);
       accessToken = t.access_token;
       if (t.scope) scopes = t.scope;
@@ -74,8 +72,8 @@ async function oauthCredentials(deps: CredentialDeps, mb: FullMailbox, now: () =
       await prisma.gmailGrant.update({
         where: { mailboxId: mb.id },
         data: {
-          accessToken: sealer.seal(t.access_token, GRANT_ACCESS_CONTEXT), accessTokenExpiresAt: expiresAt, refreshedAt: new Date(now()), grantedScopes: scopes,
-          ...(t.refresh_token ? { refreshToken: sealer.seal(t.refresh_token, GRANT_REFRESH_CONTEXT) } : {}),
+          accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken), accessTokenExpiresAt: expiresAt, refreshedAt: new Date(now()), grantedScopes: scopes,
+          ...(t.refresh_token ? { refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken) } : {}),
         },
       });
       deps.logger.info({ mailboxId: mb.id, rotated: Boolean(t.refresh_token) }, 'Gmail access token refreshed');

@@ -1,9 +1,9 @@
 // Which OAuth client a mailbox signs in with: its profile's client ID and opened secret, or why it cannot.
+import { SEALED } from '../security/secrets.ts';
 import type { EmailServerProfile } from '../generated/prisma/client.ts';
 import type { Sealer } from '../security/secrets.ts';
 import type { ClientCredentials } from './google-client.ts';
 
-export const PROFILE_SECRET_CONTEXT = 'profile.oauthClientSecret';
 
 export type ProfileClient = { ok: true; creds: ClientCredentials } | { ok: false; problem: string };
 
@@ -18,7 +18,7 @@ export function profileClient(sealer: Sealer, profile: ProfileFields | null | un
     return { ok: false, problem: `The email server profile “${profile.name}” has no OAuth client ID or client secret. Ask your administrator to enter them on the profile.` };
   }
   try {
-    return { ok: true, creds: { clientId: profile.oauthClientId, clientSecret: sealer.open(profile.oauthClientSecret, PROFILE_SECRET_CONTEXT) } };
+    return { ok: true, creds: { clientId: profile.oauthClientId, clientSecret: sealer.open(profile.oauthClientSecret, SEALED.profileClientSecret) } };
   } catch {
     return { ok: false, problem: `The client secret of the email server profile “${profile.name}” cannot be read with the current key. Ask your administrator to enter it again.` };
   }

@@ -1,13 +1,12 @@
 // A mailbox's one GmailGrant: written (tokens sealed here and nowhere else), opened, and revoked at Google.
 // Revocation is best-effort and skipped when another mailbox on the same OAuth client holds the same Google
 // account, because Google revokes the whole (client, account) grant whichever token is sent.
+import { SEALED } from '../security/secrets.ts';
 import type { GmailGrant, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
 import { createGoogleClient, type GoogleClient, type GoogleEndpoints, GoogleOAuthError } from './google-client.ts';
 
-export const ACCESS_TOKEN_CONTEXT = 'grant.accessToken';
-export const REFRESH_TOKEN_CONTEXT = 'grant.refreshToken';
 
 export interface NewGrant {
   mailboxId: string;
@@ -23,11 +22,11 @@ export interface NewGrant {
 export async function writeGrant(tx: Prisma.TransactionClient, sealer: Sealer, g: NewGrant, now = new Date()): Promise<{ needsReconsent: boolean }> {
   const old = await tx.gmailGrant.findUnique({ where: { mailboxId: g.mailboxId } });
   const sameAccount = old && old.googleEmail.toLowerCase() === g.googleEmail.toLowerCase();
-  const refreshToken = g.refreshToken ? sealer.seal(g.refreshToken, REFRESH_TOKEN_CONTEXT) : sameAccount ? old.refreshToken : null;
+  const refreshToken = g.refreshToken ? sealer.seal(g.refreshToken, SEALED.grantRefreshToken) : sameAccount ? old.refreshToken : null;
   const data = {
     googleEmail: g.googleEmail.toLowerCase(),
     grantedScopes: g.scope,
-    accessToken: sealer.seal(g.accessToken, ACCESS_TOKEN_CONTEXT),
+    accessToken: sealer.seal(g.accessToken, SEALED.grantAccessToken),
     accessTokenExpiresAt: new Date(now.getTime() + g.expiresIn * 1000),
     refreshToken,
     needsReconsent: !refreshToken,
@@ -41,8 +40,8 @@ export async function writeGrant(tx: Prisma.TransactionClient, sealer: Sealer, g
 /** The grant's tokens in clear, for the mail checks. Throws SecretError when they cannot be opened. */
 export function openGrant(sealer: Sealer, grant: Pick<GmailGrant, 'accessToken' | 'refreshToken'>): { accessToken: string; refreshToken: string | null } {
   return {
-    accessToken: sealer.open(grant.accessToken, ACCESS_TOKEN_CONTEXT),
-    refreshToken: grant.refreshToken ? sealer.open(grant.refreshToken, REFRESH_TOKEN_CONTEXT) : null,
+    accessToken: sealer.open(grant.accessToken, SEALED.grantAccessToken),
+    refreshToken: grant.refreshToken ? sealer.open(grant.refreshToken, SEALED.grantRefreshToken) : null,
   };
 }
 

@@ -1,5 +1,6 @@
 // Mailbox rules: create, edit, delete, approve. Owners, address uniqueness, the per-profile capacity, write-only
 // credentials, and the reset (grant dropped, approval and statuses back to start) when address or profile change.
+import { SEALED } from '../security/secrets.ts';
 import type { EmailServerProfile, Mailbox } from '../generated/prisma/client.ts';
 import type { AppDeps } from '../app.ts';
 import type { PublicUser } from '../auth/users.ts';
@@ -10,7 +11,6 @@ import { lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS 
 import type { MailboxDetail } from './access.ts';
 import type { MailboxInput } from './form.ts';
 
-export const CREDENTIAL_PASSWORD_CONTEXT = 'mailbox.credentialPassword';
 
 export type MailboxDeps = Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'config'>;
 type Actor = Pick<PublicUser, 'id' | 'email' | 'role'>;
@@ -46,7 +46,7 @@ async function ownerFor(deps: MailboxDeps, actor: Actor, input: MailboxInput, ex
 function credentials(deps: MailboxDeps, profile: EmailServerProfile | null, input: MailboxInput, existing?: Mailbox) {
   if (profile?.authenticateUsing !== 'CREDENTIALS_PER_MAILBOX') return { credentialUsername: null, credentialPassword: null };
   const credentialPassword = input.clearCredentialPassword ? null
-    : input.credentialPassword ? deps.sealer.seal(input.credentialPassword, CREDENTIAL_PASSWORD_CONTEXT)
+    : input.credentialPassword ? deps.sealer.seal(input.credentialPassword, SEALED.mailboxPassword)
     : existing?.credentialPassword ?? null;
   return { credentialUsername: input.credentialUsername || null, credentialPassword };
 }

@@ -1,5 +1,6 @@
 // Email server profile rules: read, count usage, create, update, delete, the one default Gmail profile, and the
 // write-only Client Secret (sealed here, never returned to views). Every change is audited in its own transaction.
+import { SEALED } from '../security/secrets.ts';
 import type { EmailServerProfile, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Sealer } from '../security/secrets.ts';
 import { audit, type AuditEntry } from '../security/audit.ts';
@@ -9,7 +10,6 @@ import { changedFields } from './changes.ts';
 /** How many mailboxes one Gmail OAuth profile serves (the "N of 100" shown beside its usage). */
 export const GMAIL_PROFILE_CAPACITY = 100;
 /** The sealer context of EmailServerProfile.oauthClientSecret; the Gmail OAuth flow opens it with the same string. */
-export const CLIENT_SECRET_CONTEXT = 'profile.oauthClientSecret';
 
 type Tx = Prisma.TransactionClient;
 type Who = Pick<AuditEntry, 'actor' | 'ip'>;
@@ -58,7 +58,7 @@ async function auditSecret(tx: Tx, p: EmailServerProfile, secret: SecretChange, 
 }
 
 function secretColumn(sealer: Sealer, secret: SecretChange): { oauthClientSecret?: string | null } {
-  if (secret.kind === 'set') return { oauthClientSecret: sealer.seal(secret.value, CLIENT_SECRET_CONTEXT) };
+  if (secret.kind === 'set') return { oauthClientSecret: sealer.seal(secret.value, SEALED.profileClientSecret) };
   return secret.kind === 'clear' ? { oauthClientSecret: null } : {};
 }
 

@@ -14,8 +14,16 @@ export function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 8);
 }
 
-/** Fields whose values go through the sealer. Listing them here keeps them out of logs and views too. */
-export const SEALED_FIELDS = ['EmailServerProfile.oauthClientSecret', 'Mailbox.credentialPassword', 'GmailGrant.accessToken', 'GmailGrant.refreshToken'] as const;
+/**
+ * Every sealed field, with the context its ciphertext is bound to (authenticated data), so a sealed value
+ * copied into another field does not open. Nothing else in the schema holds a secret.
+ */
+export const SEALED = {
+  profileClientSecret: 'profile.oauthClientSecret', // EmailServerProfile.oauthClientSecret
+  mailboxPassword: 'mailbox.credentialPassword', // Mailbox.credentialPassword
+  grantAccessToken: 'grant.accessToken', // GmailGrant.accessToken
+  grantRefreshToken: 'grant.refreshToken', // GmailGrant.refreshToken
+} as const;
 
 export function createSealer(current: Buffer, old: Buffer[] = []): Sealer {
   if (current.length !== 32) throw new SecretError('The secrets key must be 32 bytes');

@@ -174,7 +174,7 @@ test('a failing mailbox shows the code and what to do; another user\'s mailbox i
     await page.goto(`/mailboxes/${broken.id}`);
     await page.getByRole('button', { name: 'Test & Enable Mailbox' }).click();
     await page.waitForURL(`${ctx.url}/mailboxes/${broken.id}`);
-    await page.evaluate(() => { (window as unknown as { noReload: boolean }).noReload = true; });
+    await page.evaluate(() => { (globalThis as unknown as { noReload: boolean }).noReload = true; });
     await page.locator('[data-live-status] [data-field="incomingStatus"]', { hasText: 'Failure' }).waitFor({ timeout: 20_000 });
     // The step report with code and hint arrives in place, without a reload.
     const report = page.locator('table.steps');
@@ -182,7 +182,7 @@ test('a failing mailbox shows the code and what to do; another user\'s mailbox i
     await report.getByText(/Enable IMAP/).waitFor();
     // Outgoing passed, so only outgoing is enabled.
     assert.equal((await page.locator('[data-live-status] [data-field="enabled"]').textContent())?.trim(), 'Outgoing');
-    assert.equal(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload), true);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload), true);
 
     const res = await page.goto(`/mailboxes/${foreign.id}`);
     assert.equal(res?.status(), 404);

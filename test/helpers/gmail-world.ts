@@ -1,13 +1,12 @@
 // The whole Gmail world for tests, sandbox and benchmarks: the Google fake plus IMAP/POP3/SMTP fakes that
 // check bearer tokens against it, and factories for profiles, mailboxes and grants that use them.
+import { SEALED } from '../../src/security/secrets.ts';
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 import type { Sealer } from '../../src/security/secrets.ts';
 import { startFakeGoogle, type FakeGoogle } from '../fakes/google.ts';
 import { startMailWorld, type MailWorld } from '../fakes/mail/fixture.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
-import { GRANT_ACCESS_CONTEXT, GRANT_REFRESH_CONTEXT } from '../../src/checks/credentials.ts';
-import { PROFILE_SECRET_CONTEXT } from '../../src/gmail/credentials.ts';
 
 export interface GmailWorld { google: FakeGoogle; mail: MailWorld; clientId: string; clientSecret: string; googleEnv: Record<string, string>; close(): Promise<void> }
 
@@ -30,7 +29,7 @@ export async function createGmailProfile(prisma: PrismaClient, sealer: Sealer, w
     name: o.name ?? `Gmail ${randomBytes(3).toString('hex')}`, serverType: o.serverType ?? 'IMAP',
     incomingServer: '127.0.0.1', incomingPort: o.serverType === 'POP3' ? w.mail.pop3.port : w.mail.imap.port, incomingUseSsl: true,
     outgoingServer: '127.0.0.1', outgoingPort: smtp === 'SSL' ? w.mail.smtp.implicitTlsPort : w.mail.smtp.starttlsPort, outgoingSecurity: smtp,
-    authenticateUsing: 'GMAIL_OAUTH', oauthClientId: w.clientId, oauthClientSecret: sealer.seal(w.clientSecret, PROFILE_SECRET_CONTEXT),
+    authenticateUsing: 'GMAIL_OAUTH', oauthClientId: w.clientId, oauthClientSecret: sealer.seal(w.clientSecret, SEALED.profileClientSecret),
     maxConcurrentConnections: o.maxConcurrentConnections ?? 50,
   } });
 }
@@ -47,7 +46,7 @@ export async function createConnectedMailbox(prisma: PrismaClient, sealer: Seale
     incomingEmail: o.incoming === false ? 'NONE' : 'SERVER_SIDE_SYNC', outgoingEmail: o.outgoing === false ? 'NONE' : 'SERVER_SIDE_SYNC',
     grant: { create: {
       googleEmail: email, grantedScopes: 'openid email https://mail.google.com/',
-      accessToken: sealer.seal(t.access_token, GRANT_ACCESS_CONTEXT), refreshToken: sealer.seal(t.refresh_token, GRANT_REFRESH_CONTEXT),
+      accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken), refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken),
       accessTokenExpiresAt: new Date(Date.now() + (o.expired ? -1000 : t.expires_in * 1000)),
     } },
   } });
