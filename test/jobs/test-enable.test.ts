@@ -142,6 +142,26 @@ describeEachDb('Test & Enable job', (ctx) => {
     } finally { await silent.close(); }
   });
 
+  test("the profile's Maximum Concurrent Connections caps connections to its servers", async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w, { maxConcurrentConnections: 2 });
+    const ids = [];
+    for (let i = 0; i < 6; i++) ids.push((await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, outgoing: false })).id);
+    w.mail.imap.setDelay(150);
+    const before = w.mail.imap.stats().connections;
+    try {
+      // measure the peak on the IMAP server while only this profile's mailboxes run
+      const peak = { n: 0 };
+      const sampler = setInterval(() => { peak.n = Math.max(peak.n, w.mail.imap.stats().concurrent); }, 5);
+      await tests(ctx()).request(ids, null);
+      for (const id of ids) assert.equal((await waitFinal(ctx(), id)).incomingStatus, 'SUCCESS');
+      clearInterval(sampler);
+      assert.equal(w.mail.imap.stats().connections - before, 6, 'one IMAP connection per mailbox test');
+      assert.ok(peak.n <= 2, `peak ${peak.n} concurrent IMAP connections`);
+      assert.equal(peak.n, 2);
+    } finally { w.mail.imap.setDelay(0); }
+  });
+
   test('not approved → checks pass but the mailbox is not enabled', async () => {
     const { prisma } = ctx().db;
     const profile = await createGmailProfile(prisma, ctx().sealer, w);
