@@ -8,6 +8,7 @@ import { profileClient } from '../gmail/credentials.ts';
 import { GoogleOAuthError, hasMailScope, type GoogleClient } from '../gmail/google-client.ts';
 import { classifyTokenError, failure, safeRemoteText } from './errors.ts';
 import { KeyedMutex } from './limiter.ts';
+import { when } from '../mailboxes/labels.ts';
 import type { Credentials, MailboxForTest, ProfileForTest } from './run.ts';
 import type { Step } from './types.ts';
 
@@ -59,7 +60,7 @@ async function oauthCredentials(deps: CredentialDeps, mb: FullMailbox, now: () =
   try {
     if (grant.accessTokenExpiresAt.getTime() - now() > REFRESH_MARGIN_MS) {
       accessToken = sealer.open(grant.accessToken, SEALED.grantAccessToken);
-      tokenStep = { id: 'token', label: TOKEN, status: 'ok', message: `Access token valid until ${grant.accessTokenExpiresAt.toISOString()}.` };
+      tokenStep = { id: 'token', label: TOKEN, status: 'ok', message: `Access token valid until ${when(grant.accessTokenExpiresAt)}.` };
     } else {
       if (!grant.refreshToken) {
         return { ok: false, steps: [failed('token', TOKEN, 'TOKEN_REVOKED', 'There is no refresh token for this mailbox.', failure('TOKEN_REVOKED').hint)] };
@@ -77,7 +78,7 @@ async function oauthCredentials(deps: CredentialDeps, mb: FullMailbox, now: () =
         },
       });
       deps.logger.info({ mailboxId: mb.id, rotated: Boolean(t.refresh_token) }, 'Gmail access token refreshed');
-      tokenStep = { id: 'token', label: TOKEN, status: 'ok', message: `Access token refreshed; valid until ${expiresAt.toISOString()}.` };
+      tokenStep = { id: 'token', label: TOKEN, status: 'ok', message: `Access token refreshed; valid until ${when(expiresAt)}.` };
     }
   } catch (e) {
     if (e instanceof GoogleOAuthError) {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { decideOutcome, retryDelayMs } from './outcome.ts';
 import { runChecks, type MailboxForTest, type RunEnv } from './run.ts';
 import type { Step } from './types.ts';
+import { when } from '../mailboxes/labels.ts';
 
 export const TEST_QUEUE = 'mailbox-test-enable';
 export const DEAD_QUEUE = 'mailbox-test-enable-dead';
@@ -121,7 +122,7 @@ export function mailboxTests(deps: TestJobDeps) {
       await prisma.$transaction(async (tx) => {
         await tx.testRun.update({ where: { id: run.id }, data: { status: 'RETRYING', finishedAt: new Date(), steps: stepsJson } });
         await tx.mailbox.update({ where: { id: mailboxId }, data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt } });
-        await tx.alert.create({ data: { mailboxId, level: 'WARNING', code: outcome.alert.code, message: `${outcome.alert.message} Retry ${attempt} of ${settings.retryLimit} at ${nextRetryAt.toISOString()}.`, hint: outcome.alert.hint } });
+        await tx.alert.create({ data: { mailboxId, level: 'WARNING', code: outcome.alert.code, message: `${outcome.alert.message} Retry ${attempt} of ${settings.retryLimit} at ${when(nextRetryAt)}.`, hint: outcome.alert.hint } });
         // stately: this job is active, so one more may wait in "created" until its start time.
         await boss().send(TEST_QUEUE, { mailboxId }, { singletonKey: mailboxId, startAfter: nextRetryAt, db: fromPrisma(tx) });
       });
