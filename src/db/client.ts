@@ -57,8 +57,14 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
   };
 }
 
+/**
+ * PostgreSQL's default shared_buffers (128MB) is all touched at start-up inside PGlite's WASM memory and stays
+ * resident (~125 MB of idle RSS); the embedded database is small and the OS caches its files (bench/README.md).
+ */
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl);
-  const pglite = await PGlite.create({ dataDir: join(opts.dataDir, 'pglite') });
+  const pglite = await PGlite.create({ dataDir: join(opts.dataDir, 'pglite'), startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
   return pgliteDatabase(pglite);
 }

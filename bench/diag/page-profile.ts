@@ -1,0 +1,32 @@
+// Diagnostic: CPU profile of the server process under autocannon (CONN connections, default 50) on one page. Usage: tsx bench/diag/page-profile.ts <pglite|postgres> <path> [seconds] [profile dir]
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { openDatabase } from '../../src/db/client.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createSealer } from '../../src/security/secrets.ts';
+import { seedPages } from '../seed.ts';
+import { spawnServer } from '../start.ts';
+import { signIn } from '../pages.ts';
+import { baseEnv, benchPostgres, tempDir } from '../util.ts';
+
+const [engine = 'postgres', path = '/profiles', seconds = '10', profDir = '/tmp/page-prof'] = process.argv.slice(2);
+const dir = engine === 'pglite' ? tempDir('prof') : undefined;
+const pgdb = engine === 'postgres' ? await benchPostgres('prof') : undefined;
+const env = baseEnv(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url });
+const config = loadConfig(env);
+if (dir) mkdirSync(config.dataDir, { recursive: true });
+const db = await openDatabase(config);
+await migrate(db);
+const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), { mailboxes: 10000, profiles: 50, vacuum: db.kind === 'postgres' });
+await db.close();
+const server = await spawnServer(env, { args: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+const cookie = await signIn(server.url, seed.adminEmail, seed.password);
+let i = 0;
+const r = await autocannon({ url: server.url, connections: Number(process.env.CONN ?? 50), duration: Number(seconds), headers: { cookie },
+  requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path.replace(':id', () => seed.mailboxIds[i++ % seed.mailboxIds.length]) }) }] });
+console.log(path, Math.round(r.requests.average), 'req/s p50', r.latency.p50, 'p99', r.latency.p99, 'non2xx', r.non2xx);
+await server.stop();
+dir?.remove(); await pgdb?.drop();
+process.exit(0);

@@ -1,0 +1,43 @@
+// Diagnostic: the SQL statements one signed-in GET runs (PGlite, in-process); EXPLAIN=1 adds plans, REPEAT=n times each. Usage: tsx bench/diag/page-sql.ts [/path ...]
+import { createServer } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+let trace: string[] | undefined;
+const seen: Array<{ sql: string; params?: unknown[] }> = [];
+const q = PGlite.prototype.query;
+(PGlite.prototype as unknown as { query: unknown }).query = async function (this: PGlite, sql: string, params?: unknown[], o?: unknown) { const t = performance.now(); const r = await q.call(this, sql, params, o as never); if (trace) seen.push({ sql, params }); trace?.push(`${(performance.now() - t).toFixed(2).padStart(6)} ms ${r.rows.length} rows  ${sql.replace(/\s+/g, ' ').slice(0, 150)}`); return r; };
+const { openDatabase } = await import('../../src/db/client.ts');
+const { migrate } = await import('../../src/db/migrate.ts');
+const { loadConfig } = await import('../../src/config.ts');
+const { createSealer } = await import('../../src/security/secrets.ts');
+const { createLogger } = await import('../../src/logger.ts');
+const { createApp } = await import('../../src/app.ts');
+const { seedPages } = await import('../seed.ts');
+const { signIn } = await import('../pages.ts');
+const { baseEnv, tempDir } = await import('../util.ts');
+const dir = tempDir('pagesql');
+const env = baseEnv({ DATA_DIR: join(dir.path, 'data') });
+const config = loadConfig(env);
+mkdirSync(config.dataDir, { recursive: true });
+const db = await openDatabase(config);
+await migrate(db);
+const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), { mailboxes: 10000, profiles: 50, vacuum: db.kind === 'postgres' });
+const app = createApp({ config, db, logger: createLogger('warn'), sealer: createSealer(config.secretsKeys.current) });
+const server = createServer(app); await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+const cookie = await signIn(base, seed.adminEmail, seed.password);
+for (const p of process.argv.slice(2).length ? process.argv.slice(2) : ['/healthz', '/profiles', '/mailboxes?sort=incoming&dir=asc', `/mailboxes/${seed.mailboxIds[7]}`]) {
+  await (await fetch(base + p, { headers: { cookie } })).text(); // warm
+  trace = [];
+  const t = performance.now();
+  const res = await fetch(base + p, { headers: { cookie } }); await res.text();
+  const ms = performance.now() - t;
+  console.log(`\n${p}: ${res.status} in ${ms.toFixed(1)} ms, ${trace.length} statements`); for (const l of trace) console.log('  ' + l);
+  trace = undefined;
+  if (process.env.EXPLAIN) for (const st of seen.splice(0)) { if (!/^SELECT/.test(st.sql) || /Session|"User"/.test(st.sql)) continue; const plan = await db.pglite!.query<{ 'QUERY PLAN': string }>('EXPLAIN (ANALYZE, BUFFERS) ' + st.sql, st.params as unknown[]); console.log('\n  ' + st.sql.slice(0, 400) + '\n  ' + JSON.stringify(st.params)); for (const r of plan.rows) console.log('    ' + r['QUERY PLAN']); }
+  if (process.env.REPEAT) for (const st of seen.splice(0)) { const n = Number(process.env.REPEAT); const t = performance.now(); let rows = 0; for (let k = 0; k < n; k++) rows = (await db.pglite!.query(st.sql, st.params as unknown[])).rows.length; console.log(`  ${((performance.now() - t) / n).toFixed(2).padStart(6)} ms avg  ${rows} rows  ${st.sql.replace(/\s+/g, ' ').slice(0, 100)}`); }
+  seen.length = 0;
+}
+server.close(); app.locals.close(); await db.close(); dir.remove();
+process.exit(0);

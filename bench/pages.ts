@@ -1,0 +1,113 @@
+// Pages under load: 10,000 mailboxes and 50 profiles seeded, the real server process, autocannon as a signed-in admin.
+import autocannon from 'autocannon';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase } from '../src/db/client.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { loadConfig } from '../src/config.ts';
+import { createSealer } from '../src/security/secrets.ts';
+import { seedPages } from './seed.ts';
+import { spawnServer, memoryOf } from './start.ts';
+import { baseEnv, benchPostgres, log, machineCpuSeconds, now, procCpuSeconds, round, tempDir, waitForQuiet, type Engine } from './util.ts';
+
+export interface PagesOptions { engines: Engine[]; mailboxes: number; profiles: number; connections: number; durationSeconds: number; warmupSeconds?: number; quietWaitMs: number }
+
+/** Signs in through the real form: GET /login for the CSRF token and cookie, POST /login, keep the new session cookie. */
+export async function signIn(base: string, email: string, password: string): Promise<string> {
+  const jar = new Map<string, string>();
+  const keep = (res: Response) => { for (const c of res.headers.getSetCookie()) { const [pair] = c.split(';'); const i = pair.indexOf('='); jar.set(pair.slice(0, i), pair.slice(i + 1)); } };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const page = await fetch(`${base}/login`);
+  keep(page);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+  if (!csrf) throw new Error('no CSRF token on the login page');
+  const res = await fetch(`${base}/login`, {
+    method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
+    body: new URLSearchParams({ email, password, _csrf: csrf }).toString(),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
+  keep(res);
+  return cookie();
+}
+
+interface Target { name: string; path: string | ((i: number) => string) }
+
+async function cannon(base: string, cookie: string, t: Target, connections: number, seconds: number) {
+  let i = 0;
+  const pathAt = typeof t.path === 'string' ? () => t.path as string : () => (t.path as (i: number) => string)(i++);
+  const r = await autocannon({
+    url: base, connections, duration: seconds, headers: { cookie },
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: pathAt() }) }],
+  });
+  return {
+    reqPerSec: round(r.requests.average), p50Ms: r.latency.p50, p90Ms: r.latency.p90, p99Ms: r.latency.p99, maxMs: r.latency.max,
+    requests: r.requests.total, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, kBPerReq: r.requests.total ? round(r.throughput.total / r.requests.total / 1024, 1) : 0,
+  };
+}
+
+export async function benchPages(o: PagesOptions) {
+  const out: Record<string, unknown> = {};
+  for (const engine of o.engines) {
+    const dir = engine === 'pglite' ? tempDir('pages') : undefined;
+    const pgdb = engine === 'postgres' ? await benchPostgres('pages') : undefined;
+    const env = baseEnv(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url });
+    try {
+      // Seed with the app's own database code, then hand the database to the server process.
+      const t0 = now();
+      const config = loadConfig(env);
+      if (dir) mkdirSync(config.dataDir, { recursive: true });
+      const db = await openDatabase(config);
+      await migrate(db);
+      const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), { mailboxes: o.mailboxes, profiles: o.profiles, vacuum: engine === 'postgres' });
+      await db.close();
+      const seedMs = now() - t0;
+      log(`pages[${engine}]: seeded ${o.mailboxes} mailboxes, ${o.profiles} profiles in ${round(seedMs)} ms`);
+
+      const server = await spawnServer(env);
+      try {
+        const cookie = await signIn(server.url, seed.adminEmail, seed.password);
+        const targets: Target[] = [
+          { name: 'healthz', path: '/healthz' },
+          { name: 'mailboxList', path: '/mailboxes?sort=incoming&dir=asc' },
+          { name: 'mailboxRecord', path: (i) => `/mailboxes/${seed.mailboxIds[i % seed.mailboxIds.length]}` },
+          { name: 'profileList', path: '/profiles' },
+        ];
+        for (const t of targets) { // each page answers 200 for this admin, with content
+          const p = typeof t.path === 'string' ? t.path : t.path(0);
+          const res = await fetch(server.url + p, { headers: { cookie }, redirect: 'manual' });
+          const body = await res.text();
+          if (res.status !== 200) throw new Error(`${p} answered ${res.status}`);
+          if (t.name === 'mailboxList' && !body.includes('Mailbox ')) throw new Error(`${p} shows no mailboxes`);
+        }
+        const results: Record<string, Awaited<ReturnType<typeof cannon>> & { cpu: Record<string, number>; oneConnection: Record<string, number>; machineBusyBefore: number }> = {};
+        for (const t of targets) {
+          const quiet = await waitForQuiet(o.quietWaitMs);
+          await cannon(server.url, cookie, t, o.connections, o.warmupSeconds ?? 2); // JIT, caches, connection pools
+          const m0 = machineCpuSeconds(); const s0 = procCpuSeconds(server.child.pid!); const b0 = process.cpuUsage();
+          const loaded = await cannon(server.url, cookie, t, o.connections, o.durationSeconds);
+          const m1 = machineCpuSeconds(); const s1 = procCpuSeconds(server.child.pid!); const b1 = process.cpuUsage(b0);
+          const cores = (m1.total - m0.total) / o.durationSeconds; // elapsed core-seconds per second = number of cores
+          // Cores busy during the run: the server, this process (autocannon), everything else on the machine.
+          const cpu = { server: round((s1 - s0) / o.durationSeconds, 2), autocannon: round((b1.user + b1.system) / 1e6 / o.durationSeconds, 2), machine: round((m1.busy - m0.busy) / o.durationSeconds, 2), cores: Math.round(cores) };
+          const alone = await cannon(server.url, cookie, t, 1, 3); // one connection: the service time of one request
+          results[t.name] = { ...loaded, cpu, oneConnection: { reqPerSec: alone.reqPerSec, p50Ms: alone.p50Ms, p99Ms: alone.p99Ms }, machineBusyBefore: quiet.busy };
+          const r = results[t.name];
+          log(`pages[${engine}]: ${t.name.padEnd(13)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  non-2xx ${r.non2xx}  errors ${r.errors}  cores: server ${r.cpu.server} autocannon ${r.cpu.autocannon} machine ${r.cpu.machine} | 1 connection: ${r.oneConnection.reqPerSec} req/s p50 ${r.oneConnection.p50Ms} ms`);
+        }
+        const mem = memoryOf(server.child.pid!);
+        out[engine] = {
+          seedMs: round(seedMs), ...results,
+          listOverHealthz: round(results.mailboxList.reqPerSec / results.healthz.reqPerSec, 2), listOverHealthzTarget: 0.5, p99TargetMs: 50,
+          serverRssAfterMB: mem.VmRSS, serverPeakRssMB: mem.VmHWM,
+        };
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      dir?.remove();
+      await pgdb?.drop();
+    }
+  }
+  return { options: o, ...out };
+}
