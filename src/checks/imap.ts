@@ -4,6 +4,7 @@ import { Budget } from './budget.ts';
 import { mapError } from './errors.ts';
 import { failStep, okStep, secretsOf, skipStep } from './steps.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS, type ProbeOptions, type Step } from './types.ts';
+import { trustOptions } from './tls.ts';
 
 const LOGIN = { id: 'incoming-login', label: 'Incoming login (IMAP)' } as const;
 const MAILBOX = { id: 'incoming-mailbox', label: 'Open INBOX' } as const;
@@ -25,7 +26,7 @@ export async function probeImap(o: ProbeOptions): Promise<Step[]> {
       auth: o.auth.kind === 'xoauth2'
         ? { user: o.auth.user, accessToken: o.auth.accessToken }
         : { user: o.auth.user, pass: o.auth.password },
-      tls: o.ca ? { ca: o.ca } : {},
+      tls: trustOptions(o.ca),
       logger: false,
       connectionTimeout: connectMs,
       greetingTimeout: connectMs,

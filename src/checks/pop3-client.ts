@@ -1,5 +1,6 @@
 // Minimal POP3 client over node:tls for the probes: greeting, AUTH XOAUTH2 or USER/PASS, STAT, QUIT, strictly bounded.
 import tls from 'node:tls';
+import { trustOptions } from './tls.ts';
 
 const MAX_LINE = 8 * 1024; // RFC 1939 allows 512 octets per response line; be lenient, but bounded
 const MAX_BUFFERED = 64 * 1024;
@@ -36,7 +37,7 @@ export class Pop3Client {
 
   /** Resolves once the server's +OK greeting arrived (implicit TLS, like pop.gmail.com:995). */
   static async connect(o: Pop3ConnectOptions, created?: (client: Pop3Client) => void): Promise<Pop3Client> {
-    const socket = tls.connect({ host: o.host, port: o.port, ca: o.ca, servername: isIp(o.host) ? undefined : o.host });
+    const socket = tls.connect({ host: o.host, port: o.port, ...trustOptions(o.ca), servername: isIp(o.host) ? undefined : o.host });
     const client = new Pop3Client(socket);
     created?.(client); // lets the caller close a connection that is still coming up
     const timer = setTimeout(() => client.fail(new Pop3Error(`No greeting within ${o.timeoutMs} ms.`, 'TIMEOUT')), o.timeoutMs);

@@ -4,6 +4,7 @@ import { Budget } from './budget.ts';
 import { mapError } from './errors.ts';
 import { failStep, okStep, secretsOf } from './steps.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS, type ProbeOptions, type Step } from './types.ts';
+import { trustOptions } from './tls.ts';
 
 const LOGIN = { id: 'outgoing-login', label: 'Outgoing login (SMTP)' } as const;
 const SEND = { id: 'outgoing-message', label: 'Send a test message' } as const;
@@ -57,7 +58,7 @@ function makeTransport(o: ProbeOptions, connectMs: number, totalMs: number) {
     auth: o.auth.kind === 'xoauth2'
       ? { type: 'OAuth2', user: o.auth.user, accessToken: o.auth.accessToken }
       : { user: o.auth.user, pass: o.auth.password },
-    tls: o.ca ? { ca: o.ca } : {},
+    tls: trustOptions(o.ca),
     connectionTimeout: connectMs,
     greetingTimeout: connectMs,
     socketTimeout: totalMs,
