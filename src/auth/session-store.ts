@@ -5,8 +5,12 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 
 type Cb = (err?: unknown) => void;
 
+/** A rolling session's expiry is written at most this often; the idle timeout stays exact to within it. */
+export const TOUCH_INTERVAL_MS = 60_000;
+
 export class PrismaSessionStore extends session.Store {
   private sweeper?: NodeJS.Timeout;
+  private touched = new Map<string, number>();
   constructor(private prisma: PrismaClient, private idleMs: number) {
     super();
     this.sweeper = setInterval(() => { void this.prisma.session.deleteMany({ where: { expiresAt: { lt: new Date() } } }).catch(() => undefined); }, 10 * 60 * 1000);
@@ -30,11 +34,17 @@ export class PrismaSessionStore extends session.Store {
     this.prisma.session.upsert({ where: { sid }, create: { sid, data, expiresAt }, update: { data, expiresAt } }).then(() => cb?.(), (e) => cb?.(e));
   }
 
+  /** Every signed-in request touches its session; a write per page view is wasted work, so write once a minute. */
   override touch(sid: string, sess: session.SessionData, cb?: Cb): void {
+    const now = Date.now();
+    if (now - (this.touched.get(sid) ?? 0) < TOUCH_INTERVAL_MS) { cb?.(); return; }
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(sid, now);
     this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: this.expiry(sess) } }).then(() => cb?.(), (e) => cb?.(e));
   }
 
   override destroy(sid: string, cb?: Cb): void {
+    this.touched.delete(sid);
     this.prisma.session.deleteMany({ where: { sid } }).then(() => cb?.(), (e) => cb?.(e));
   }
 

@@ -70,6 +70,18 @@ describeEachDb('auth', (ctx) => {
     assert.ok(audited);
   });
 
+  test('rolling sessions: the expiry is written at most once a minute, not on every page view', async () => {
+    const { client } = await ctx().signedIn();
+    await client.get('/');
+    const sid = decodeURIComponent(client.cookies.get('mailroom.sid')!).slice(2).split('.')[0];
+    const first = (await ctx().db.prisma.session.findUniqueOrThrow({ where: { sid } })).expiresAt.getTime();
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await client.get('/');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.getSetCookie().join(), /mailroom\.sid=.*Expires=/); // the browser's cookie still rolls
+    assert.equal((await ctx().db.prisma.session.findUniqueOrThrow({ where: { sid } })).expiresAt.getTime(), first);
+  });
+
   test('a tampered session cookie logs out', async () => {
     const { client } = await ctx().signedIn();
     assert.equal((await client.get('/')).status, 200);
