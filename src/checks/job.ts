@@ -49,9 +49,11 @@ export function mailboxTests(deps: TestJobDeps) {
 
   jobs.register(async (b: PgBoss) => {
     await b.createQueue(DEAD_QUEUE, { policy: 'standard' });
-    await b.createQueue(TEST_QUEUE, { policy: 'stately', retryLimit: 2, retryDelay: 1, expireInSeconds: settings.expireInSeconds, deadLetter: DEAD_QUEUE });
+    // notify: an insert wakes the workers at once (LISTEN/NOTIFY, PGlite too); polling is only the backstop that
+    // also picks up retries whose start time has come.
+    await b.createQueue(TEST_QUEUE, { policy: 'stately', retryLimit: 2, retryDelay: 1, expireInSeconds: settings.expireInSeconds, deadLetter: DEAD_QUEUE, notify: true });
     if (deps.embedded) await failOrphans(b);
-    await b.work<Payload>(TEST_QUEUE, { localConcurrency: settings.workers, pollingIntervalSeconds: settings.pollingIntervalSeconds }, async ([job]) => handle(job));
+    await b.work<Payload>(TEST_QUEUE, { localConcurrency: settings.workers, pollingIntervalSeconds: settings.pollingIntervalSeconds, notifyPollingIntervalSeconds: settings.pollingIntervalSeconds * 5 }, async ([job]) => handle(job));
     await b.work<Payload>(DEAD_QUEUE, { pollingIntervalSeconds: settings.pollingIntervalSeconds }, async ([job]) => giveUp(job.data.mailboxId));
   });
 
