@@ -36,23 +36,26 @@ export function checkRoutes(deps: AppDeps): Router {
     res.set('Cache-Control', 'no-store').json({ mailboxes: rows.map(liveStatus) });
   });
 
-  r.post('/mailboxes/test/confirm', async (req, res) => {
+  /** The mailboxes selected on the list (form field ids); none → back to the list with a message. */
+  const selection = async (req: Request, res: Response) => {
     const parsed = ids.safeParse(req.body.ids);
     const selected = parsed.success ? await visible(req, parsed.data) : [];
     if (!selected.length) {
       flash(req, 'error', 'Select one or more mailboxes first.');
-      return res.redirect(303, '/mailboxes');
+      res.redirect(303, '/mailboxes');
     }
+    return selected;
+  };
+
+  r.post('/mailboxes/test/confirm', async (req, res) => {
+    const selected = await selection(req, res);
+    if (!selected.length) return;
     res.render('checks/confirm', { title: 'Test & Enable Mailbox', mailboxes: selected.slice(0, MAX_CONFIRM_LIST), count: selected.length, ids: selected.map((m) => m.id), action: '/mailboxes/test', back: '/mailboxes' });
   });
 
   r.post('/mailboxes/test', async (req, res) => {
-    const parsed = ids.safeParse(req.body.ids);
-    const selected = parsed.success ? await visible(req, parsed.data) : [];
-    if (!selected.length) {
-      flash(req, 'error', 'Select one or more mailboxes first.');
-      return res.redirect(303, '/mailboxes');
-    }
+    const selected = await selection(req, res);
+    if (!selected.length) return;
     const q = await tests().request(selected.map((m) => m.id), currentUser(req).id);
     flash(req, 'success', queuedMessage(q));
     res.redirect(303, `/mailboxes?tested=${q.queued.length}`);

@@ -4,7 +4,7 @@ import { SEALED } from '../../src/security/secrets.ts';
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 import type { Sealer } from '../../src/security/secrets.ts';
-import { startFakeGoogle, type FakeGoogle } from '../fakes/google.ts';
+import { startFakeGoogle, googleEnvOf, type FakeGoogle } from '../fakes/google.ts';
 import { startMailWorld, type MailWorld } from '../fakes/mail/fixture.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
 
@@ -16,10 +16,7 @@ export async function startGmailWorld(): Promise<GmailWorld> {
   const clientId = `${randomBytes(6).toString('hex')}.apps.googleusercontent.com`;
   const clientSecret = `GOCSPX-${randomBytes(12).toString('base64url')}`;
   google.addClient({ clientId, clientSecret, redirectUris: [] });
-  const googleEnv = {
-    GOOGLE_AUTHORIZATION_URL: google.endpoints.authorization, GOOGLE_TOKEN_URL: google.endpoints.token,
-    GOOGLE_USERINFO_URL: google.endpoints.userinfo, GOOGLE_REVOKE_URL: google.endpoints.revoke,
-  };
+  const googleEnv = googleEnvOf(google);
   return { google, mail, clientId, clientSecret, googleEnv, close: async () => { await mail.close(); await google.close(); } };
 }
 

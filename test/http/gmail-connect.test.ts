@@ -5,15 +5,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describeEachDb } from '../helpers/context.ts';
 import type { TestClient } from '../helpers/client.ts';
-import { startFakeGoogle } from '../fakes/google.ts';
+import { startFakeGoogle, googleEnvOf } from '../fakes/google.ts';
 
 const CALLBACK = '/_grid/cmds/dlg_gmailoauth.aspx';
 const google = await startFakeGoogle();
 after(() => google.close());
-const env = {
-  GOOGLE_AUTHORIZATION_URL: google.endpoints.authorization, GOOGLE_TOKEN_URL: google.endpoints.token,
-  GOOGLE_USERINFO_URL: google.endpoints.userinfo, GOOGLE_REVOKE_URL: google.endpoints.revoke,
-};
+const env = googleEnvOf(google);
 const rand = () => randomBytes(4).toString('hex');
 
 describeEachDb('Connect Gmail and manual refresh tokens', (ctx) => {

@@ -4,14 +4,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describeEachDb } from '../helpers/context.ts';
-import { startFakeGoogle } from '../fakes/google.ts';
+import { startFakeGoogle, googleEnvOf } from '../fakes/google.ts';
 
 const google = await startFakeGoogle();
 after(() => google.close());
-const env = {
-  GOOGLE_AUTHORIZATION_URL: google.endpoints.authorization, GOOGLE_TOKEN_URL: google.endpoints.token,
-  GOOGLE_USERINFO_URL: google.endpoints.userinfo, GOOGLE_REVOKE_URL: google.endpoints.revoke,
-};
+const env = googleEnvOf(google);
 const rand = () => randomBytes(4).toString('hex');
 const ZERO_ID = '00000000-0000-4000-8000-000000000000';
 
