@@ -43,18 +43,18 @@ export interface AppDeps {
   checks?: Partial<CheckSettings & { connectTimeoutMs: number; totalTimeoutMs: number }>;
   /** Set by createApp when jobs are available. */
   tests?: MailboxTests;
-  google?: GoogleClient;
+  /** Every call to Google's OAuth endpoints goes through this one client. */
+  google: GoogleClient;
 }
 
-export type AppOptions = Omit<AppDeps, 'sessionCookieName' | 'tests'>;
+export type AppOptions = Omit<AppDeps, 'sessionCookieName' | 'tests' | 'google'> & { google?: GoogleClient };
 
 const ROOT = resolve(import.meta.dirname, '..');
 
 export function createApp(options: AppOptions): Express & { locals: { close: () => void } } {
   const secure = options.config.publicUrl.startsWith('https://');
-  const deps: AppDeps = { ...options, sessionCookieName: secure ? '__Host-mailroom.sid' : 'mailroom.sid' };
+  const deps: AppDeps = { ...options, google: options.google ?? createGoogleClient(options.config.google), sessionCookieName: secure ? '__Host-mailroom.sid' : 'mailroom.sid' };
   const { config, db } = deps;
-  deps.google ??= createGoogleClient(config.google);
   if (deps.jobs) deps.tests = createMailboxTests(deps);
   const app = express();
   app.set('views', resolve(ROOT, 'views'));
@@ -142,7 +142,7 @@ function createMailboxTests(deps: AppDeps): MailboxTests {
       pollingIntervalSeconds: c.pollingIntervalSeconds ?? 1,
     },
     env: {
-      credentials: credentialsFor({ prisma: db.prisma, sealer, google: deps.google!, logger }),
+      credentials: credentialsFor({ prisma: db.prisma, sealer, google: deps.google, logger }),
       limiter: new KeyedLimiter(), ca: deps.mailTlsCa,
       connectTimeoutMs: c.connectTimeoutMs, totalTimeoutMs: c.totalTimeoutMs,
     },

@@ -36,7 +36,11 @@ interface Payload { mailboxId: string }
 const SSS = 'SERVER_SIDE_SYNC';
 const mailboxSelect = {
   id: true, emailAddress: true, incomingEmail: true, outgoingEmail: true, emailApproval: true, retryCount: true,
-  profile: { select: { id: true, serverType: true, authenticateUsing: true, incomingServer: true, incomingPort: true, incomingUseSsl: true, outgoingServer: true, outgoingPort: true, outgoingSecurity: true, maxConcurrentConnections: true } },
+  credentialUsername: true, credentialPassword: true,
+  profile: { select: {
+    id: true, serverType: true, authenticateUsing: true, incomingServer: true, incomingPort: true, incomingUseSsl: true, outgoingServer: true, outgoingPort: true, outgoingSecurity: true, maxConcurrentConnections: true,
+    name: true, oauthClientId: true, oauthClientSecret: true,
+  } },
 } as const;
 
 const REQUEST_CHUNK = 500;
@@ -113,7 +117,7 @@ export function mailboxTests(deps: TestJobDeps) {
     const run = queuedRun
       ? await prisma.testRun.update({ where: { id: queuedRun.id }, data: { status: 'RUNNING', startedAt: new Date(), jobId: job.id, attempt } })
       : await prisma.testRun.create({ data: { mailboxId, status: 'RUNNING', jobId: job.id, attempt } });
-    const steps = await runChecks(mb as MailboxForTest, deps.env);
+    const steps = await runChecks(mb satisfies MailboxForTest, deps.env);
     const outcome = decideOutcome({
       steps, incomingChecked: mb.incomingEmail === SSS, outgoingChecked: mb.outgoingEmail === SSS,
       approved: mb.emailApproval === 'APPROVED', attempt, retryLimit: settings.retryLimit,

@@ -2,7 +2,7 @@
 // live status rows the list polls.
 import type { PrismaClient, Prisma } from '../generated/prisma/client.ts';
 import type { Step } from './types.ts';
-import { CHECK_STATUS, enabledLabel, when } from '../mailboxes/labels.ts';
+import { CHECK_STATUS, enabledLabel, retryText, when } from '../mailboxes/labels.ts';
 
 export async function loadReport(prisma: PrismaClient, mailboxId: string) {
   const [runs, alerts] = await Promise.all([
@@ -23,11 +23,6 @@ export const statusSelect = {
   id: true, incomingStatus: true, outgoingStatus: true, enabledForIncoming: true, enabledForOutgoing: true,
   lastTestCompletedAt: true, retryCount: true, retryLimit: true, nextRetryAt: true,
 } as const;
-
-/** "retry 1 of 3, next at 2026-11-22 04:10 UTC" while a transient failure is being retried. */
-export function retryText(m: Pick<StatusFields, 'retryCount' | 'retryLimit' | 'nextRetryAt'>): string {
-  return m.retryCount > 0 && m.nextRetryAt ? `retry ${m.retryCount} of ${m.retryLimit}, next at ${when(m.nextRetryAt)}` : '';
-}
 
 export function liveStatus(m: StatusFields): LiveStatus {
   return {

@@ -4,21 +4,22 @@ import type { Step, MailAuth, ProbeOptions } from './types.ts';
 import { probeImap } from './imap.ts';
 import { probePop3 } from './pop3.ts';
 import { probeSmtp } from './smtp.ts';
-import { okStep, skipStep } from './steps.ts';
+import { codedFailStep, skipStep } from './steps.ts';
 import type { KeyedLimiter } from './limiter.ts';
-
-export const MAIL_SCOPE = 'https://mail.google.com/';
 
 export interface ProfileForTest {
   id: string; serverType: 'IMAP' | 'POP3'; authenticateUsing: 'GMAIL_OAUTH' | 'CREDENTIALS_PER_MAILBOX';
   incomingServer: string; incomingPort: number; incomingUseSsl: boolean;
   outgoingServer: string; outgoingPort: number; outgoingSecurity: 'SSL' | 'STARTTLS';
   maxConcurrentConnections: number;
+  // For the token step (profileClient): the OAuth client, secret still sealed.
+  name: string; oauthClientId: string | null; oauthClientSecret: string | null;
 }
 
 export interface MailboxForTest {
   id: string; emailAddress: string;
   incomingEmail: string; outgoingEmail: string;
+  credentialUsername: string | null; credentialPassword: string | null; // sealed
   profile: ProfileForTest | null;
 }
 
@@ -38,8 +39,6 @@ export interface RunEnv {
 
 const SSS = 'SERVER_SIDE_SYNC';
 
-const fail = (id: string, label: string, code: string, message: string, hint: string): Step => ({ id, label, status: 'fail', code, message, hint, transient: false });
-
 export async function runChecks(mb: MailboxForTest, env: RunEnv): Promise<Step[]> {
   const incoming = mb.incomingEmail === SSS;
   const outgoing = mb.outgoingEmail === SSS;
@@ -50,7 +49,7 @@ export async function runChecks(mb: MailboxForTest, env: RunEnv): Promise<Step[]
     skipStep('outgoing-login', 'Outgoing login (SMTP)', outgoing ? why : 'Outgoing Email is not Server-Side Synchronization.'),
   ];
   if (!mb.profile) {
-    return [fail('token', 'Email server profile', 'NO_PROFILE', 'The mailbox has no email server profile.', 'Edit the mailbox and choose a Server Profile, then select Test & Enable Mailbox.'), ...skipRest('Not tested: no email server profile.')];
+    return [codedFailStep('token', 'Email server profile', 'NO_PROFILE', 'The mailbox has no email server profile.', 'Edit the mailbox and choose a Server Profile, then select Test & Enable Mailbox.'), ...skipRest('Not tested: no email server profile.')];
   }
   const profile = mb.profile;
   if (!incoming && !outgoing) {
@@ -72,5 +71,3 @@ export async function runChecks(mb: MailboxForTest, env: RunEnv): Promise<Step[]
   ]);
   return [...creds.steps, ...incomingSteps, ...outgoingSteps];
 }
-
-export { okStep, fail as failedStep };

@@ -8,6 +8,10 @@ export const okStep = (id: string, label: string, message?: string): Step =>
 export const failStep = (id: string, label: string, f: MappedFailure): Step =>
   ({ id, label, status: 'fail', code: f.code, message: f.message, hint: f.hint, transient: f.transient });
 
+/** A failed step from the job's own checks (token, account, credentials), where there is no server error to map. */
+export const codedFailStep = (id: string, label: string, code: string, message: string, hint: string, transient = false): Step =>
+  ({ id, label, status: 'fail', code, message, hint, transient });
+
 export const skipStep = (id: string, label: string, message: string): Step => ({ id, label, status: 'skip', message });
 
 /** The secrets a probe must never echo back. */

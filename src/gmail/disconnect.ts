@@ -5,7 +5,7 @@ import type { MailboxDetail } from '../mailboxes/access.ts';
 import { audit, type AuditEntry } from '../security/audit.ts';
 import { revokeStoredGrant, type RevokeOutcome } from './grants.ts';
 
-export async function disconnectGmail(deps: Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'config'>, mailbox: MailboxDetail,
+export async function disconnectGmail(deps: Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'config' | 'google'>, mailbox: MailboxDetail,
   who: Pick<AuditEntry, 'actor' | 'ip'>): Promise<RevokeOutcome> {
   const grant = mailbox.grant;
   if (!grant) return 'none';

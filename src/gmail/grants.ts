@@ -5,7 +5,7 @@ import { SEALED } from '../security/secrets.ts';
 import type { GmailGrant, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
-import { createGoogleClient, type GoogleClient, type GoogleEndpoints, GoogleOAuthError } from './google-client.ts';
+import { type GoogleClient, GoogleOAuthError } from './google-client.ts';
 
 
 export interface NewGrant {
@@ -60,7 +60,7 @@ export function revokeNote(outcome: RevokeOutcome): string {
   return '';
 }
 
-export interface RevokeDeps { db: { prisma: PrismaClient }; sealer: Sealer; logger: Logger; config: { google: GoogleEndpoints }; google?: GoogleClient }
+export interface RevokeDeps { db: { prisma: PrismaClient }; sealer: Sealer; logger: Logger; google: GoogleClient }
 
 /** Whether another mailbox still holds a grant for this Google account on the same OAuth client. */
 async function sharedElsewhere(prisma: PrismaClient, googleEmail: string, clientId: string | null | undefined, exceptMailboxId?: string): Promise<boolean> {
@@ -77,7 +77,7 @@ export async function revokeQuietly(deps: RevokeDeps, token: string | null | und
   if (!token) return 'none';
   if (await sharedElsewhere(deps.db.prisma, owner.googleEmail, owner.clientId, owner.exceptMailboxId)) return 'kept-shared';
   try {
-    await (deps.google ?? createGoogleClient(deps.config.google)).revokeToken(token);
+    await deps.google.revokeToken(token);
     deps.logger.info({ googleEmail: owner.googleEmail }, 'Google grant revoked');
     return 'revoked';
   } catch (e) {

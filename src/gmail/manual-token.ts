@@ -6,7 +6,7 @@ import { emailSchema } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
 import type { MailboxDetail } from '../mailboxes/access.ts';
 import { TX_OPTIONS } from '../mailboxes/capacity.ts';
-import { createGoogleClient, GoogleOAuthError, hasMailScope, MAIL_SCOPE, type ClientCredentials, type GoogleClient, type Userinfo } from './google-client.ts';
+import { GoogleOAuthError, hasMailScope, MAIL_SCOPE, type ClientCredentials, type Userinfo } from './google-client.ts';
 import { lockMailbox, writeGrant } from './grants.ts';
 
 export const manualTokenSchema = z.object({
@@ -27,9 +27,9 @@ function refreshError(e: GoogleOAuthError): FieldErrors {
 
 export type ManualResult = { ok: true; googleEmail: string; scope: string } | { ok: false; errors: FieldErrors };
 
-export async function connectWithRefreshToken(deps: Pick<AppDeps, 'db' | 'sealer' | 'config'> & { google?: GoogleClient }, mailbox: MailboxDetail, creds: ClientCredentials,
+export async function connectWithRefreshToken(deps: Pick<AppDeps, 'db' | 'sealer' | 'config' | 'google'>, mailbox: MailboxDetail, creds: ClientCredentials,
   input: ManualToken): Promise<ManualResult> {
-  const google = deps.google ?? createGoogleClient(deps.config.google);
+  const { google } = deps;
   let token;
   try {
     token = await google.refreshAccessToken(creds, input.refreshToken);

@@ -15,4 +15,9 @@ export function when(d: Date | null | undefined): string {
   return d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—';
 }
 
-export const labels = { SYNC_METHOD, CHECK_STATUS, APPROVAL, enabledLabel, when };
+/** "retry 1 of 3, next at 2026-11-22 04:10 UTC" while a transient Test & Enable failure is being retried. */
+export function retryText(m: { retryCount: number; retryLimit: number; nextRetryAt: Date | null }): string {
+  return m.retryCount > 0 && m.nextRetryAt ? `retry ${m.retryCount} of ${m.retryLimit}, next at ${when(m.nextRetryAt)}` : '';
+}
+
+export const labels = { SYNC_METHOD, CHECK_STATUS, APPROVAL, enabledLabel, when, retryText };

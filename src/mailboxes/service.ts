@@ -12,7 +12,7 @@ import type { MailboxDetail } from './access.ts';
 import type { MailboxInput } from './form.ts';
 
 
-export type MailboxDeps = Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'config'>;
+export type MailboxDeps = Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'config' | 'google'>;
 type Actor = Pick<PublicUser, 'id' | 'email' | 'role'>;
 type AuditMeta = { ip?: string | null };
 

@@ -162,6 +162,27 @@ describeEachDb('Test & Enable job', (ctx) => {
     } finally { w.mail.imap.setDelay(0); }
   });
 
+  test('credentials profile: IMAP and SMTP log in with the mailbox user name and password; a wrong one is AUTH_FAILED', async () => {
+    const { prisma } = ctx().db;
+    const profile = await createGmailProfile(prisma, ctx().sealer, w);
+    await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { authenticateUsing: 'CREDENTIALS_PER_MAILBOX', oauthClientId: null, oauthClientSecret: null } });
+    const make = async (password: string) => {
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      w.mail.accounts.set(mb.emailAddress, { password: 'app-password-1234' });
+      return prisma.mailbox.update({ where: { id: mb.id }, data: { credentialUsername: mb.emailAddress, credentialPassword: ctx().sealer.seal(password, 'mailbox.credentialPassword') } });
+    };
+    const good = await make('app-password-1234');
+    const bad = await make('wrong-password');
+    await tests(ctx()).request([good.id, bad.id], null);
+    const g = await waitFinal(ctx(), good.id);
+    assert.equal(g.incomingStatus, 'SUCCESS'); assert.equal(g.outgoingStatus, 'SUCCESS');
+    const steps = await lastSteps(ctx(), good.id);
+    assert.deepEqual(steps.map((s) => [s.id, s.status]), [['token', 'skip'], ['account', 'ok'], ['incoming-login', 'ok'], ['incoming-mailbox', 'ok'], ['outgoing-login', 'ok']]);
+    const b = await waitFinal(ctx(), bad.id);
+    assert.equal(b.incomingStatus, 'FAILURE');
+    assert.equal((await lastSteps(ctx(), bad.id)).find((s) => s.id === 'incoming-login')?.code, 'AUTH_FAILED');
+  });
+
   test('not approved → checks pass but the mailbox is not enabled', async () => {
     const { prisma } = ctx().db;
     const profile = await createGmailProfile(prisma, ctx().sealer, w);
