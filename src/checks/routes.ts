@@ -8,6 +8,7 @@ import { loadMailboxFor, visibleMailboxesWhere } from '../mailboxes/access.ts';
 import { flash } from '../web/flash.ts';
 import { HttpError } from '../web/errors.ts';
 import { liveStatus, statusSelect } from './report.ts';
+import { getProfile } from '../profiles/service.ts';
 
 const ids = z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : String(v).split(',')), z.array(z.uuid()).max(1000));
 const MAX_CONFIRM_LIST = 200;
@@ -19,6 +20,12 @@ export function checkRoutes(deps: AppDeps): Router {
   const tests = () => {
     if (!deps.tests) throw new HttpError(503, 'Background jobs are not running on this server.');
     return deps.tests;
+  };
+
+  const profileOr404 = async (id: string) => {
+    const profile = await getProfile(prisma, id);
+    if (!profile) throw new HttpError(404, 'No such email server profile.');
+    return profile;
   };
 
   /** The selected ids the user may see (others are silently dropped: they would be 404s). */
@@ -69,15 +76,13 @@ export function checkRoutes(deps: AppDeps): Router {
   });
 
   r.get('/profiles/:id/test-all', requireAdmin, async (req: Request<{ id: string }>, res: Response) => {
-    const profile = z.uuid().safeParse(req.params.id).success ? await prisma.emailServerProfile.findUnique({ where: { id: req.params.id } }) : null;
-    if (!profile) throw new HttpError(404, 'No such email server profile.');
+    const profile = await profileOr404(req.params.id);
     const mailboxes = await prisma.mailbox.findMany({ where: { profileId: profile.id }, select: { id: true, name: true, emailAddress: true, profile: { select: { name: true } } }, orderBy: { name: 'asc' } });
     res.render('checks/confirm', { title: `Test & Enable all mailboxes on ${profile.name}`, mailboxes: mailboxes.slice(0, MAX_CONFIRM_LIST), count: mailboxes.length, ids: [], action: `/profiles/${profile.id}/test-all`, back: `/profiles/${profile.id}` });
   });
 
   r.post('/profiles/:id/test-all', requireAdmin, async (req: Request<{ id: string }>, res: Response) => {
-    const profile = z.uuid().safeParse(req.params.id).success ? await prisma.emailServerProfile.findUnique({ where: { id: req.params.id } }) : null;
-    if (!profile) throw new HttpError(404, 'No such email server profile.');
+    const profile = await profileOr404(req.params.id);
     const all = await prisma.mailbox.findMany({ where: { profileId: profile.id }, select: { id: true } });
     const q = await tests().request(all.map((m) => m.id), currentUser(req).id);
     flash(req, 'success', queuedMessage(q));
