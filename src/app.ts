@@ -25,29 +25,12 @@ import { createCsrf } from './security/csrf.ts';
 import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler } from './web/errors.ts';
 import { createGoogleClient, type GoogleClient } from './gmail/google-client.ts';
-import { mailboxTests, type MailboxTests, type CheckSettings } from './checks/job.ts';
+import { mailboxTests, type MailboxTests } from './checks/job.ts';
+import type { AppDeps, AppOptions } from './deps.ts';
+
+export type { AppDeps, AppOptions };
 import { credentialsFor } from './checks/credentials.ts';
 import { KeyedLimiter } from './checks/limiter.ts';
-
-export interface AppDeps {
-  config: Config;
-  db: Database;
-  logger: Logger;
-  sealer: Sealer;
-  jobs?: Jobs;
-  limits?: { login?: { perIp?: number; perAccount?: number; windowMs?: number } };
-  /** Extra CA for the mail servers' TLS (test servers, private CAs). */
-  mailTlsCa?: string | Buffer;
-  sessionCookieName: string;
-  /** Test & Enable tuning (tests shorten timeouts and retry delays). */
-  checks?: Partial<CheckSettings & { connectTimeoutMs: number; totalTimeoutMs: number }>;
-  /** Set by createApp when jobs are available. */
-  tests?: MailboxTests;
-  /** Every call to Google's OAuth endpoints goes through this one client. */
-  google: GoogleClient;
-}
-
-export type AppOptions = Omit<AppDeps, 'sessionCookieName' | 'tests' | 'google'> & { google?: GoogleClient };
 
 const ROOT = resolve(import.meta.dirname, '..');
 

@@ -1,6 +1,6 @@
 // Admin page listing the audit log, newest first, paged.
 import { Router } from 'express';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { requireAdmin } from '../auth/guards.ts';
 import { pageParam } from '../web/forms.ts';
 

@@ -1,7 +1,7 @@
 // Sign in, sign out and first-run setup pages.
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { authenticate, countUsers, createUser, newUserSchema, type PublicUser } from './users.ts';
 import { checkSetupToken, clearSetupToken } from './setup.ts';
 import { audit } from '../security/audit.ts';

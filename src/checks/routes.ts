@@ -2,7 +2,7 @@
 // JSON the list polls for live statuses. Access: admins any mailbox, users their own (others are 404).
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { currentUser, requireAdmin, requireLogin } from '../auth/guards.ts';
 import { loadMailboxFor, visibleMailboxesWhere } from '../mailboxes/access.ts';
 import { flash } from '../web/flash.ts';

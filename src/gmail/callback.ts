@@ -3,7 +3,7 @@
 import type { Request, Response } from 'express';
 import type { Authenticator } from 'passport';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import { audit } from '../security/audit.ts';
 import { flash } from '../web/flash.ts';

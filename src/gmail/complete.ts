@@ -1,7 +1,7 @@
 // Storing what a finished Sign in to Gmail yields: the grant of an existing mailbox, or (Connect Gmail) a new
 // mailbox with its grant. Both re-check, inside a locked transaction, that nothing changed since the flow began.
 import type { Mailbox } from '../generated/prisma/client.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import { GMAIL_PROFILE_CAPACITY, lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from '../mailboxes/capacity.ts';
 import { lockMailbox, writeGrant } from './grants.ts';

@@ -1,6 +1,6 @@
 // Disconnect: revoke the mailbox's grant at Google (refresh token preferred), then delete it even if Google
 // could not be reached; the outcome tells the page what to say.
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { MailboxDetail } from '../mailboxes/access.ts';
 import { audit, type AuditEntry } from '../security/audit.ts';
 import { revokeStoredGrant, type RevokeOutcome } from './grants.ts';

@@ -1,7 +1,7 @@
 // Manual refresh token (admins; for clients that cannot use the redirect): the pasted token is proven by a
 // refresh against Google, its scope and (when it allows) its account are checked, and only then stored.
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { emailSchema } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
 import type { MailboxDetail } from '../mailboxes/access.ts';

@@ -2,7 +2,7 @@
 // the admins' manual refresh token form. Mounted at the root because the callback path is fixed.
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import type { Authenticator } from 'passport';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { currentUser, requireAdmin, requireLogin } from '../auth/guards.ts';
 import { audit, actorOf } from '../security/audit.ts';
 import { fieldErrors, type FieldErrors } from '../web/forms.ts';

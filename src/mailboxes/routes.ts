@@ -1,6 +1,6 @@
 // Mailbox pages: list, new, view, edit, delete, Approve Email / Reject Email. Rules live in ./service.ts.
 import { Router, type Request, type Response } from 'express';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { currentUser, requireAdmin } from '../auth/guards.ts';
 import { fieldErrors, type FieldErrors } from '../web/forms.ts';
 import { flash } from '../web/flash.ts';

@@ -2,7 +2,7 @@
 // credentials, and the reset (grant dropped, approval and statuses back to start) when address or profile change.
 import { SEALED } from '../security/secrets.ts';
 import type { EmailServerProfile, Mailbox } from '../generated/prisma/client.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
 import { audit } from '../security/audit.ts';

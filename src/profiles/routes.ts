@@ -1,6 +1,6 @@
 // Admin pages for email server profiles: list, new (optionally from a Gmail preset), view, edit, delete.
 import { Router, type Request } from 'express';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { requireAdmin } from '../auth/guards.ts';
 import { actorOf } from '../security/audit.ts';
 import { flash } from '../web/flash.ts';

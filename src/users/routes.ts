@@ -1,7 +1,7 @@
 // Admin pages for app users: list, add, disable/enable, reset a password. Every change is audited.
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { requireAdmin, currentUser } from '../auth/guards.ts';
 import { createUser, newUserSchema, passwordSchema, publicUserSelect, setPassword, DuplicateEmailError } from '../auth/users.ts';
 import { audit, actorOf } from '../security/audit.ts';
