@@ -30,7 +30,7 @@ import type { AppDeps, AppOptions } from './deps.ts';
 
 export type { AppDeps, AppOptions };
 import { credentialsFor } from './checks/credentials.ts';
-import { KeyedLimiter } from './checks/limiter.ts';
+import { KeyedLimiter } from './mail/limiter.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

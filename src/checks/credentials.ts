@@ -6,12 +6,12 @@ import type { Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
 import { profileClient } from '../gmail/credentials.ts';
 import { GoogleOAuthError, hasMailScope, type GoogleClient } from '../gmail/google-client.ts';
-import { classifyTokenError, failure, safeRemoteText } from './errors.ts';
-import { KeyedMutex } from './limiter.ts';
-import { codedFailStep } from './steps.ts';
+import { classifyTokenError, failure, safeRemoteText } from '../mail/errors.ts';
+import { KeyedMutex } from '../mail/limiter.ts';
+import { codedFailStep } from '../mail/steps.ts';
 import { when } from '../mailboxes/labels.ts';
 import type { Credentials, MailboxForTest, ProfileForTest } from './run.ts';
-import type { Step } from './types.ts';
+import type { Step } from '../mail/types.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
 

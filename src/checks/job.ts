@@ -7,7 +7,7 @@ import type { Jobs } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
 import { decideOutcome, retryDelayMs } from './outcome.ts';
 import { runChecks, type MailboxForTest, type RunEnv } from './run.ts';
-import type { Step } from './types.ts';
+import type { Step } from '../mail/types.ts';
 import { when } from '../mailboxes/labels.ts';
 
 export const TEST_QUEUE = 'mailbox-test-enable';

@@ -1,6 +1,6 @@
 // Turns a run's steps into the mailbox's outcome: statuses per side, what gets enabled, whether to retry,
 // and the alert to raise. Pure, so every rule is unit-tested without servers.
-import type { Step } from './types.ts';
+import type { Step } from '../mail/types.ts';
 
 export type SideStatus = 'NOT_RUN' | 'SUCCESS' | 'FAILURE';
 

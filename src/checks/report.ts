@@ -1,7 +1,7 @@
 // What the pages show of Test & Enable: a mailbox's latest step report, run history and alerts, and the
 // live status rows the list polls.
 import type { PrismaClient, Prisma } from '../generated/prisma/client.ts';
-import type { Step } from './types.ts';
+import type { Step } from '../mail/types.ts';
 import { CHECK_STATUS, enabledLabel, retryText, when } from '../mailboxes/labels.ts';
 
 export async function loadReport(prisma: PrismaClient, mailboxId: string) {

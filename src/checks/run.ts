@@ -1,11 +1,11 @@
 // One Test & Enable run for one mailbox: token → account/scope → incoming (IMAP or POP3) and outgoing
 // (SMTP) probes in parallel. Returns the step report; never throws for a check that fails.
-import type { Step, MailAuth, ProbeOptions } from './types.ts';
-import { probeImap } from './imap.ts';
-import { probePop3 } from './pop3.ts';
-import { probeSmtp } from './smtp.ts';
-import { codedFailStep, skipStep } from './steps.ts';
-import type { KeyedLimiter } from './limiter.ts';
+import type { Step, MailAuth, ProbeOptions } from '../mail/types.ts';
+import { probeImap } from '../mail/imap.ts';
+import { probePop3 } from '../mail/pop3.ts';
+import { probeSmtp } from '../mail/smtp.ts';
+import { codedFailStep, skipStep } from '../mail/steps.ts';
+import type { KeyedLimiter } from '../mail/limiter.ts';
 
 export interface ProfileForTest {
   id: string; serverType: 'IMAP' | 'POP3'; authenticateUsing: 'GMAIL_OAUTH' | 'CREDENTIALS_PER_MAILBOX';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describeEachDb, type TestContext } from '../helpers/context.ts';
 import { startGmailWorld, createGmailProfile, createConnectedMailbox, type GmailWorld } from '../helpers/gmail-world.ts';
 import type { MailboxTests } from '../../src/checks/job.ts';
-import type { Step } from '../../src/checks/types.ts';
+import type { Step } from '../../src/mail/types.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
 
