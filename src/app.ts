@@ -31,6 +31,7 @@ import type { AppDeps, AppOptions } from './deps.ts';
 export type { AppDeps, AppOptions };
 import { credentialsFor } from './checks/credentials.ts';
 import { KeyedLimiter } from './mail/limiter.ts';
+import { mailProtocols } from './mail/protocols.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -126,7 +127,7 @@ function createMailboxTests(deps: AppDeps): MailboxTests {
     },
     env: {
       credentials: credentialsFor({ prisma: db.prisma, sealer, google: deps.google, logger }),
-      limiter: new KeyedLimiter(), ca: deps.mailTlsCa,
+      protocols: mailProtocols, limiter: new KeyedLimiter(), ca: deps.mailTlsCa,
       connectTimeoutMs: c.connectTimeoutMs, totalTimeoutMs: c.totalTimeoutMs,
     },
   });
