@@ -30,6 +30,8 @@ import type { AppDeps, AppOptions } from './deps.ts';
 
 export type { AppDeps, AppOptions };
 import { credentialsFor } from './checks/credentials.ts';
+import { gmailProvider } from './gmail/provider.ts';
+import { mailboxCredentialsProvider } from './mail/mailbox-credentials.ts';
 import { KeyedLimiter } from './mail/limiter.ts';
 import { mailProtocols } from './mail/protocols.ts';
 
@@ -126,7 +128,7 @@ function createMailboxTests(deps: AppDeps): MailboxTests {
       pollingIntervalSeconds: c.pollingIntervalSeconds ?? 1,
     },
     env: {
-      credentials: credentialsFor({ prisma: db.prisma, sealer, google: deps.google, logger }),
+      credentials: credentialsFor({ GMAIL_OAUTH: gmailProvider({ prisma: db.prisma, sealer, google: deps.google, logger }), CREDENTIALS_PER_MAILBOX: mailboxCredentialsProvider({ sealer }) }),
       protocols: mailProtocols, limiter: new KeyedLimiter(), ca: deps.mailTlsCa,
       connectTimeoutMs: c.connectTimeoutMs, totalTimeoutMs: c.totalTimeoutMs,
     },

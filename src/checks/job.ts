@@ -6,7 +6,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Jobs } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
 import { decideOutcome, retryDelayMs } from './outcome.ts';
-import { runChecks, type MailboxForTest, type RunEnv } from './run.ts';
+import { runChecks, testMailboxSelect, type RunEnv } from './run.ts';
 import type { Step } from '../mail/types.ts';
 import { when } from '../mailboxes/labels.ts';
 
@@ -34,15 +34,6 @@ export interface TestJobDeps {
 interface Payload { mailboxId: string }
 
 const SSS = 'SERVER_SIDE_SYNC';
-const mailboxSelect = {
-  id: true, emailAddress: true, incomingEmail: true, outgoingEmail: true, emailApproval: true, retryCount: true,
-  credentialUsername: true, credentialPassword: true,
-  profile: { select: {
-    id: true, serverType: true, authenticateUsing: true, incomingServer: true, incomingPort: true, incomingUseSsl: true, outgoingServer: true, outgoingPort: true, outgoingSecurity: true, maxConcurrentConnections: true,
-    name: true, oauthClientId: true, oauthClientSecret: true,
-  } },
-} as const;
-
 const REQUEST_CHUNK = 500;
 
 export interface RequestResult { queued: string[]; alreadyQueued: string[] }
@@ -109,7 +100,7 @@ export function mailboxTests(deps: TestJobDeps) {
 
   async function handle(job: Job<Payload>): Promise<void> {
     const { mailboxId } = job.data;
-    const mb = await prisma.mailbox.findUnique({ where: { id: mailboxId }, select: mailboxSelect });
+    const mb = await prisma.mailbox.findUnique({ where: { id: mailboxId }, select: testMailboxSelect });
     if (!mb) return; // deleted meanwhile
     const attempt = mb.retryCount + 1;
     await prisma.testRun.updateMany({ where: { mailboxId, status: 'RUNNING' }, data: { status: 'INTERRUPTED', finishedAt: new Date() } });
@@ -117,7 +108,7 @@ export function mailboxTests(deps: TestJobDeps) {
     const run = queuedRun
       ? await prisma.testRun.update({ where: { id: queuedRun.id }, data: { status: 'RUNNING', startedAt: new Date(), jobId: job.id, attempt } })
       : await prisma.testRun.create({ data: { mailboxId, status: 'RUNNING', jobId: job.id, attempt } });
-    const steps = await runChecks(mb satisfies MailboxForTest, deps.env);
+    const steps = await runChecks(mb, deps.env);
     const outcome = decideOutcome({
       steps, incomingChecked: mb.incomingEmail === SSS, outgoingChecked: mb.outgoingEmail === SSS,
       approved: mb.emailApproval === 'APPROVED', attempt, retryLimit: settings.retryLimit,

@@ -1,26 +1,24 @@
-// One Test & Enable run for one mailbox: token → account/scope → incoming (IMAP or POP3) and outgoing
-// (SMTP) probes in parallel. Returns the step report; never throws for a check that fails.
+// One Test & Enable run for one mailbox: the credentials provider's checks, then the incoming and outgoing protocols'
+// probes in parallel. Returns the step report; never throws for a check that fails.
 import type { Step, MailAuth, ProbeOptions } from '../mail/types.ts';
 import { codedFailStep, skipStep, STEP } from '../mail/steps.ts';
 import type { KeyedLimiter } from '../mail/limiter.ts';
 import type { MailProtocol } from '../mail/protocol.ts';
 import type { ProtocolRegistry } from '../mail/protocols.ts';
+import { mailboxCredentialFields, profileCredentialFields } from '../mail/credentials.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 
-export interface ProfileForTest {
-  id: string; serverType: 'IMAP' | 'POP3'; authenticateUsing: 'GMAIL_OAUTH' | 'CREDENTIALS_PER_MAILBOX';
-  incomingServer: string; incomingPort: number; incomingUseSsl: boolean;
-  outgoingServer: string; outgoingPort: number; outgoingSecurity: 'SSL' | 'STARTTLS';
-  maxConcurrentConnections: number;
-  // For the token step (profileClient): the OAuth client, secret still sealed.
-  name: string; oauthClientId: string | null; oauthClientSecret: string | null;
-}
+/** What a run reads of the mailbox and its profile: the job selects exactly this, the types follow from it. */
+export const testMailboxSelect = {
+  ...mailboxCredentialFields, incomingEmail: true, outgoingEmail: true, emailApproval: true, retryCount: true,
+  profile: { select: {
+    ...profileCredentialFields, serverType: true, incomingServer: true, incomingPort: true, incomingUseSsl: true,
+    outgoingServer: true, outgoingPort: true, outgoingSecurity: true, maxConcurrentConnections: true,
+  } },
+} as const satisfies Prisma.MailboxSelect;
 
-export interface MailboxForTest {
-  id: string; emailAddress: string;
-  incomingEmail: string; outgoingEmail: string;
-  credentialUsername: string | null; credentialPassword: string | null; // sealed
-  profile: ProfileForTest | null;
-}
+export type TestMailbox = Prisma.MailboxGetPayload<{ select: typeof testMailboxSelect }>;
+type TestProfile = NonNullable<TestMailbox['profile']>;
 
 /** What the token step produced: credentials for the probes, or the failed step(s) that stop the run. */
 export type Credentials =
@@ -28,7 +26,7 @@ export type Credentials =
   | { ok: false; steps: Step[] };
 
 export interface RunEnv {
-  credentials(mb: MailboxForTest & { profile: ProfileForTest }): Promise<Credentials>;
+  credentials(mb: TestMailbox & { profile: TestProfile }): Promise<Credentials>;
   protocols: ProtocolRegistry;
   limiter: KeyedLimiter;
   ca?: string | Buffer;
@@ -45,7 +43,7 @@ function skipped(protocol: MailProtocol, checked: boolean, why: string): Step[] 
   return protocol.steps.map((s) => skipStep(s.id, s.label, checked ? why : `${side} Email is not Server-Side Synchronization.`));
 }
 
-export async function runChecks(mb: MailboxForTest, env: RunEnv): Promise<Step[]> {
+export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
   const incoming = mb.incomingEmail === SSS;
   const outgoing = mb.outgoingEmail === SSS;
   const serverType = { serverType: mb.profile?.serverType ?? 'IMAP' } as const; // without a profile: the default's labels
