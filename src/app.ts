@@ -39,7 +39,9 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 export function createApp(options: AppOptions): Express & { locals: { close: () => void } } {
   const secure = options.config.publicUrl.startsWith('https://');
-  const deps: AppDeps = { ...options, google: options.google ?? createGoogleClient(options.config.google), sessionCookieName: secure ? '__Host-mailroom.sid' : 'mailroom.sid' };
+  const google = options.google ?? createGoogleClient(options.config.google);
+  const providers = { GMAIL_OAUTH: gmailProvider({ prisma: options.db.prisma, sealer: options.sealer, google, logger: options.logger }), CREDENTIALS_PER_MAILBOX: mailboxCredentialsProvider({ sealer: options.sealer }) };
+  const deps: AppDeps = { ...options, google, providers, sessionCookieName: secure ? '__Host-mailroom.sid' : 'mailroom.sid' };
   const { config, db } = deps;
   if (deps.jobs) deps.tests = createMailboxTests(deps);
   const app = express();
@@ -128,7 +130,7 @@ function createMailboxTests(deps: AppDeps): MailboxTests {
       pollingIntervalSeconds: c.pollingIntervalSeconds ?? 1,
     },
     env: {
-      credentials: credentialsFor({ GMAIL_OAUTH: gmailProvider({ prisma: db.prisma, sealer, google: deps.google, logger }), CREDENTIALS_PER_MAILBOX: mailboxCredentialsProvider({ sealer }) }),
+      credentials: credentialsFor(deps.providers),
       protocols: mailProtocols, limiter: new KeyedLimiter(), ca: deps.mailTlsCa,
       connectTimeoutMs: c.connectTimeoutMs, totalTimeoutMs: c.totalTimeoutMs,
     },

@@ -7,6 +7,7 @@ import type { Sealer } from './security/secrets.ts';
 import type { Jobs } from './jobs/boss.ts';
 import type { GoogleClient } from './gmail/google-client.ts';
 import type { MailboxTests, CheckSettings } from './checks/job.ts';
+import type { CredentialProviders } from './mail/credentials.ts';
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +25,8 @@ export interface AppDeps {
   tests?: MailboxTests;
   /** Every call to Google's OAuth endpoints goes through this one client. */
   google: GoogleClient;
+  /** One credentials provider per Authenticate Using value. */
+  providers: CredentialProviders;
 }
 
-export type AppOptions = Omit<AppDeps, 'sessionCookieName' | 'tests' | 'google'> & { google?: GoogleClient };
+export type AppOptions = Omit<AppDeps, 'sessionCookieName' | 'tests' | 'google' | 'providers'> & { google?: GoogleClient };

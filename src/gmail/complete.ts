@@ -4,7 +4,8 @@ import type { Mailbox } from '../generated/prisma/client.ts';
 import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import { GMAIL_PROFILE_CAPACITY, lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from '../mailboxes/capacity.ts';
-import { lockMailbox, writeGrant } from './grants.ts';
+import { writeGrant } from './grants.ts';
+import { lockMailbox } from '../mailboxes/locks.ts';
 import type { PendingFlow } from './flow-store.ts';
 import type { GmailAccount } from './strategy.ts';
 

@@ -7,7 +7,8 @@ import type { FieldErrors } from '../web/forms.ts';
 import type { MailboxDetail } from '../mailboxes/access.ts';
 import { TX_OPTIONS } from '../mailboxes/capacity.ts';
 import { GoogleOAuthError, hasMailScope, MAIL_SCOPE, type ClientCredentials, type Userinfo } from './google-client.ts';
-import { lockMailbox, writeGrant } from './grants.ts';
+import { writeGrant } from './grants.ts';
+import { lockMailbox } from '../mailboxes/locks.ts';
 
 export const manualTokenSchema = z.object({
   refreshToken: z.string({ error: 'Paste the refresh token' }).trim().min(1, 'Paste the refresh token').max(4096, 'This is too long for a refresh token'),

@@ -32,7 +32,7 @@ export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
       if (!grant) return null;
       await tx.gmailGrant.delete({ where: { id: grant.id } });
       return async () => {
-        const outcome = await revokeStoredGrant(revokeDeps, grant, mailbox.profile.oauthClientId);
+        const outcome = await revokeStoredGrant(revokeDeps, grant, mailbox.profile?.oauthClientId);
         return { outcome, note: revokeNote(outcome) };
       };
     },

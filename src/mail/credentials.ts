@@ -43,8 +43,11 @@ export interface CredentialProvider {
    * Inside the caller's transaction (the mailbox row locked or being deleted): drops what the mailbox holds with
    * this provider. The returned function finishes outside the transaction (revocation); null when there was nothing.
    */
-  release(tx: Prisma.TransactionClient, mailbox: { id: string; profile: CredentialProfile }): Promise<(() => Promise<Released>) | null>;
+  release(tx: Prisma.TransactionClient, mailbox: ReleasedMailbox): Promise<(() => Promise<Released>) | null>;
 }
+
+/** The mailbox whose credentials go, with its profile (whose OAuth client may still share the grant elsewhere). */
+export interface ReleasedMailbox { id: string; profile: Pick<CredentialProfile, 'oauthClientId'> | null }
 
 /** One provider per Authenticate Using value: a missing one is a type error where the registry is built. */
 export type CredentialProviders = Readonly<Record<AuthenticateUsing, CredentialProvider>>;
@@ -54,3 +57,21 @@ export function providerFor(providers: CredentialProviders, profile: { authentic
 }
 
 export const NOTHING_RELEASED: Released = { outcome: 'none', note: '' };
+
+/**
+ * Releases what the mailbox holds with every provider (it may hold a grant from before its profile changed), inside
+ * the caller's transaction. The returned function runs the follow-ups after the commit; null when nothing was held.
+ */
+export async function releaseAll(providers: CredentialProviders, tx: Prisma.TransactionClient, mailbox: ReleasedMailbox): Promise<(() => Promise<Released>) | null> {
+  const after: Array<() => Promise<Released>> = [];
+  for (const provider of Object.values(providers)) {
+    const next = await provider.release(tx, mailbox);
+    if (next) after.push(next);
+  }
+  if (!after.length) return null;
+  return async () => {
+    const done: Released[] = [];
+    for (const next of after) done.push(await next());
+    return done.find((r) => r.outcome === 'failed') ?? done.find((r) => r.outcome !== 'none') ?? NOTHING_RELEASED;
+  };
+}
