@@ -16,7 +16,7 @@ describeEachDb('Test & Enable selection', (ctx) => {
     const theirs = await mailboxOf((await ctx().user()).id);
     await client.get('/mailboxes');
     for (const path of ['/mailboxes/test/confirm', '/mailboxes/test']) {
-      for (const form of [{}, { ids: 'not-a-uuid' }, { ids: theirs.id }]) {
+      for (const form of [{}, { ids: 'not-a-uuid' }, { ids: theirs.id }] as Record<string, string>[]) {
         const res = await client.post(path, form);
         // Without the job queue, reaching it would answer 503: the redirect shows the selection stopped the request.
         assert.equal(res.status, 303, `${path} ${JSON.stringify(form)}: ${res.status}`);
