@@ -12,7 +12,7 @@ import { bearerVerifierFrom } from '../fakes/mail/world.ts';
 const w: GmailWorld = await startGmailWorld();
 after(() => w.close());
 
-const tests = (ctx: TestContext) => ctx.app.locals.tests as MailboxTests;
+const tests = (ctx: TestContext): MailboxTests => ctx.deps.tests!;
 
 async function waitFinal(ctx: TestContext, id: string, ms = 30_000) {
   const end = Date.now() + ms;
