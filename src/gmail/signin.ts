@@ -1,18 +1,14 @@
 // What Sign in to Gmail reads before and after Google: which profile (and OAuth client) a flow starts with, for a
 // mailbox or for Connect Gmail, and, when Google answers, whether that mailbox and client are still valid.
-import type { AuthenticateUsing } from '../generated/prisma/enums.ts';
 import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import { loadMailboxForUser, type MailboxDetail } from '../mailboxes/access.ts';
 import { GMAIL_PROFILE_CAPACITY } from '../mailboxes/capacity.ts';
 import { HttpError } from '../web/errors.ts';
-import { profileClient } from './credentials.ts';
+import { GMAIL_OAUTH, profileClient } from './credentials.ts';
 import type { PendingFlow } from './flow-store.ts';
 import type { ClientCredentials } from './google-client.ts';
 import type { ResultPage } from './pages.ts';
-
-/** The Authenticate Using value this provider serves. */
-export const GMAIL_OAUTH = 'GMAIL_OAUTH' satisfies AuthenticateUsing;
 
 type Deps = Pick<AppDeps, 'db' | 'sealer'>;
 type Pending = Pick<PendingFlow, 'kind' | 'mailboxId' | 'profileId'>;
