@@ -39,9 +39,10 @@ export function buildDeps(o: DepsOptions): AppDeps {
     GMAIL_OAUTH: gmailProvider({ prisma: db.prisma, sealer, google, logger }),
     CREDENTIALS_PER_MAILBOX: mailboxCredentialsProvider({ sealer }),
   };
+  const overrides = Object.fromEntries(Object.entries(o.checks ?? {}).filter(([, v]) => v !== undefined));
   const checks: CheckSettings = {
     retryLimit: config.checks.retryLimit, retryBaseMs: 5_000, expireInSeconds: 120, workers: config.checks.globalConcurrency,
-    pollingIntervalSeconds: 1, ...o.checks,
+    pollingIntervalSeconds: 1, ...overrides,
   };
   const jobs = o.jobs === false ? undefined : createJobs(db, logger, {
     queues: [...sessionSweeperQueues, ...testEnableQueues(checks)],
