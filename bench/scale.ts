@@ -2,8 +2,9 @@
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { createJobs, type Jobs } from '../src/jobs/boss.ts';
-import { createApp } from '../src/app.ts';
+import type { Jobs } from '../src/jobs/boss.ts';
+import { buildDeps } from '../src/compose.ts';
+import { startWorkers } from '../src/workers.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { createSealer, type Sealer } from '../src/security/secrets.ts';
@@ -16,19 +17,19 @@ export interface ScaleOptions { engines: Engine[]; n: number; delayMs: number; w
 
 interface Instance { db: Database; jobs: Jobs; tests: MailboxTests; sealer: Sealer; close(): Promise<void> }
 
-/** The app's Test & Enable service on a database, composed like src/runtime.ts (no HTTP listener needed). */
+/** The app's Test & Enable service on a database, composed like src/runtime.ts (role all, no HTTP listener needed). */
 async function startInstance(engine: Engine, where: string, world: RemoteWorld, workers: number, env: Record<string, string>): Promise<Instance> {
   const config = loadConfig({ ...env, ...world.googleEnv, DATA_DIR: engine === 'pglite' ? where : '/nonexistent', ...(engine === 'postgres' ? { DATABASE_URL: where } : {}), CHECK_CONCURRENCY: String(workers) });
   const db = await openDatabase(config);
   await migrate(db);
   const logger = createLogger(config.logLevel);
-  const jobs = createJobs(db, logger, { schedule: false });
   const sealer = createSealer(config.secretsKeys.current);
-  const app = createApp({ config, db, logger, jobs, sealer, mailTlsCa: world.ca, checks: { workers } });
-  await jobs.ready;
+  const deps = buildDeps({ config, db, logger, sealer, mailTlsCa: world.ca, checks: { workers } });
+  const jobs = deps.jobs!;
+  await startWorkers(deps, { schedules: false });
   return {
-    db, jobs, sealer, tests: app.locals.tests as MailboxTests,
-    close: async () => { app.locals.close(); await jobs.stop(); await db.close(); },
+    db, jobs, sealer, tests: deps.tests as MailboxTests,
+    close: async () => { await jobs.stop(); await db.close(); },
   };
 }
 

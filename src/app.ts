@@ -1,18 +1,14 @@
-// createApp(deps) → the Express app, not listening. Server start-up and tests both build it here.
+// createApp(deps) → the Express app, HTTP only, not listening: pages, sessions, CSRF, error pages. It starts no
+// worker; jobs are queued through deps and run wherever startWorkers (workers.ts) runs. Server and tests build it here.
 import express, { type Express, type Request, type Response, type NextFunction } from 'express';
 import session from 'express-session';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { Passport } from 'passport';
-import { Strategy as LocalStrategy } from 'passport-local';
 import { resolve } from 'node:path';
-import type { Config } from './config.ts';
-import type { Database } from './db/client.ts';
-import type { Logger } from './logger.ts';
-import type { Sealer } from './security/secrets.ts';
-import type { Jobs } from './jobs/boss.ts';
+import type { AppDeps } from './deps.ts';
 import { PrismaSessionStore } from './auth/session-store.ts';
-import { authenticate, publicUserSelect, type PublicUser } from './auth/users.ts';
+import { publicUserSelect, type PublicUser } from './auth/users.ts';
 import { requireLogin } from './auth/guards.ts';
 import { authRoutes } from './auth/routes.ts';
 import { userRoutes } from './users/routes.ts';
@@ -24,21 +20,13 @@ import { checkRoutes } from './checks/routes.ts';
 import { createCsrf } from './security/csrf.ts';
 import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler } from './web/errors.ts';
-import { createGoogleClient, type GoogleClient } from './gmail/google-client.ts';
-import { mailboxTests, type MailboxTests } from './checks/job.ts';
-import type { AppDeps, AppOptions } from './deps.ts';
-
-export type { AppDeps, AppOptions };
-import { credentialsFor } from './checks/credentials.ts';
-import { KeyedLimiter } from './checks/limiter.ts';
+import { healthz } from './web/health.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export function createApp(options: AppOptions): Express & { locals: { close: () => void } } {
-  const secure = options.config.publicUrl.startsWith('https://');
-  const deps: AppDeps = { ...options, google: options.google ?? createGoogleClient(options.config.google), sessionCookieName: secure ? '__Host-mailroom.sid' : 'mailroom.sid' };
+export function createApp(deps: AppDeps): Express & { locals: { close: () => void } } {
   const { config, db } = deps;
-  if (deps.jobs) deps.tests = createMailboxTests(deps);
+  const secure = config.publicUrl.startsWith('https://');
   const app = express();
   app.set('views', resolve(ROOT, 'views'));
   app.set('view engine', 'ejs');
@@ -53,9 +41,7 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
     },
     strictTransportSecurity: secure,
   }));
-  app.get('/healthz', async (_req, res) => {
-    try { await db.raw.query('SELECT 1'); res.type('text').send('ok'); } catch { res.status(503).type('text').send('database unavailable'); }
-  });
+  app.get('/healthz', healthz(db));
   app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
   app.use(express.json({ limit: '64kb' }));
@@ -73,10 +59,8 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
     cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: config.sessionIdleMinutes * 60_000, path: '/' },
   }));
 
+  // Passport keeps the signed-in user in the session (sign-in itself checks the password in auth/routes.ts).
   const passport = new Passport();
-  passport.use(new LocalStrategy({ usernameField: 'email' }, (email, password, done) => {
-    authenticate(db.prisma, email, password).then((u) => done(null, u ?? false), done);
-  }));
   passport.serializeUser((user, done) => done(null, (user as PublicUser).id));
   passport.deserializeUser((id: string, done) => {
     db.prisma.user.findUnique({ where: { id }, select: publicUserSelect })
@@ -84,8 +68,6 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
   });
   app.use(passport.initialize());
   app.use(passport.session());
-  app.locals.passport = passport;
-  app.locals.tests = deps.tests;
 
   const { doubleCsrfProtection, generateCsrfToken } = createCsrf(config.sessionSecret, secure);
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -112,22 +94,4 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
   app.use(notFound);
   app.use(errorHandler(deps.logger, config.env === 'development'));
   return app as Express & { locals: { close: () => void } };
-}
-
-function createMailboxTests(deps: AppDeps): MailboxTests {
-  const { config, db, logger, sealer } = deps;
-  const c = deps.checks ?? {};
-  return mailboxTests({
-    prisma: db.prisma, jobs: deps.jobs!, logger, embedded: db.kind === 'pglite',
-    settings: {
-      retryLimit: c.retryLimit ?? config.checks.retryLimit, retryBaseMs: c.retryBaseMs ?? 5_000,
-      expireInSeconds: c.expireInSeconds ?? 120, workers: c.workers ?? config.checks.globalConcurrency,
-      pollingIntervalSeconds: c.pollingIntervalSeconds ?? 1,
-    },
-    env: {
-      credentials: credentialsFor({ prisma: db.prisma, sealer, google: deps.google, logger }),
-      limiter: new KeyedLimiter(), ca: deps.mailTlsCa,
-      connectTimeoutMs: c.connectTimeoutMs, totalTimeoutMs: c.totalTimeoutMs,
-    },
-  });
 }

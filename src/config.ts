@@ -16,6 +16,10 @@ const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** all: pages and jobs in one process (the default); web: pages only, jobs are queued; worker: jobs only, HTTP /healthz. */
+export const ROLES = ['all', 'web', 'worker'] as const;
+export type ProcessRole = (typeof ROLES)[number];
+
 const EnvSchema = z.object({
   NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('production')),
   PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
@@ -36,6 +40,7 @@ const EnvSchema = z.object({
   MAIL_TLS_CA_FILE: optionalString,
   CHECK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(50)),
   CHECK_RETRY_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(20).default(3)),
+  MAILROOM_ROLE: z.preprocess(emptyToUndefined, z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all')),
 });
 
 export interface Config {
@@ -52,6 +57,7 @@ export interface Config {
   google: { authorizationUrl: string; tokenUrl: string; userinfoUrl: string; revokeUrl: string };
   mailTlsCa?: string;
   checks: { globalConcurrency: number; retryLimit: number };
+  role: ProcessRole;
   generatedKeys: string[];
 }
 
@@ -83,6 +89,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.MAILROOM_ROLE !== 'all' && !e.DATABASE_URL) {
+    // One process per embedded database (lock file): that process must serve pages and run jobs.
+    throw new ConfigError(`Invalid environment variable MAILROOM_ROLE: ${e.MAILROOM_ROLE} needs DATABASE_URL (PostgreSQL). The embedded database serves one process, which does everything (MAILROOM_ROLE=all, the default).`);
+  }
   const dataDir = resolve(e.DATA_DIR);
   const generatedKeys: string[] = [];
 
@@ -121,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     google: { authorizationUrl: e.GOOGLE_AUTHORIZATION_URL, tokenUrl: e.GOOGLE_TOKEN_URL, userinfoUrl: e.GOOGLE_USERINFO_URL, revokeUrl: e.GOOGLE_REVOKE_URL },
     mailTlsCa,
     checks: { globalConcurrency: e.CHECK_CONCURRENCY, retryLimit: e.CHECK_RETRY_LIMIT },
+    role: e.MAILROOM_ROLE,
     generatedKeys,
   };
 }

@@ -1,5 +1,6 @@
-// The dependencies every feature receives: built once per process (config, database, logger, sealer, Google
-// client, jobs…). Features import this type, never the app, so no feature depends on the composition root.
+// The dependencies every feature receives, built once per process by compose.ts (config, database, logger, sealer,
+// Google client, credentials providers, protocols, limiters, the job queue's producer side). Features import this
+// type, never the composition root, so no feature depends on it.
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { Logger } from './logger.ts';
@@ -7,23 +8,33 @@ import type { Sealer } from './security/secrets.ts';
 import type { Jobs } from './jobs/boss.ts';
 import type { GoogleClient } from './gmail/google-client.ts';
 import type { MailboxTests, CheckSettings } from './checks/job.ts';
+import type { CredentialProviders } from './mail/credentials.ts';
+import type { ProtocolRegistry } from './mail/protocols.ts';
+import type { KeyedLimiter } from './mail/limiter.ts';
+
+export interface LoginLimits { perIp?: number; perAccount?: number; windowMs?: number }
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
   sealer: Sealer;
+  /** Every call to Google's OAuth endpoints goes through this one client. */
+  google: GoogleClient;
+  /** One credentials provider per Authenticate Using value. */
+  providers: CredentialProviders;
+  /** The mail protocols: incoming by Server Type, outgoing SMTP. */
+  protocols: ProtocolRegistry;
+  /** Connection slots per profile (Maximum Concurrent Connections), counted in this process. */
+  limiter: KeyedLimiter;
+  /** Test & Enable tuning, resolved from config (tests shorten timeouts and retry delays). */
+  checks: CheckSettings;
+  /** The job queue, producer side: queues exist in every role; workers run where startWorkers ran. Absent: no jobs. */
   jobs?: Jobs;
-  limits?: { login?: { perIp?: number; perAccount?: number; windowMs?: number } };
+  /** Queues Test & Enable runs; absent without jobs. */
+  tests?: MailboxTests;
+  limits?: { login?: LoginLimits };
   /** Extra CA for the mail servers' TLS (test servers, private CAs). */
   mailTlsCa?: string | Buffer;
   sessionCookieName: string;
-  /** Test & Enable tuning (tests shorten timeouts and retry delays). */
-  checks?: Partial<CheckSettings & { connectTimeoutMs: number; totalTimeoutMs: number }>;
-  /** Set by createApp when jobs are available. */
-  tests?: MailboxTests;
-  /** Every call to Google's OAuth endpoints goes through this one client. */
-  google: GoogleClient;
 }
-
-export type AppOptions = Omit<AppDeps, 'sessionCookieName' | 'tests' | 'google'> & { google?: GoogleClient };

@@ -1,15 +1,18 @@
-// Builds a running Mailroom: config → data-dir lock → database → migrations → jobs → app.
-// server.ts, the sandbox and benchmarks share it; tests use createApp with their own database.
+// Builds a running Mailroom for one role: config → data-dir lock → database → migrations → deps → HTTP (the app, or
+// only /healthz for a worker) → workers (all, worker). server.ts, the sandbox and benchmarks share it; tests build
+// deps and the app themselves (test/helpers/context.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { lockDataDir } from './db/lock.ts';
 import { migrate } from './db/migrate.ts';
-import { createJobs, type Jobs } from './jobs/boss.ts';
+import type { Jobs } from './jobs/boss.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createSealer } from './security/secrets.ts';
+import { buildDeps } from './compose.ts';
 import { createApp } from './app.ts';
+import { startWorkers } from './workers.ts';
+import { createHealthApp } from './web/health.ts';
 import { countUsers } from './auth/users.ts';
 import { issueSetupToken } from './auth/setup.ts';
 
@@ -20,38 +23,52 @@ export interface RuntimeHooks { beforeListen?: (db: Database) => Promise<void> }
 
 export async function startRuntime(config: Config, logger = createLogger(config.logLevel), hooks: RuntimeHooks = {}): Promise<Runtime> {
   const release = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+  const serves = config.role !== 'worker';
+  const works = config.role !== 'web';
   let db: Database | undefined;
+  let jobs: Jobs | undefined;
   try {
     for (const key of config.generatedKeys) logger.warn(`${key} was not set: generated one into ${config.dataDir}/keys.json (mode 0600). Back this file up; without it stored secrets cannot be read.`);
     db = await openDatabase(config);
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
     await hooks.beforeListen?.(db);
-    const jobs = createJobs(db, logger); // starts in the background: pages are served meanwhile
-    const app = createApp({ config, db, logger, jobs, sealer: createSealer(config.secretsKeys.current, config.secretsKeys.old), mailTlsCa: config.mailTlsCa });
-    const server = createServer(app);
+    const deps = buildDeps({ config, db, logger }); // the job queue starts in the background: pages are served meanwhile
+    jobs = deps.jobs!;
+    const app = serves ? createApp(deps) : null;
+    const server = createServer(app ?? createHealthApp(db));
     await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(config.port, config.host, () => res()); });
-    const port = (server.address() as AddressInfo).port;
-    const url = `http://localhost:${port}`;
-    logger.info({ url, publicUrl: config.publicUrl, database: db.kind }, 'Mailroom is listening');
-    if ((await countUsers(db.prisma)) === 0) {
+    const url = `http://localhost:${(server.address() as AddressInfo).port}`;
+    if (serves && (await countUsers(db.prisma)) === 0) {
       const token = await issueSetupToken(db.prisma);
       // Printed once, on purpose: it is how the first administrator gets in.
       process.stdout.write(`\nNo users yet. Create the first administrator at:\n  ${config.publicUrl}/setup?token=${token}\n\n`);
     }
     await jobs.ready;
+    if (works) await startWorkers(deps);
+    logger.info({ url, publicUrl: config.publicUrl, database: db.kind, role: config.role }, 'Mailroom is ready');
+    process.stdout.write(`${readyLine(config, url)}\n`);
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= (async () => {
       await new Promise<void>((res) => { server.close(() => res()); server.closeAllConnections(); });
-      app.locals.close();
-      await jobs.stop().catch((err) => logger.error({ err }, 'job queue did not stop cleanly'));
+      app?.locals.close();
+      await jobs!.stop().catch((err) => logger.error({ err }, 'job queue did not stop cleanly'));
       await db!.close();
       release();
     })());
     return { config, db, jobs, server, logger, url, stop };
   } catch (e) {
+    await jobs?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     release();
     throw e;
   }
+}
+
+/** The one line a newcomer looks for: where Mailroom is, and what this process does. */
+export function readyLine(config: Pick<Config, 'publicUrl' | 'role' | 'databaseUrl'>, url: string): string {
+  const database = config.databaseUrl ? 'PostgreSQL' : 'embedded database';
+  if (config.role === 'worker') return `Mailroom is ready at ${config.publicUrl} (role: worker, runs the jobs; ${database}; health check ${url}/healthz)`;
+  const does = config.role === 'web' ? 'serves the pages, queues the jobs' : 'serves the pages and runs the jobs';
+  return `Mailroom is ready at ${config.publicUrl} (role: ${config.role}, ${does}; ${database})`;
 }

@@ -1,8 +1,8 @@
 // Helper of sql-trace.ts: N connected mailboxes through Test & Enable at C=50 on PGlite, with tracing switched on around the run.
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { createJobs } from '../../src/jobs/boss.ts';
-import { createApp } from '../../src/app.ts';
+import { buildDeps } from '../../src/compose.ts';
+import { startWorkers } from '../../src/workers.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSealer } from '../../src/security/secrets.ts';
@@ -14,18 +14,19 @@ export async function benchScaleTrace(on: () => void, off: () => void) {
   const dir = tempDir('trace');
   const config = loadConfig({ ...baseEnv(), ...world.googleEnv, DATA_DIR: dir.path });
   const db = await openDatabase(config); await migrate(db);
-  const logger = createLogger('warn'); const jobs = createJobs(db, logger, { schedule: false });
+  const logger = createLogger('warn');
   const sealer = createSealer(config.secretsKeys.current);
-  const app = createApp({ config, db, logger, jobs, sealer, mailTlsCa: world.ca, checks: { workers: 50 } });
-  await jobs.ready;
+  const deps = buildDeps({ config, db, logger, sealer, mailTlsCa: world.ca, checks: { workers: 50 } });
+  const jobs = deps.jobs!;
+  await startWorkers(deps, { schedules: false });
   const n = Number(process.env.N ?? 100);
   const seed = await seedScale(db.prisma, sealer, world, { n, maxConcurrentConnections: 100 });
   await resetForRun(db.prisma, seed.mailboxIds);
   on();
   const t0 = performance.now();
-  await (app.locals as any).tests.request(seed.mailboxIds, null);
+  await deps.tests!.request(seed.mailboxIds, null);
   while (await db.prisma.mailbox.count({ where: { OR: [{ incomingStatus: 'PENDING' }, { outgoingStatus: 'PENDING' }] } })) await sleep(200);
   off();
   console.log('wall', performance.now() - t0);
-  app.locals.close(); await jobs.stop(); await db.close(); await world.close(); dir.remove();
+  await jobs.stop(); await db.close(); await world.close(); dir.remove();
 }

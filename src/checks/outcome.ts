@@ -1,6 +1,7 @@
 // Turns a run's steps into the mailbox's outcome: statuses per side, what gets enabled, whether to retry,
 // and the alert to raise. Pure, so every rule is unit-tested without servers.
-import type { Step } from './types.ts';
+import type { Step } from '../mail/types.ts';
+import { STEP } from '../mail/steps.ts';
 
 export type SideStatus = 'NOT_RUN' | 'SUCCESS' | 'FAILURE';
 
@@ -23,15 +24,15 @@ export interface Outcome {
   alert: { level: 'ERROR' | 'WARNING' | 'INFO'; code: string; message: string; hint: string };
 }
 
-const COMMON = ['token', 'account'];
-const passed = (steps: Step[], ids: string[]) => ids.every((id) => { const s = steps.find((x) => x.id === id); return !s || s.status !== 'fail'; })
+const COMMON = [STEP.token, STEP.account];
+const passed = (steps: Step[], ids: readonly string[]) => ids.every((id) => { const s = steps.find((x) => x.id === id); return !s || s.status !== 'fail'; })
   && ids.some((id) => steps.find((x) => x.id === id)?.status === 'ok');
 
 export function decideOutcome(i: OutcomeInput): Outcome {
   const failed = i.steps.filter((s) => s.status === 'fail');
   const retry = failed.length > 0 && failed.every((s) => s.transient) && i.attempt <= i.retryLimit;
-  const incomingOk = i.incomingChecked && passed(i.steps, [...COMMON, 'incoming-login', 'incoming-mailbox']) && i.steps.some((s) => s.id === 'incoming-mailbox' && s.status === 'ok');
-  const outgoingOk = i.outgoingChecked && passed(i.steps, [...COMMON, 'outgoing-login']) && i.steps.some((s) => s.id === 'outgoing-login' && s.status === 'ok');
+  const incomingOk = i.incomingChecked && passed(i.steps, [...COMMON, STEP.incomingLogin, STEP.incomingMailbox]) && i.steps.some((s) => s.id === STEP.incomingMailbox && s.status === 'ok');
+  const outgoingOk = i.outgoingChecked && passed(i.steps, [...COMMON, STEP.outgoingLogin]) && i.steps.some((s) => s.id === STEP.outgoingLogin && s.status === 'ok');
   const side = (checked: boolean, ok: boolean): SideStatus => (!checked ? 'NOT_RUN' : ok ? 'SUCCESS' : 'FAILURE');
   const first = failed[0];
   let alert: Outcome['alert'];

@@ -1,18 +1,6 @@
-// What the pages show of Test & Enable: a mailbox's latest step report, run history and alerts, and the
-// live status rows the list polls.
-import type { PrismaClient, Prisma } from '../generated/prisma/client.ts';
-import type { Step } from './types.ts';
+// The live status rows the mailbox list and record poll while Test & Enable runs.
+import type { Prisma } from '../generated/prisma/client.ts';
 import { CHECK_STATUS, enabledLabel, retryText, when } from '../mailboxes/labels.ts';
-
-export async function loadReport(prisma: PrismaClient, mailboxId: string) {
-  const [runs, alerts] = await Promise.all([
-    prisma.testRun.findMany({ where: { mailboxId }, orderBy: { startedAt: 'desc' }, take: 10 }),
-    prisma.alert.findMany({ where: { mailboxId }, orderBy: { createdAt: 'desc' }, take: 10 }),
-  ]);
-  const latest = runs.find((r) => (r.steps as unknown as Step[]).length > 0);
-  return { runs, alerts, latest, latestSteps: (latest?.steps ?? []) as unknown as Step[] };
-}
-export type Report = Awaited<ReturnType<typeof loadReport>>;
 
 export interface LiveStatus {
   id: string; incomingStatus: string; outgoingStatus: string; enabled: string; lastTest: string; pending: boolean; retry: string;

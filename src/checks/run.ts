@@ -1,27 +1,24 @@
-// One Test & Enable run for one mailbox: token → account/scope → incoming (IMAP or POP3) and outgoing
-// (SMTP) probes in parallel. Returns the step report; never throws for a check that fails.
-import type { Step, MailAuth, ProbeOptions } from './types.ts';
-import { probeImap } from './imap.ts';
-import { probePop3 } from './pop3.ts';
-import { probeSmtp } from './smtp.ts';
-import { codedFailStep, skipStep } from './steps.ts';
-import type { KeyedLimiter } from './limiter.ts';
+// One Test & Enable run for one mailbox: the credentials provider's checks, then the incoming and outgoing protocols'
+// probes in parallel. Returns the step report; never throws for a check that fails.
+import type { Step, MailAuth, ProbeOptions } from '../mail/types.ts';
+import { codedFailStep, skipStep, STEP } from '../mail/steps.ts';
+import type { KeyedLimiter } from '../mail/limiter.ts';
+import type { MailProtocol } from '../mail/protocol.ts';
+import type { ProtocolRegistry } from '../mail/protocols.ts';
+import { mailboxCredentialFields, profileCredentialFields } from '../mail/credentials.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 
-export interface ProfileForTest {
-  id: string; serverType: 'IMAP' | 'POP3'; authenticateUsing: 'GMAIL_OAUTH' | 'CREDENTIALS_PER_MAILBOX';
-  incomingServer: string; incomingPort: number; incomingUseSsl: boolean;
-  outgoingServer: string; outgoingPort: number; outgoingSecurity: 'SSL' | 'STARTTLS';
-  maxConcurrentConnections: number;
-  // For the token step (profileClient): the OAuth client, secret still sealed.
-  name: string; oauthClientId: string | null; oauthClientSecret: string | null;
-}
+/** What a run reads of the mailbox and its profile: the job selects exactly this, the types follow from it. */
+export const testMailboxSelect = {
+  ...mailboxCredentialFields, incomingEmail: true, outgoingEmail: true, emailApproval: true, retryCount: true,
+  profile: { select: {
+    ...profileCredentialFields, serverType: true, incomingServer: true, incomingPort: true, incomingUseSsl: true,
+    outgoingServer: true, outgoingPort: true, outgoingSecurity: true, maxConcurrentConnections: true,
+  } },
+} as const satisfies Prisma.MailboxSelect;
 
-export interface MailboxForTest {
-  id: string; emailAddress: string;
-  incomingEmail: string; outgoingEmail: string;
-  credentialUsername: string | null; credentialPassword: string | null; // sealed
-  profile: ProfileForTest | null;
-}
+export type TestMailbox = Prisma.MailboxGetPayload<{ select: typeof testMailboxSelect }>;
+type TestProfile = NonNullable<TestMailbox['profile']>;
 
 /** What the token step produced: credentials for the probes, or the failed step(s) that stop the run. */
 export type Credentials =
@@ -29,7 +26,8 @@ export type Credentials =
   | { ok: false; steps: Step[] };
 
 export interface RunEnv {
-  credentials(mb: MailboxForTest & { profile: ProfileForTest }): Promise<Credentials>;
+  credentials(mb: TestMailbox & { profile: TestProfile }): Promise<Credentials>;
+  protocols: ProtocolRegistry;
   limiter: KeyedLimiter;
   ca?: string | Buffer;
   connectTimeoutMs?: number;
@@ -39,35 +37,36 @@ export interface RunEnv {
 
 const SSS = 'SERVER_SIDE_SYNC';
 
-export async function runChecks(mb: MailboxForTest, env: RunEnv): Promise<Step[]> {
+/** Every step a protocol would have reported, as skipped: why, or that its side is not synchronised at all. */
+function skipped(protocol: MailProtocol, checked: boolean, why: string): Step[] {
+  const side = protocol.direction === 'incoming' ? 'Incoming' : 'Outgoing';
+  return protocol.steps.map((s) => skipStep(s.id, s.label, checked ? why : `${side} Email is not Server-Side Synchronization.`));
+}
+
+export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
   const incoming = mb.incomingEmail === SSS;
   const outgoing = mb.outgoingEmail === SSS;
-  const incomingLabel = mb.profile?.serverType === 'POP3' ? 'POP3' : 'IMAP';
-  const skipRest = (why: string): Step[] => [
-    skipStep('incoming-login', `Incoming login (${incomingLabel})`, incoming ? why : 'Incoming Email is not Server-Side Synchronization.'),
-    skipStep('incoming-mailbox', incomingLabel === 'POP3' ? 'Mailbox status (STAT)' : 'Open INBOX', incoming ? why : 'Incoming Email is not Server-Side Synchronization.'),
-    skipStep('outgoing-login', 'Outgoing login (SMTP)', outgoing ? why : 'Outgoing Email is not Server-Side Synchronization.'),
-  ];
+  const serverType = { serverType: mb.profile?.serverType ?? 'IMAP' } as const; // without a profile: the default's labels
+  const inbound = env.protocols.incomingFor(serverType);
+  const outbound = env.protocols.outgoingFor(serverType);
+  const skipRest = (why: string): Step[] => [...skipped(inbound, incoming, why), ...skipped(outbound, outgoing, why)];
   if (!mb.profile) {
-    return [codedFailStep('token', 'Email server profile', 'NO_PROFILE', 'The mailbox has no email server profile.', 'Edit the mailbox and choose a Server Profile, then select Test & Enable Mailbox.'), ...skipRest('Not tested: no email server profile.')];
+    return [codedFailStep(STEP.token, 'Email server profile', 'NO_PROFILE', 'The mailbox has no email server profile.', 'Edit the mailbox and choose a Server Profile, then select Test & Enable Mailbox.'), ...skipRest('Not tested: no email server profile.')];
   }
   const profile = mb.profile;
   if (!incoming && !outgoing) {
-    return [skipStep('token', 'Access token', 'Nothing to test.'), skipStep('account', 'Account and scope', 'Nothing to test.'), ...skipRest('')];
+    return [skipStep(STEP.token, 'Access token', 'Nothing to test.'), skipStep(STEP.account, 'Account and scope', 'Nothing to test.'), ...skipRest('')];
   }
   const creds = await env.credentials({ ...mb, profile });
   if (!creds.ok) return [...creds.steps, ...skipRest('Not tested: the earlier step failed.')];
 
-  const base = (endpoint: ProbeOptions['endpoint']): ProbeOptions => ({ endpoint, auth: creds.auth, ca: env.ca, connectTimeoutMs: env.connectTimeoutMs, totalTimeoutMs: env.totalTimeoutMs });
   // Each connection takes a slot of the profile's Maximum Concurrent Connections.
-  const slot = <T>(fn: () => Promise<T>) => env.limiter.run(`profile:${profile.id}`, profile.maxConcurrentConnections, fn);
-  const [incomingSteps, outgoingSteps] = await Promise.all([
-    incoming
-      ? slot(() => (profile.serverType === 'POP3' ? probePop3 : probeImap)(base({ host: profile.incomingServer, port: profile.incomingPort, secure: profile.incomingUseSsl })))
-      : Promise.resolve(skipRest('').slice(0, 2)),
-    outgoing
-      ? slot(() => probeSmtp({ ...base({ host: profile.outgoingServer, port: profile.outgoingPort, secure: profile.outgoingSecurity === 'SSL', starttls: profile.outgoingSecurity === 'STARTTLS' }), sendTestMessageTo: env.sendTestMessageTo }))
-      : Promise.resolve(skipRest('').slice(2)),
-  ]);
+  const probe = (protocol: MailProtocol, checked: boolean): Promise<Step[]> => {
+    if (!checked) return Promise.resolve(skipped(protocol, false, ''));
+    const o: ProbeOptions = { endpoint: protocol.endpoint(profile), auth: creds.auth, ca: env.ca, connectTimeoutMs: env.connectTimeoutMs, totalTimeoutMs: env.totalTimeoutMs,
+      ...(protocol.direction === 'outgoing' ? { sendTestMessageTo: env.sendTestMessageTo } : {}) };
+    return env.limiter.run(`profile:${profile.id}`, profile.maxConcurrentConnections, () => protocol.probe(o));
+  };
+  const [incomingSteps, outgoingSteps] = await Promise.all([probe(inbound, incoming), probe(outbound, outgoing)]);
   return [...creds.steps, ...incomingSteps, ...outgoingSteps];
 }

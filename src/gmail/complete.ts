@@ -1,10 +1,13 @@
 // Storing what a finished Sign in to Gmail yields: the grant of an existing mailbox, or (Connect Gmail) a new
-// mailbox with its grant. Both re-check, inside a locked transaction, that nothing changed since the flow began.
+// mailbox with its grant. Both re-check, inside a locked transaction, that nothing changed since the flow began;
+// a refusal is a SignInRefused and nothing is stored.
 import type { Mailbox } from '../generated/prisma/client.ts';
 import type { AppDeps } from '../deps.ts';
+import { audit, type AuditEntry } from '../security/audit.ts';
 import type { PublicUser } from '../auth/users.ts';
-import { GMAIL_PROFILE_CAPACITY, lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from '../mailboxes/capacity.ts';
-import { lockMailbox, writeGrant } from './grants.ts';
+import { lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from '../mailboxes/capacity.ts';
+import { writeGrant } from './grants.ts';
+import { lockMailbox } from '../mailboxes/locks.ts';
 import type { PendingFlow } from './flow-store.ts';
 import type { GmailAccount } from './strategy.ts';
 
@@ -17,6 +20,17 @@ type Deps = Pick<AppDeps, 'db' | 'sealer'>;
 const grantOf = (mailboxId: string, googleEmail: string, a: GmailAccount) => ({
   mailboxId, googleEmail, accessToken: a.token.access_token, expiresIn: a.token.expires_in, scope: a.token.scope, refreshToken: a.token.refresh_token,
 });
+
+export interface Stored { mailboxId: string; needsReconsent: boolean }
+
+/** Stores the result of the flow: the mailbox's grant, or Connect Gmail's new mailbox (audited as created). */
+export async function storeSignIn(deps: Deps, flow: PendingFlow, user: Pick<PublicUser, 'id' | 'name'>, googleEmail: string, account: GmailAccount,
+  who: Pick<AuditEntry, 'actor' | 'ip'>): Promise<Stored> {
+  if (flow.kind === 'mailbox') return { mailboxId: flow.mailboxId!, ...(await storeMailboxGrant(deps, flow, googleEmail, account)) };
+  const made = await createConnectedMailbox(deps, flow, user, googleEmail, account);
+  await audit(deps.db.prisma, { action: 'mailbox.create', targetType: 'Mailbox', targetId: made.mailbox.id, ...who, details: { emailAddress: googleEmail, via: 'connect-gmail' } });
+  return { mailboxId: made.mailbox.id, needsReconsent: made.needsReconsent };
+}
 
 /** Sign in to Gmail on an existing mailbox: replaces its grant atomically. */
 export async function storeMailboxGrant(deps: Deps, flow: PendingFlow, googleEmail: string, account: GmailAccount): Promise<{ needsReconsent: boolean }> {
@@ -47,7 +61,7 @@ export async function createConnectedMailbox(deps: Deps, flow: PendingFlow, user
     }, TX_OPTIONS);
   } catch (e) {
     if (e instanceof ProfileFullError) {
-      throw new SignInRefused('profile-full', `The Gmail profile “${e.profileName}” already serves ${GMAIL_PROFILE_CAPACITY} mailboxes. Ask your administrator to create another Gmail profile (and make it the default), then try again.`);
+      throw new SignInRefused('profile-full', `The Gmail profile “${e.profileName}” already serves ${e.capacity} mailboxes. Ask your administrator to create another Gmail profile (and make it the default), then try again.`);
     }
     if (e instanceof ProfileMissingError) throw new SignInRefused('profile-gone', 'The default Gmail profile was deleted while you were signing in. Ask your administrator to choose a default Gmail profile.');
     if ((e as { code?: string }).code === 'P2002') throw duplicate(googleEmail);

@@ -2,8 +2,11 @@
 import { SEALED } from '../security/secrets.ts';
 import type { EmailServerProfile } from '../generated/prisma/client.ts';
 import type { Sealer } from '../security/secrets.ts';
+import type { AuthenticateUsing } from '../generated/prisma/enums.ts';
 import type { ClientCredentials } from './google-client.ts';
 
+/** The Authenticate Using value the Gmail provider serves. */
+export const GMAIL_OAUTH = 'GMAIL_OAUTH' satisfies AuthenticateUsing;
 
 export type ProfileClient = { ok: true; creds: ClientCredentials } | { ok: false; problem: string };
 
@@ -11,7 +14,7 @@ type ProfileFields = Pick<EmailServerProfile, 'name' | 'authenticateUsing' | 'oa
 
 export function profileClient(sealer: Sealer, profile: ProfileFields | null | undefined): ProfileClient {
   if (!profile) return { ok: false, problem: 'This mailbox has no email server profile. Choose a Gmail OAuth profile for it first.' };
-  if (profile.authenticateUsing !== 'GMAIL_OAUTH') {
+  if (profile.authenticateUsing !== GMAIL_OAUTH) {
     return { ok: false, problem: `The email server profile “${profile.name}” authenticates with a user name and password per mailbox, not Gmail OAuth. Enter the mailbox's credentials instead.` };
   }
   if (!profile.oauthClientId || !profile.oauthClientSecret) {

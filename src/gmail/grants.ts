@@ -5,8 +5,8 @@ import { SEALED } from '../security/secrets.ts';
 import type { GmailGrant, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
+import type { ReleaseOutcome } from '../mail/credentials.ts';
 import { type GoogleClient, GoogleOAuthError } from './google-client.ts';
-
 
 export interface NewGrant {
   mailboxId: string;
@@ -45,13 +45,7 @@ export function openGrant(sealer: Sealer, grant: Pick<GmailGrant, 'accessToken' 
   };
 }
 
-/** Locks a mailbox row for the rest of the transaction (grant writes and address/profile changes serialise). */
-export async function lockMailbox(tx: Prisma.TransactionClient, mailboxId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Mailbox" WHERE id = ${mailboxId} FOR UPDATE`;
-  return rows.length > 0;
-}
-
-export type RevokeOutcome = 'revoked' | 'failed' | 'kept-shared' | 'none';
+export type RevokeOutcome = ReleaseOutcome;
 
 /** A sentence for the admin about what happened at Google (empty when there was nothing to say). */
 export function revokeNote(outcome: RevokeOutcome): string {

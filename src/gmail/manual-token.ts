@@ -2,12 +2,14 @@
 // refresh against Google, its scope and (when it allows) its account are checked, and only then stored.
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { audit, type AuditEntry } from '../security/audit.ts';
 import { emailSchema } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
 import type { MailboxDetail } from '../mailboxes/access.ts';
 import { TX_OPTIONS } from '../mailboxes/capacity.ts';
 import { GoogleOAuthError, hasMailScope, MAIL_SCOPE, type ClientCredentials, type Userinfo } from './google-client.ts';
-import { lockMailbox, writeGrant } from './grants.ts';
+import { writeGrant } from './grants.ts';
+import { lockMailbox } from '../mailboxes/locks.ts';
 
 export const manualTokenSchema = z.object({
   refreshToken: z.string({ error: 'Paste the refresh token' }).trim().min(1, 'Paste the refresh token').max(4096, 'This is too long for a refresh token'),
@@ -27,8 +29,9 @@ function refreshError(e: GoogleOAuthError): FieldErrors {
 
 export type ManualResult = { ok: true; googleEmail: string; scope: string } | { ok: false; errors: FieldErrors };
 
-export async function connectWithRefreshToken(deps: Pick<AppDeps, 'db' | 'sealer' | 'config' | 'google'>, mailbox: MailboxDetail, creds: ClientCredentials,
-  input: ManualToken): Promise<ManualResult> {
+/** Checks the pasted token with Google, stores it under the mailbox's lock, audits and logs (never the token). */
+export async function connectWithRefreshToken(deps: Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'google'>, mailbox: MailboxDetail, creds: ClientCredentials,
+  input: ManualToken, who: Pick<AuditEntry, 'actor' | 'ip'>): Promise<ManualResult> {
   const { google } = deps;
   let token;
   try {
@@ -60,5 +63,8 @@ export async function connectWithRefreshToken(deps: Pick<AppDeps, 'db' | 'sealer
       refreshToken: token.refresh_token ?? input.refreshToken, // Google may rotate it
     });
   }, TX_OPTIONS);
+  await audit(deps.db.prisma, { action: 'gmail.connect', targetType: 'Mailbox', targetId: mailbox.id, ...who,
+    details: { googleEmail: input.googleEmail, scopes: token.scope, via: 'refresh-token' } });
+  deps.logger.info({ mailboxId: mailbox.id, googleEmail: input.googleEmail }, 'Gmail connected with a pasted refresh token');
   return { ok: true, googleEmail: input.googleEmail, scope: token.scope };
 }

@@ -1,56 +1,43 @@
 // Sign in to Gmail routes: start (per mailbox, or one-click Connect Gmail), Google's callback, Disconnect, and
 // the admins' manual refresh token form. Mounted at the root because the callback path is fixed.
 import { Router, type Request, type Response, type NextFunction } from 'express';
-import type { Authenticator } from 'passport';
 import type { AppDeps } from '../deps.ts';
 import { currentUser, requireAdmin, requireLogin } from '../auth/guards.ts';
-import { audit, actorOf } from '../security/audit.ts';
+import { actorOf } from '../security/audit.ts';
 import { fieldErrors, type FieldErrors } from '../web/forms.ts';
 import { flash } from '../web/flash.ts';
 import { loadMailboxFor, type MailboxDetail } from '../mailboxes/access.ts';
-import { GMAIL_PROFILE_CAPACITY } from '../mailboxes/capacity.ts';
 import { mailboxView } from '../mailboxes/view-model.ts';
 import { GMAIL_REDIRECT_PATH } from '../profiles/redirect-uri.ts';
 import { profileClient } from './credentials.ts';
-import { GmailFlowStore, type PendingFlow } from './flow-store.ts';
+import { pendingFlowStore } from './flow-store.ts';
 import { gmailStrategy, startGmailFlow } from './strategy.ts';
 import { gmailCallback } from './callback.ts';
+import { signInFailed } from './failure.ts';
 import { disconnectGmail } from './disconnect.ts';
 import { revokeNote } from './grants.ts';
 import { connectWithRefreshToken, manualTokenSchema } from './manual-token.ts';
 import { renderResult } from './pages.ts';
+import { connectStart, mailboxStart, type Start } from './signin.ts';
 
 export function gmailRoutes(deps: AppDeps): Router {
   const { prisma } = deps.db;
   const r = Router();
 
-  function start(req: Request, res: Response, next: NextFunction, creds: { clientId: string; clientSecret: string },
-    pending: Pick<PendingFlow, 'kind' | 'mailboxId' | 'profileId'>, loginHint?: string): void {
+  /** Off to Google's consent screen with the start's OAuth client; a start that cannot work says why (409). */
+  function start(req: Request, res: Response, next: NextFunction, s: Start): void {
     res.set('Cache-Control', 'no-store');
-    const strategy = gmailStrategy(deps.config, creds, new GmailFlowStore(currentUser(req).id, pending));
-    startGmailFlow(req.app.locals.passport as Authenticator, strategy, loginHint)(req, res, next);
+    if (!s.ok) return renderResult(res, 409, s.page);
+    const store = pendingFlowStore({ ...s.pending, userId: currentUser(req).id });
+    startGmailFlow(gmailStrategy(deps.config, deps.google, s.creds, store), s.loginHint, req, res, next);
   }
 
-  r.get('/mailboxes/connect-gmail', requireLogin, async (req, res, next) => {
-    const profile = await prisma.emailServerProfile.findFirst({ where: { isDefaultGmail: true, authenticateUsing: 'GMAIL_OAUTH' }, orderBy: { createdAt: 'asc' },
-      include: { _count: { select: { mailboxes: true } } } });
-    if (!profile) return renderResult(res, 409, { title: 'Connect Gmail is not set up', message: 'There is no default Gmail profile. Ask your administrator to choose a default Gmail profile.' });
-    if (profile._count.mailboxes >= GMAIL_PROFILE_CAPACITY) {
-      return renderResult(res, 409, { title: 'Connect Gmail is full', message: `The default Gmail profile already serves ${GMAIL_PROFILE_CAPACITY} mailboxes. Ask your administrator to create another Gmail profile and make it the default.` });
-    }
-    const client = profileClient(deps.sealer, profile);
-    if (!client.ok) return renderResult(res, 409, { title: 'Connect Gmail is not set up', message: client.problem });
-    start(req, res, next, client.creds, { kind: 'connect', profileId: profile.id });
-  });
+  r.get('/mailboxes/connect-gmail', requireLogin, async (req, res, next) => start(req, res, next, await connectStart(deps)));
 
-  r.get('/mailboxes/:id/gmail/signin', requireLogin, async (req, res, next) => {
-    const mailbox = await loadMailboxFor(prisma, req, req.params.id);
-    const client = profileClient(deps.sealer, mailbox.profile);
-    if (!client.ok) return renderResult(res, 409, { title: 'Cannot Sign in to Gmail', message: client.problem, mailboxId: mailbox.id });
-    start(req, res, next, client.creds, { kind: 'mailbox', mailboxId: mailbox.id, profileId: mailbox.profileId! }, mailbox.emailAddress);
-  });
+  r.get('/mailboxes/:id/gmail/signin', requireLogin, async (req, res, next) =>
+    start(req, res, next, mailboxStart(deps, await loadMailboxFor(prisma, req, req.params.id))));
 
-  r.get(GMAIL_REDIRECT_PATH, gmailCallback(deps));
+  r.get(GMAIL_REDIRECT_PATH, gmailCallback(deps), signInFailed(deps));
 
   r.post('/mailboxes/:id/gmail/disconnect', requireLogin, async (req, res) => {
     const mailbox = await loadMailboxFor(prisma, req, req.params.id);
@@ -78,11 +65,8 @@ export function gmailRoutes(deps: AppDeps): Router {
     if (!client.ok) return tokenPage(res, 409, mailbox, values, {});
     const parsed = manualTokenSchema.safeParse(body);
     if (!parsed.success) return tokenPage(res, 422, mailbox, values, fieldErrors(parsed.error));
-    const result = await connectWithRefreshToken(deps, mailbox, client.creds, parsed.data);
+    const result = await connectWithRefreshToken(deps, mailbox, client.creds, parsed.data, actorOf(req));
     if (!result.ok) return tokenPage(res, 422, mailbox, values, result.errors);
-    await audit(prisma, { action: 'gmail.connect', targetType: 'Mailbox', targetId: mailbox.id, ...actorOf(req),
-      details: { googleEmail: result.googleEmail, scopes: result.scope, via: 'refresh-token' } });
-    deps.logger.info({ mailboxId: mailbox.id, googleEmail: result.googleEmail }, 'Gmail connected with a pasted refresh token');
     flash(req, 'success', `Refresh token checked with Google and saved: the mailbox uses the Gmail account ${result.googleEmail}.`);
     res.redirect(303, `/mailboxes/${mailbox.id}`);
   });

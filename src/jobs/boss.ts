@@ -1,62 +1,51 @@
-// pg-boss on the app's own database: PGlite's in-process backend when embedded, a pool of its own on
-// PostgreSQL. Queue names and policies are declared here; handlers register through `work`.
-import { PgBoss, fromPglite } from 'pg-boss';
+// pg-boss on the app's own database: PGlite's in-process backend when embedded, a pool of its own on PostgreSQL.
+// This is the producer side every role has: pg-boss started and the declared queues created, so any process can send
+// jobs. Workers are added by startWorkers (src/workers.ts) only in processes that run them.
+import { PgBoss, fromPglite, type Queue } from 'pg-boss';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
 export const QUEUES = {
   sweepSessions: 'maintenance-sweep-sessions',
-  testMailbox: 'mailbox-test-enable',
 } as const;
+
+/** A queue and its policy, created (if missing) when the job queue starts, in the order given. */
+export interface QueueSpec { name: string; options: Omit<Queue, 'name'> }
 
 export interface Jobs {
   boss: PgBoss;
-  /** Resolves once pg-boss is started and every queue and worker is registered; await before send(). */
+  /** Resolves once pg-boss is started and every declared queue exists; await before send() or work(). */
   ready: Promise<void>;
-  /** Feature modules add their queues and workers here; each runs once the queue has started. */
-  register(setup: (boss: PgBoss) => Promise<void>): void;
   stop(): Promise<void>;
 }
 
+export interface JobOptions {
+  queues: readonly QueueSpec[];
+  /**
+   * Whether this process runs pg-boss's maintenance and cron (expiring jobs, firing schedules). A web-only process
+   * only sends, so it leaves both to the worker processes.
+   */
+  supervise: boolean;
+}
+
 /** Starts pg-boss in the background so the web server need not wait for it; see Jobs.ready. */
-export function createJobs(db: Database, logger: Logger, opts: { schedule?: boolean } = {}): Jobs {
+export function createJobs(db: Database, logger: Logger, opts: JobOptions): Jobs {
+  const roles = { supervise: opts.supervise, schedule: opts.supervise };
   const boss = db.pglite
-    ? new PgBoss({ db: fromPglite(db.pglite), backend: 'pglite', schema: 'pgboss' })
-    : new PgBoss({ connectionString: db.databaseUrl!, schema: 'pgboss', max: 4 });
+    ? new PgBoss({ db: fromPglite(db.pglite), backend: 'pglite', schema: 'pgboss', ...roles })
+    : new PgBoss({ connectionString: db.databaseUrl!, schema: 'pgboss', max: 4, ...roles });
   boss.on('error', (err) => logger.error({ err }, 'job queue error'));
-  const setups: Array<(b: PgBoss) => Promise<void>> = [async (b) => {
-    await b.createQueue(QUEUES.sweepSessions, { policy: 'singleton' });
-    await b.work(QUEUES.sweepSessions, async () => {
-      const { count } = await db.prisma.session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-      logger.debug({ count }, 'expired sessions swept');
-      return { count };
-    });
-    if (opts.schedule !== false) await b.schedule(QUEUES.sweepSessions, '17 * * * *');
-  }];
-  let started = false;
   const ready = (async () => {
-    await new Promise((r) => setImmediate(r)); // let callers register() first
     await boss.start();
-    started = true;
-    for (const setup of setups) await setup(boss);
+    for (const q of opts.queues) await boss.createQueue(q.name, q.options);
   })();
   ready.catch((err) => logger.error({ err }, 'job queue failed to start'));
   return {
     boss,
     ready,
-    register: (setup) => {
-      if (started) throw new Error('register() must be called before the job queue starts');
-      setups.push(setup);
-    },
     stop: async () => {
       await ready.catch(() => undefined);
       await boss.stop({ graceful: true, timeout: 10_000, close: true });
     },
   };
-}
-
-export async function startJobs(db: Database, logger: Logger, opts: { schedule?: boolean } = {}): Promise<Jobs> {
-  const jobs = createJobs(db, logger, opts);
-  await jobs.ready;
-  return jobs;
 }

@@ -1,13 +1,14 @@
-// At most 100 mailboxes per Gmail OAuth profile (one OAuth client should not serve more). Concurrent
-// assignments serialise on a row lock of the profile, so the count can never overshoot.
+// At most so many mailboxes per profile where its Authenticate Using sets a capacity (100 per Gmail OAuth profile:
+// one OAuth client should not serve more). Concurrent assignments serialise on a row lock of the profile, so the
+// count can never overshoot.
 import type { EmailServerProfile, Prisma } from '../generated/prisma/client.ts';
-import { GMAIL_PROFILE_CAPACITY } from '../profiles/service.ts';
+import { authMethod, GMAIL_PROFILE_CAPACITY } from '../mail/auth-methods.ts';
 
 export { GMAIL_PROFILE_CAPACITY };
 
 export class ProfileFullError extends Error {
-  constructor(readonly profileName: string) {
-    super(`The email server profile “${profileName}” already serves ${GMAIL_PROFILE_CAPACITY} mailboxes, the most one Gmail OAuth client should. Create another Gmail OAuth email server profile (with its own OAuth client) and choose it for this mailbox.`);
+  constructor(readonly profileName: string, readonly capacity: number, method: string) {
+    super(`The email server profile “${profileName}” already serves ${capacity} mailboxes, the most one ${method} client should. Create another ${method} email server profile (with its own OAuth client) and choose it for this mailbox.`);
   }
 }
 
@@ -21,9 +22,10 @@ export async function lockProfileWithRoom(tx: Prisma.TransactionClient, profileI
   await tx.$queryRaw`SELECT id FROM "EmailServerProfile" WHERE id = ${profileId} FOR UPDATE`;
   const profile = await tx.emailServerProfile.findUnique({ where: { id: profileId } });
   if (!profile) throw new ProfileMissingError('No such email server profile');
-  if (profile.authenticateUsing !== 'GMAIL_OAUTH') return profile;
+  const { mailboxCapacity: capacity, label } = authMethod(profile);
+  if (capacity === null) return profile;
   const used = await tx.mailbox.count({ where: { profileId, ...(exceptMailboxId ? { id: { not: exceptMailboxId } } : {}) } });
-  if (used >= GMAIL_PROFILE_CAPACITY) throw new ProfileFullError(profile.name);
+  if (used >= capacity) throw new ProfileFullError(profile.name, capacity, label);
   return profile;
 }
 

@@ -1,36 +1,24 @@
-// Mailbox pages: list, new, view, edit, delete, Approve Email / Reject Email. Rules live in ./service.ts.
+// Mailbox pages: list, new, view, edit, delete, Approve Email / Reject Email. Rules live in ./service.ts, the
+// pages' locals in ./pages.ts.
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { currentUser, requireAdmin } from '../auth/guards.ts';
 import { fieldErrors, type FieldErrors } from '../web/forms.ts';
 import { flash } from '../web/flash.ts';
-import { profileClient } from '../gmail/credentials.ts';
-import { revokeNote } from '../gmail/grants.ts';
-import { loadMailboxFor } from './access.ts';
+import { loadMailboxFor, type MailboxDetail } from './access.ts';
 import { mailboxFormSchema, formValues } from './form.ts';
 import { createMailbox, deleteMailbox, setApproval, updateMailbox, MailboxFormError } from './service.ts';
 import { listHref, listMailboxes, listQuery } from './list.ts';
 import { labels } from './labels.ts';
-import { editValues, mailboxView } from './view-model.ts';
-import { GMAIL_PROFILE_CAPACITY } from './capacity.ts';
-import { loadReport } from '../checks/report.ts';
+import { editValues } from './view-model.ts';
+import { deletePage, formPage, newValues, showPage } from './pages.ts';
 
 export function mailboxRoutes(deps: AppDeps): Router {
   const { prisma } = deps.db;
   const r = Router();
 
-  async function renderForm(req: Request, res: Response, o: { status?: number; mailbox?: Awaited<ReturnType<typeof loadMailboxFor>>; values: Record<string, string>; errors: FieldErrors }) {
-    const user = currentUser(req);
-    const [profiles, users] = await Promise.all([
-      prisma.emailServerProfile.findMany({ orderBy: { name: 'asc' }, select: { id: true, name: true, authenticateUsing: true, _count: { select: { mailboxes: true } } } }),
-      // the current owner stays listed even when disabled, so saving does not silently change the owner
-      user.role === 'ADMIN' ? prisma.user.findMany({ where: { OR: [{ disabledAt: null }, ...(o.values.ownerId ? [{ id: o.values.ownerId }] : [])] }, orderBy: { email: 'asc' }, select: { id: true, name: true, email: true } }) : [],
-    ]);
-    res.status(o.status ?? 200).render('mailboxes/form', {
-      title: o.mailbox ? `Edit ${o.mailbox.name}` : 'New mailbox', mailbox: o.mailbox ? mailboxView(o.mailbox) : null,
-      values: o.values, errors: o.errors, profiles, users, capacity: GMAIL_PROFILE_CAPACITY, labels,
-    });
-  }
+  const renderForm = async (req: Request, res: Response, o: { status?: number; mailbox?: MailboxDetail; values: Record<string, string>; errors: FieldErrors }) =>
+    res.status(o.status ?? 200).render('mailboxes/form', await formPage(deps, currentUser(req), o));
 
   r.get('/', async (req, res) => {
     const user = currentUser(req);
@@ -45,13 +33,7 @@ export function mailboxRoutes(deps: AppDeps): Router {
   });
 
   r.get('/new', async (req, res) => {
-    const user = currentUser(req);
-    const def = await prisma.emailServerProfile.findFirst({ where: { isDefaultGmail: true }, select: { id: true } });
-    const mine = user.role !== 'ADMIN';
-    await renderForm(req, res, { errors: {}, values: {
-      name: mine ? user.name : '', emailAddress: mine ? user.email : '', ownerId: user.id, profileId: def?.id ?? '',
-      incomingEmail: 'SERVER_SIDE_SYNC', outgoingEmail: 'SERVER_SIDE_SYNC', credentialUsername: '',
-    } });
+    await renderForm(req, res, { errors: {}, values: await newValues(deps, currentUser(req)) });
   });
 
   r.post('/', async (req, res) => {
@@ -70,9 +52,7 @@ export function mailboxRoutes(deps: AppDeps): Router {
 
   r.get('/:id', async (req, res) => {
     const mailbox = await loadMailboxFor(prisma, req, req.params.id);
-    const client = mailbox.profile?.authenticateUsing === 'GMAIL_OAUTH' ? profileClient(deps.sealer, mailbox.profile) : null;
-    res.render('mailboxes/show', { title: mailbox.name, mailbox: mailboxView(mailbox), gmailProblem: client && !client.ok ? client.problem : null, labels,
-      report: await loadReport(prisma, mailbox.id) });
+    res.render('mailboxes/show', await showPage(deps, mailbox));
   });
 
   r.get('/:id/edit', async (req, res) => {
@@ -100,13 +80,13 @@ export function mailboxRoutes(deps: AppDeps): Router {
 
   r.get('/:id/delete', async (req, res) => {
     const mailbox = await loadMailboxFor(prisma, req, req.params.id);
-    res.render('mailboxes/delete', { title: `Delete ${mailbox.name}`, mailbox: mailboxView(mailbox) });
+    res.render('mailboxes/delete', deletePage(mailbox));
   });
 
   r.post('/:id/delete', async (req, res) => {
     const mailbox = await loadMailboxFor(prisma, req, req.params.id);
-    const revoked = await deleteMailbox(deps, currentUser(req), mailbox, { ip: req.ip });
-    flash(req, revoked === 'failed' ? 'warning' : 'success', `Mailbox ${mailbox.emailAddress} deleted.${revokeNote(revoked)}`);
+    const released = await deleteMailbox(deps, currentUser(req), mailbox, { ip: req.ip });
+    flash(req, released.outcome === 'failed' ? 'warning' : 'success', `Mailbox ${mailbox.emailAddress} deleted.${released.note}`);
     res.redirect(303, '/mailboxes');
   });
 

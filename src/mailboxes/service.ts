@@ -1,18 +1,20 @@
 // Mailbox rules: create, edit, delete, approve. Owners, address uniqueness, the per-profile capacity, write-only
-// credentials, and the reset (grant dropped, approval and statuses back to start) when address or profile change.
+// credentials, and the reset (sign-in released, approval and statuses back to start) when address or profile change.
+// Whatever a mailbox holds with a credentials provider (a Gmail grant) is released through the provider registry.
 import { SEALED } from '../security/secrets.ts';
 import type { EmailServerProfile, Mailbox } from '../generated/prisma/client.ts';
 import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
 import { audit } from '../security/audit.ts';
-import { lockMailbox, revokeStoredGrant, type RevokeOutcome } from '../gmail/grants.ts';
+import { authMethod } from '../mail/auth-methods.ts';
+import { NOTHING_RELEASED, releaseAll, type Released } from '../mail/credentials.ts';
 import { lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from './capacity.ts';
+import { lockMailbox } from './locks.ts';
 import type { MailboxDetail } from './access.ts';
 import type { MailboxInput } from './form.ts';
 
-
-export type MailboxDeps = Pick<AppDeps, 'db' | 'sealer' | 'logger' | 'config' | 'google'>;
+export type MailboxDeps = Pick<AppDeps, 'db' | 'sealer' | 'providers'>;
 type Actor = Pick<PublicUser, 'id' | 'email' | 'role'>;
 type AuditMeta = { ip?: string | null };
 
@@ -44,7 +46,7 @@ async function ownerFor(deps: MailboxDeps, actor: Actor, input: MailboxInput, ex
 
 /** Credentials only for profiles that use them; the password is write-only: blank keeps it, the box clears it. */
 function credentials(deps: MailboxDeps, profile: EmailServerProfile | null, input: MailboxInput, existing?: Mailbox) {
-  if (profile?.authenticateUsing !== 'CREDENTIALS_PER_MAILBOX') return { credentialUsername: null, credentialPassword: null };
+  if (!profile || !authMethod(profile).credentialsPerMailbox) return { credentialUsername: null, credentialPassword: null };
   const credentialPassword = input.clearCredentialPassword ? null
     : input.credentialPassword ? deps.sealer.seal(input.credentialPassword, SEALED.mailboxPassword)
     : existing?.credentialPassword ?? null;
@@ -78,15 +80,14 @@ export interface UpdateResult { mailbox: Mailbox; reset: boolean; grantDropped: 
 export async function updateMailbox(deps: MailboxDeps, actor: Actor, current: MailboxDetail, input: MailboxInput, meta: AuditMeta = {}): Promise<UpdateResult> {
   const ownerId = await ownerFor(deps, actor, input, current);
   const reset = input.emailAddress !== current.emailAddress || input.profileId !== current.profileId;
-  let result: { mailbox: Mailbox; dropped: MailboxDetail['grant'] };
+  let result: { mailbox: Mailbox; release: (() => Promise<Released>) | null };
   try {
     result = await deps.db.prisma.$transaction(async (tx) => {
       if (!(await lockMailbox(tx, current.id))) throw new MailboxFormError({ _form: 'This mailbox was deleted meanwhile.' });
       const profile = !input.profileId ? null
         : input.profileId !== current.profileId ? await lockProfileWithRoom(tx, input.profileId, current.id)
         : await tx.emailServerProfile.findUnique({ where: { id: input.profileId } });
-      const dropped = reset ? await tx.gmailGrant.findUnique({ where: { mailboxId: current.id } }) : null;
-      if (dropped) await tx.gmailGrant.delete({ where: { id: dropped.id } });
+      const release = reset ? await releaseAll(deps.providers, tx, current) : null;
       const mailbox = await tx.mailbox.update({
         where: { id: current.id },
         data: {
@@ -95,7 +96,7 @@ export async function updateMailbox(deps: MailboxDeps, actor: Actor, current: Ma
           ...credentials(deps, profile, input, current), ...(reset ? RESET_ON_IDENTITY_CHANGE : {}),
         },
       });
-      return { mailbox, dropped };
+      return { mailbox, release };
     }, TX_OPTIONS);
   } catch (e) {
     throw asFormError(e) ?? e;
@@ -103,18 +104,22 @@ export async function updateMailbox(deps: MailboxDeps, actor: Actor, current: Ma
   const fields = ['name', 'emailAddress', 'ownerId', 'profileId', 'incomingEmail', 'outgoingEmail', 'credentialUsername', 'credentialPassword'] as const;
   const changed: string[] = fields.filter((k) => result.mailbox[k] !== current[k]);
   await audit(deps.db.prisma, { action: 'mailbox.update', targetType: 'Mailbox', targetId: current.id, actor, ip: meta.ip,
-    details: { emailAddress: result.mailbox.emailAddress, changed, reset, grantDropped: !!result.dropped } });
-  if (result.dropped) await revokeStoredGrant(deps, result.dropped, current.profile?.oauthClientId);
-  return { mailbox: result.mailbox, reset, grantDropped: !!result.dropped };
+    details: { emailAddress: result.mailbox.emailAddress, changed, reset, grantDropped: !!result.release } });
+  await result.release?.();
+  return { mailbox: result.mailbox, reset, grantDropped: !!result.release };
 }
 
-/** Deletes the mailbox (its grant, test runs and alerts go with it), then revokes the grant at Google. */
-export async function deleteMailbox(deps: MailboxDeps, actor: Actor, mailbox: MailboxDetail, meta: AuditMeta = {}): Promise<RevokeOutcome> {
-  await deps.db.prisma.mailbox.deleteMany({ where: { id: mailbox.id } });
-  const revoked = mailbox.grant ? await revokeStoredGrant(deps, mailbox.grant, mailbox.profile?.oauthClientId) : 'none';
+/** Deletes the mailbox (its grant, test runs and alerts go with it), then releases its sign-in (revoked at Google). */
+export async function deleteMailbox(deps: MailboxDeps, actor: Actor, mailbox: MailboxDetail, meta: AuditMeta = {}): Promise<Released> {
+  const release = await deps.db.prisma.$transaction(async (tx) => {
+    const after = await releaseAll(deps.providers, tx, mailbox);
+    await tx.mailbox.deleteMany({ where: { id: mailbox.id } });
+    return after;
+  }, TX_OPTIONS);
+  const released = (await release?.()) ?? NOTHING_RELEASED;
   await audit(deps.db.prisma, { action: 'mailbox.delete', targetType: 'Mailbox', targetId: mailbox.id, actor, ip: meta.ip,
-    details: { emailAddress: mailbox.emailAddress, googleEmail: mailbox.grant?.googleEmail ?? null, revoked } });
-  return revoked;
+    details: { emailAddress: mailbox.emailAddress, googleEmail: mailbox.grant?.googleEmail ?? null, revoked: released.outcome } });
+  return released;
 }
 
 /** Approve Email / Reject Email (admins). A rejected address cannot stay enabled. */

@@ -6,7 +6,8 @@ import type { ProfileFormValues } from './form.ts';
 import { profileWarnings, formValuesFromProfile } from './form.ts';
 import { profileLabels } from './labels.ts';
 import { PRESETS, type PresetName } from './presets.ts';
-import { GMAIL_PROFILE_CAPACITY, publicProfile } from './service.ts';
+import { publicProfile } from './service.ts';
+import { authMethod } from '../mail/auth-methods.ts';
 import { columnHeaders, listBase, type ListQuery, type ProfileRow } from './list.ts';
 import type { RedirectPanel } from './redirect-uri.ts';
 
@@ -45,7 +46,7 @@ export function showPage(profile: EmailServerProfile, mailboxes: number, panel: 
   const view = publicProfile(profile);
   return {
     title: view.name, profile: view, mailboxes, panel, labels: profileLabels,
-    capacity: view.authenticateUsing === 'GMAIL_OAUTH' ? GMAIL_PROFILE_CAPACITY : null,
+    capacity: authMethod(view).mailboxCapacity,
     warnings: profileWarnings({ authenticateUsing: view.authenticateUsing, oauthClientId: view.oauthClientId ?? '' }),
   };
 }

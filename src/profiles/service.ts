@@ -7,9 +7,7 @@ import { audit, type AuditEntry } from '../security/audit.ts';
 import type { ProfileData, SecretChange } from './form.ts';
 import { changedFields } from './changes.ts';
 
-/** How many mailboxes one Gmail OAuth profile serves (the "N of 100" shown beside its usage). */
-export const GMAIL_PROFILE_CAPACITY = 100;
-/** The sealer context of EmailServerProfile.oauthClientSecret; the Gmail OAuth flow opens it with the same string. */
+export { GMAIL_PROFILE_CAPACITY } from '../mail/auth-methods.ts';
 
 type Tx = Prisma.TransactionClient;
 type Who = Pick<AuditEntry, 'actor' | 'ip'>;

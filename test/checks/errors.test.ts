@@ -1,8 +1,8 @@
 // Unit tests of the Gmail answer / Node error mapping, hints, truncation and redaction.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyOAuthChallenge, classifyServerText, classifyTokenError, mapError, redact, truncate } from '../../src/checks/errors.ts';
-import { FAILURE_CODES, failure } from '../../src/checks/hints.ts';
+import { classifyOAuthChallenge, classifyServerText, classifyTokenError, mapError, redact, truncate } from '../../src/mail/errors.ts';
+import { FAILURE_CODES, failure } from '../../src/mail/hints.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

@@ -1,8 +1,8 @@
 // probeImap against the loopback Gmail IMAP fake: success paths and every mapped failure.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { probeImap } from '../../src/checks/imap.ts';
-import type { ProbeOptions, Step } from '../../src/checks/types.ts';
+import { probeImap } from '../../src/mail/imap.ts';
+import type { ProbeOptions, Step } from '../../src/mail/types.ts';
 import { closedPort, startMailWorld, type MailWorld } from '../fakes/mail/fixture.ts';
 
 const USER = 'ada@example.com';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import type net from 'node:net';
-import { Pop3Client, Pop3Error } from '../../src/checks/pop3-client.ts';
+import { Pop3Client, Pop3Error } from '../../src/mail/pop3-client.ts';
 import { startMailWorld, type MailWorld } from '../fakes/mail/fixture.ts';
 import { makeTestCa } from '../fakes/mail/tls.ts';
 

@@ -1,8 +1,8 @@
 // probePop3 against the loopback Gmail POP3 fake: success paths and every mapped failure.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { probePop3 } from '../../src/checks/pop3.ts';
-import type { ProbeOptions } from '../../src/checks/types.ts';
+import { probePop3 } from '../../src/mail/pop3.ts';
+import type { ProbeOptions } from '../../src/mail/types.ts';
 import { closedPort, startMailWorld, type MailWorld } from '../fakes/mail/fixture.ts';
 
 const USER = 'grace@example.com';

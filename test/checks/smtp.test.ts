@@ -1,7 +1,7 @@
 // probeSmtp against the loopback Gmail SMTP fake (npm smtp-server): STARTTLS and implicit TLS, failures, test message.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { probeSmtp, type SmtpProbeOptions } from '../../src/checks/smtp.ts';
+import { probeSmtp, type SmtpProbeOptions } from '../../src/mail/smtp.ts';
 import { closedPort, startMailWorld, type MailWorld } from '../fakes/mail/fixture.ts';
 
 const USER = 'alan@example.com';

@@ -1,14 +1,18 @@
-// A running app on a clean database for HTTP tests: real server on 127.0.0.1, captured logs, user factories.
+// A running app on a clean database for HTTP tests: real server on 127.0.0.1, captured logs, user factories. With
+// `jobs`, the job queue and its workers run in the same process (role all), as `npm start` does.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { describe, before, after } from 'node:test';
-import { createApp, type AppOptions } from '../../src/app.ts';
+import { createApp } from '../../src/app.ts';
+import { buildDeps, type DepsOptions } from '../../src/compose.ts';
+import type { AppDeps } from '../../src/deps.ts';
+import { startWorkers } from '../../src/workers.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSealer } from '../../src/security/secrets.ts';
-import { createJobs, type Jobs } from '../../src/jobs/boss.ts';
+import type { Jobs } from '../../src/jobs/boss.ts';
 import { createUser, type PublicUser } from '../../src/auth/users.ts';
 import { createTestDb, dbModes, type DbMode, type TestDb } from './db.ts';
 import { TestClient } from './client.ts';
@@ -21,6 +25,7 @@ export interface TestContext {
   url: string;
   server: Server;
   jobs?: Jobs;
+  deps: AppDeps;
   app: ReturnType<typeof createApp>;
   logs: string[];
   sealer: ReturnType<typeof createSealer>;
@@ -32,9 +37,11 @@ export interface TestContext {
 }
 
 export interface ContextOptions {
+  /** Start the job queue and its workers (Test & Enable, the session sweeper) in this process. */
   jobs?: boolean;
   env?: Record<string, string>;
-  app?: Partial<AppOptions>;
+  /** Dependency overrides: mail TLS CA, Test & Enable tuning, login limits, a Google client. */
+  app?: Partial<Omit<DepsOptions, 'config' | 'db' | 'logger' | 'jobs'>>;
 }
 
 export const TEST_PASSWORD = 'correct horse battery';
@@ -49,17 +56,18 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
     DATA_DIR: '/nonexistent', LOG_LEVEL: 'debug', PUBLIC_URL: 'http://127.0.0.1:1', ...opts.env,
   });
   const sealer = createSealer(config.secretsKeys.current);
-  const jobs = opts.jobs ? createJobs(testDb.db, logger, { schedule: false }) : undefined;
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   if (!opts.env?.PUBLIC_URL) config.publicUrl = url;
-  const app = createApp({ config, db: testDb.db, logger, sealer, jobs, limits: { login: { perIp: 1000, perAccount: 1000 } }, ...opts.app });
+  const deps = buildDeps({ config, db: testDb.db, logger, sealer, jobs: !!opts.jobs, limits: { login: { perIp: 1000, perAccount: 1000 } }, ...opts.app });
+  const { jobs } = deps;
+  const app = createApp(deps);
   server.on('request', app);
-  await jobs?.ready; // after createApp: feature modules register their queues first
+  if (jobs) await startWorkers(deps, { schedules: false });
   let n = 0;
   const ctx: TestContext = {
-    mode, testDb, db: testDb.db, config, url, server, jobs, app, logs, sealer,
+    mode, testDb, db: testDb.db, config, url, server, jobs, deps, app, logs, sealer,
     client: (headers) => new TestClient(url, headers),
     user: async (o = {}) => {
       const password = o.password ?? TEST_PASSWORD;

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { describeEachDb, type TestContext } from '../helpers/context.ts';
 import { startGmailWorld, createGmailProfile, createConnectedMailbox, type GmailWorld } from '../helpers/gmail-world.ts';
 import type { MailboxTests } from '../../src/checks/job.ts';
-import type { Step } from '../../src/checks/types.ts';
+import type { Step } from '../../src/mail/types.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
 
 const w: GmailWorld = await startGmailWorld();
 after(() => w.close());
 
-const tests = (ctx: TestContext) => ctx.app.locals.tests as MailboxTests;
+const tests = (ctx: TestContext): MailboxTests => ctx.deps.tests!;
 
 async function waitFinal(ctx: TestContext, id: string, ms = 30_000) {
   const end = Date.now() + ms;

@@ -56,3 +56,13 @@ test('PUBLIC_URL loses its trailing slash; hex and base64 keys both work', () =>
   assert.equal(c.publicUrl, 'https://crm.example.com');
   assert.equal(c.secretsKeys.current.length, 32);
 });
+
+test('MAILROOM_ROLE: all by default; web and worker only with DATABASE_URL; anything else is named', () => {
+  assert.equal(loadConfig({ DATA_DIR: tmp() }).role, 'all');
+  const pgEnv = { DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, SESSION_SECRET: 'x'.repeat(40) };
+  for (const role of ['all', 'web', 'worker'] as const) assert.equal(loadConfig({ ...pgEnv, MAILROOM_ROLE: role }).role, role);
+  for (const role of ['web', 'worker']) {
+    assert.throws(() => loadConfig({ DATA_DIR: tmp(), MAILROOM_ROLE: role }), (e: Error) => e instanceof ConfigError && /MAILROOM_ROLE: \w+ needs DATABASE_URL/.test(e.message));
+  }
+  assert.throws(() => loadConfig({ ...pgEnv, MAILROOM_ROLE: 'both' }), (e: Error) => e instanceof ConfigError && /MAILROOM_ROLE: must be one of all, web, worker/.test(e.message));
+});

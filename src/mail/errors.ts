@@ -1,10 +1,10 @@
 // The one place that maps Gmail's answers and Node's network errors to a failure code, a hint and retry advice.
 import { failure, type Failure, type FailureCode } from './hints.ts';
 import { redact, safeRemoteText, truncate } from './redact.ts';
+import type { ProtocolId } from './protocol.ts';
 
 export { failure, redact, safeRemoteText, truncate, type Failure, type FailureCode };
 
-export type Protocol = 'imap' | 'pop3' | 'smtp';
 export interface MappedFailure extends Failure { message: string }
 
 const TEXT_RULES: [RegExp, FailureCode][] = [
@@ -74,7 +74,7 @@ function errorCodes(err: unknown): string[] {
 }
 
 /** Any error a probe caught → code, hint, transient and a safe message (redacted, ≤ 512 chars). */
-export interface MapContext { protocol?: Protocol; auth?: 'xoauth2' | 'password'; secrets?: readonly string[] }
+export interface MapContext { protocol?: ProtocolId; auth?: 'xoauth2' | 'password'; secrets?: readonly string[] }
 
 export function mapError(err: unknown, ctx: MapContext = {}): MappedFailure {
   const e = (err && typeof err === 'object' ? err : {}) as Record<string, unknown>;

@@ -2,11 +2,12 @@
 import { Budget } from './budget.ts';
 import { failure, mapError } from './errors.ts';
 import { Pop3Client } from './pop3-client.ts';
-import { failStep, okStep, secretsOf, skipStep } from './steps.ts';
+import { failStep, okStep, secretsOf, skipStep, STEP } from './steps.ts';
+import { incomingEndpoint, type MailProtocol } from './protocol.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS, type ProbeOptions, type Step } from './types.ts';
 
-const LOGIN = { id: 'incoming-login', label: 'Incoming login (POP3)' } as const;
-const MAILBOX = { id: 'incoming-mailbox', label: 'Mailbox status (STAT)' } as const;
+const LOGIN = { id: STEP.incomingLogin, label: 'Incoming login (POP3)' } as const;
+const MAILBOX = { id: STEP.incomingMailbox, label: 'Mailbox status (STAT)' } as const;
 const SKIPPED = 'Skipped: the login failed.';
 
 export async function probePop3(o: ProbeOptions): Promise<Step[]> {
@@ -48,3 +49,5 @@ export async function probePop3(o: ProbeOptions): Promise<Step[]> {
     budget.dispose();
   }
 }
+
+export const pop3: MailProtocol = { id: 'pop3', label: 'POP3', direction: 'incoming', steps: [LOGIN, MAILBOX], endpoint: incomingEndpoint, probe: probePop3 };

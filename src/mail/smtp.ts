@@ -2,16 +2,19 @@
 import { createTransport } from 'nodemailer';
 import { Budget } from './budget.ts';
 import { mapError } from './errors.ts';
-import { failStep, okStep, secretsOf } from './steps.ts';
+import { failStep, okStep, secretsOf, STEP } from './steps.ts';
+import { outgoingEndpoint, type MailProtocol } from './protocol.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS, type ProbeOptions, type Step } from './types.ts';
 import { trustOptions } from './tls.ts';
 
-const LOGIN = { id: 'outgoing-login', label: 'Outgoing login (SMTP)' } as const;
-const SEND = { id: 'outgoing-message', label: 'Send a test message' } as const;
+const LOGIN = { id: STEP.outgoingLogin, label: 'Outgoing login (SMTP)' } as const;
+const SEND = { id: STEP.outgoingMessage, label: 'Send a test message' } as const;
 
-export interface SmtpProbeOptions extends ProbeOptions { sendTestMessageTo?: string }
+/** The probe's options (kept as a name for callers); `sendTestMessageTo` is part of ProbeOptions. */
+export type SmtpProbeOptions = ProbeOptions;
 
-export async function probeSmtp(o: SmtpProbeOptions): Promise<Step[]> {
+/** Signs in; with `sendTestMessageTo`, also sends a test message (its step comes after the login step). */
+export async function probeSmtp(o: ProbeOptions): Promise<Step[]> {
   const connectMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const totalMs = o.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS;
   const budget = new Budget(totalMs, o.signal);
@@ -65,3 +68,5 @@ function makeTransport(o: ProbeOptions, connectMs: number, totalMs: number) {
     logger: false,
   });
 }
+
+export const smtp: MailProtocol = { id: 'smtp', label: 'SMTP', direction: 'outgoing', steps: [LOGIN], endpoint: outgoingEndpoint, probe: probeSmtp };

@@ -2,12 +2,13 @@
 import { ImapFlow } from 'imapflow';
 import { Budget } from './budget.ts';
 import { mapError } from './errors.ts';
-import { failStep, okStep, secretsOf, skipStep } from './steps.ts';
+import { failStep, okStep, secretsOf, skipStep, STEP } from './steps.ts';
+import { incomingEndpoint, type MailProtocol } from './protocol.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS, type ProbeOptions, type Step } from './types.ts';
 import { trustOptions } from './tls.ts';
 
-const LOGIN = { id: 'incoming-login', label: 'Incoming login (IMAP)' } as const;
-const MAILBOX = { id: 'incoming-mailbox', label: 'Open INBOX' } as const;
+const LOGIN = { id: STEP.incomingLogin, label: 'Incoming login (IMAP)' } as const;
+const MAILBOX = { id: STEP.incomingMailbox, label: 'Open INBOX' } as const;
 
 export async function probeImap(o: ProbeOptions): Promise<Step[]> {
   const connectMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -62,3 +63,5 @@ export async function probeImap(o: ProbeOptions): Promise<Step[]> {
     budget.dispose();
   }
 }
+
+export const imap: MailProtocol = { id: 'imap', label: 'IMAP', direction: 'incoming', steps: [LOGIN, MAILBOX], endpoint: incomingEndpoint, probe: probeImap };

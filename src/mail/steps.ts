@@ -2,6 +2,13 @@
 import type { MappedFailure } from './errors.ts';
 import type { Step } from './types.ts';
 
+/** Step ids, the same whichever protocol or provider: the enable rules (checks/outcome.ts) key on them. */
+export const STEP = {
+  token: 'token', account: 'account',
+  incomingLogin: 'incoming-login', incomingMailbox: 'incoming-mailbox',
+  outgoingLogin: 'outgoing-login', outgoingMessage: 'outgoing-message',
+} as const;
+
 export const okStep = (id: string, label: string, message?: string): Step =>
   ({ id, label, status: 'ok', ...(message ? { message } : {}) });
 

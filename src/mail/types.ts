@@ -29,6 +29,8 @@ export interface ProbeOptions {
   connectTimeoutMs?: number; // default 15000: connect + greeting
   totalTimeoutMs?: number; // default 30000
   signal?: AbortSignal;
+  /** Outgoing protocols: also send a test message to this address. */
+  sendTestMessageTo?: string;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;

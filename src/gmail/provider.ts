@@ -1,0 +1,95 @@
+// The Gmail OAuth credentials provider: the mailbox's stored grant, its access token refreshed through Google when
+// under 60 s remain (one refresh per mailbox at a time, a rotated refresh token kept), checked for the Gmail scope
+// and the mailbox's own account. Built once per process and shared by everything that talks to Gmail's servers.
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { SEALED, type Sealer } from '../security/secrets.ts';
+import type { Logger } from '../logger.ts';
+import type { CredentialFailure, CredentialMailbox, CredentialProvider, CredentialResult, CheckPassed } from '../mail/credentials.ts';
+import { classifyTokenError, failure, safeRemoteText } from '../mail/errors.ts';
+import { KeyedMutex } from '../mail/limiter.ts';
+import { when } from '../mailboxes/labels.ts';
+import { profileClient } from './credentials.ts';
+import { GoogleOAuthError, hasMailScope, type GoogleClient } from './google-client.ts';
+import { revokeStoredGrant, revokeNote, type RevokeDeps } from './grants.ts';
+
+const REFRESH_MARGIN_MS = 60_000;
+
+export interface GmailProviderDeps { prisma: PrismaClient; sealer: Sealer; google: GoogleClient; logger: Logger; now?: () => number }
+
+const tokenFailure = (code: string, message: string, hint: string, transient = false): CredentialFailure =>
+  ({ check: 'token', code, message, hint, transient });
+
+export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
+  const now = deps.now ?? Date.now;
+  const refreshLock = new KeyedMutex();
+  const revokeDeps: RevokeDeps = { db: { prisma: deps.prisma }, sealer: deps.sealer, logger: deps.logger, google: deps.google };
+  return {
+    labels: { token: 'Access token', account: 'Account and scope' },
+    profileProblem: (profile) => { const client = profileClient(deps.sealer, profile); return client.ok ? null : client.problem; },
+    credentials: (mb) => refreshLock.run(mb.id, () => oauthCredentials(deps, mb, now)),
+    async release(tx, mailbox) {
+      const grant = await tx.gmailGrant.findUnique({ where: { mailboxId: mailbox.id } });
+      if (!grant) return null;
+      await tx.gmailGrant.delete({ where: { id: grant.id } });
+      return async () => {
+        const outcome = await revokeStoredGrant(revokeDeps, grant, mailbox.profile?.oauthClientId);
+        return { outcome, note: revokeNote(outcome) };
+      };
+    },
+  };
+}
+
+/** A usable access token (refreshed if needed) for a grant with the Gmail scope and the mailbox's own account. */
+async function oauthCredentials(deps: GmailProviderDeps, mb: CredentialMailbox, now: () => number): Promise<CredentialResult> {
+  const { prisma, sealer } = deps;
+  const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({ ok: false, failure: f, passed });
+  const grant = await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id } });
+  if (!grant) return fail(tokenFailure('NOT_SIGNED_IN', 'Nobody has signed in to Gmail for this mailbox.', 'Open the mailbox and select Sign in to Gmail, then select Test & Enable Mailbox.'));
+  const client = profileClient(sealer, mb.profile);
+  if (!client.ok) return fail(tokenFailure('OAUTH_CLIENT', client.problem, 'Fix the email server profile, then select Test & Enable Mailbox again.'));
+
+  let accessToken: string;
+  let scopes = grant.grantedScopes;
+  let token: CheckPassed;
+  try {
+    if (grant.accessTokenExpiresAt.getTime() - now() > REFRESH_MARGIN_MS) {
+      accessToken = sealer.open(grant.accessToken, SEALED.grantAccessToken);
+      token = { check: 'token', status: 'ok', message: `Access token valid until ${when(grant.accessTokenExpiresAt)}.` };
+    } else {
+      if (!grant.refreshToken) return fail(tokenFailure('TOKEN_REVOKED', 'There is no refresh token for this mailbox.', failure('TOKEN_REVOKED').hint));
+      const refreshToken = sealer.open(grant.refreshToken, SEALED.grantRefreshToken);
+      const t = await deps.google.refreshAccessToken(client.creds, refreshToken);
+      accessToken = t.access_token;
+      if (t.scope) scopes = t.scope;
+      const expiresAt = new Date(now() + t.expires_in * 1000);
+      await prisma.gmailGrant.update({
+        where: { mailboxId: mb.id },
+        data: {
+          accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken), accessTokenExpiresAt: expiresAt, refreshedAt: new Date(now()), grantedScopes: scopes,
+          ...(t.refresh_token ? { refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken) } : {}),
+        },
+      });
+      deps.logger.info({ mailboxId: mb.id, rotated: Boolean(t.refresh_token) }, 'Gmail access token refreshed');
+      token = { check: 'token', status: 'ok', message: `Access token refreshed; valid until ${when(expiresAt)}.` };
+    }
+  } catch (e) {
+    if (e instanceof GoogleOAuthError) {
+      if (e.transient) {
+        return fail(tokenFailure('TOKEN_ENDPOINT', `Google's token endpoint failed: ${safeRemoteText(e.message)}`, 'Google is having trouble; Test & Enable Mailbox will try again automatically.', true));
+      }
+      const code = classifyTokenError(e.error);
+      return fail(tokenFailure(code, `Google refused to refresh the access token: ${safeRemoteText(e.message)}`, failure(code).hint));
+    }
+    return fail(tokenFailure('SECRET_UNREADABLE', 'The stored token cannot be read with the current key.', 'Select Sign in to Gmail again.'));
+  }
+
+  const account = (code: string, message: string, hint: string) => fail({ check: 'account', code, message, hint, transient: false }, [token]);
+  if (!hasMailScope(scopes)) {
+    return account('MISSING_SCOPE', `The grant does not include https://mail.google.com/ (granted: ${safeRemoteText(scopes) || 'none'}).`, failure('MISSING_SCOPE').hint);
+  }
+  if (grant.googleEmail.toLowerCase() !== mb.emailAddress.toLowerCase()) {
+    return account('ACCOUNT_MISMATCH', `Signed in as ${grant.googleEmail}, but the mailbox address is ${mb.emailAddress}.`, `Select Sign in to Gmail again and choose the Google account ${mb.emailAddress}.`);
+  }
+  return { ok: true, auth: { kind: 'xoauth2', user: grant.googleEmail, accessToken },
+    passed: [token, { check: 'account', status: 'ok', message: `${grant.googleEmail} with full Gmail access.` }] };
+}

@@ -1,0 +1,33 @@
+// A Mailroom process for the given environment: start it, stop it cleanly on SIGTERM/SIGINT, exit 1 with a readable
+// message on bad config. Entries: server.ts (npm start: MAILROOM_ROLE, default all) and worker.ts (npm run worker).
+import { loadConfig, ConfigError } from './config.ts';
+import { startRuntime, type Runtime } from './runtime.ts';
+import { DataDirLockedError } from './db/lock.ts';
+import { MigrationError } from './db/migrate.ts';
+
+export async function main(env: NodeJS.ProcessEnv): Promise<void> {
+  let runtime: Runtime | undefined;
+  let stopRequested: string | undefined;
+
+  function shutdown(signal: string): void {
+    if (!runtime) { stopRequested = signal; return; } // still starting: stop as soon as it is up
+    runtime.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    runtime.stop().then(() => process.exit(0), (err) => { runtime!.logger.error({ err }, 'shutdown failed'); process.exit(1); });
+  }
+  // Installed before start-up so a signal during start still stops cleanly (releasing the data-dir lock).
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    runtime = await startRuntime(loadConfig(env));
+    if (stopRequested) shutdown(stopRequested);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError) {
+      process.stderr.write(`mailroom: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
