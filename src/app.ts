@@ -62,7 +62,7 @@ export function createApp(options: AppOptions): Express & { locals: { close: () 
   app.use(cookieParser());
 
   const store = new PrismaSessionStore(db.prisma, config.sessionIdleMinutes * 60_000);
-  app.locals.close = () => store.close();
+  app.locals.close = () => undefined; // nothing to release: expired sessions are swept by the worker's schedule
   app.use(session({
     name: deps.sessionCookieName,
     secret: config.sessionSecret,
