@@ -9,7 +9,7 @@ import { revokeNote } from '../gmail/grants.ts';
 import { loadMailboxFor } from './access.ts';
 import { mailboxFormSchema, formValues } from './form.ts';
 import { createMailbox, deleteMailbox, setApproval, updateMailbox, MailboxFormError } from './service.ts';
-import { listHref, listMailboxes, listQuery } from './list.ts';
+import { mailboxList, mailboxListPage } from './list.ts';
 import { labels } from './labels.ts';
 import { editValues, mailboxView } from './view-model.ts';
 import { GMAIL_PROFILE_CAPACITY } from './capacity.ts';
@@ -33,15 +33,7 @@ export function mailboxRoutes(deps: AppDeps): Router {
   }
 
   r.get('/', async (req, res) => {
-    const user = currentUser(req);
-    const l = listQuery(req.query as Record<string, unknown>);
-    const [{ rows, total, pages }, owned, profile] = await Promise.all([
-      listMailboxes(prisma, user, l),
-      prisma.mailbox.count({ where: { ownerId: user.id } }),
-      l.profile ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } }) : null,
-    ]);
-    res.render('mailboxes/list', { title: 'Mailboxes', rows, total, pages, l, profile, labels, listHref,
-      showConnect: user.role !== 'ADMIN' && owned === 0 });
+    res.render('mailboxes/list', await mailboxListPage(prisma, currentUser(req), mailboxList.parse(req.query)));
   });
 
   r.get('/new', async (req, res) => {
