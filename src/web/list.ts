@@ -37,7 +37,7 @@ export interface ListSpec<O, K extends string, F extends FilterSchemas> {
   countCap?: number;
 }
 
-export type ListQuery<K extends string = string, F extends FilterSchemas = FilterSchemas> =
+export type ListQuery<K extends string = string, F extends FilterSchemas = Record<never, never>> =
   { q: string; sort: K; dir: Dir; page: number } & FilterValues<F>;
 
 /** What a list reads from the database: one window of rows in order, and a count that may stop early. */
