@@ -24,7 +24,7 @@ import { healthz } from './web/health.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export function createApp(deps: AppDeps): Express & { locals: { close: () => void } } {
+export function createApp(deps: AppDeps): Express {
   const { config, db } = deps;
   const secure = config.publicUrl.startsWith('https://');
   const app = express();
@@ -48,7 +48,6 @@ export function createApp(deps: AppDeps): Express & { locals: { close: () => voi
   app.use(cookieParser());
 
   const store = new PrismaSessionStore(db.prisma, config.sessionIdleMinutes * 60_000);
-  app.locals.close = () => store.close();
   app.use(session({
     name: deps.sessionCookieName,
     secret: config.sessionSecret,
@@ -93,5 +92,5 @@ export function createApp(deps: AppDeps): Express & { locals: { close: () => voi
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, config.env === 'development'));
-  return app as Express & { locals: { close: () => void } };
+  return app;
 }

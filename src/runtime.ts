@@ -51,7 +51,6 @@ export async function startRuntime(config: Config, logger = createLogger(config.
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= (async () => {
       await new Promise<void>((res) => { server.close(() => res()); server.closeAllConnections(); });
-      app?.locals.close();
       await jobs!.stop().catch((err) => logger.error({ err }, 'job queue did not stop cleanly'));
       await db!.close();
       release();

@@ -43,5 +43,5 @@ await new Promise((r) => setTimeout(r, 5000)); lap('idle 5 s');
 const v8 = await import('node:v8');
 for (const sp of v8.getHeapSpaceStatistics()) console.log(`  ${sp.space_name.padEnd(24)} size ${Math.round(sp.space_size / 2 ** 20)} MB used ${Math.round(sp.space_used_size / 2 ** 20)} MB phys ${Math.round(sp.physical_space_size / 2 ** 20)} MB`);
 const h = v8.getHeapStatistics(); console.log(`  total_physical ${Math.round(h.total_physical_size / 2 ** 20)} MB, malloced ${Math.round(h.malloced_memory / 2 ** 20)} MB, external ${Math.round(h.external_memory / 2 ** 20)} MB`);
-server.close(); app.locals.close(); await jobs.stop(); await db.close();
+server.close(); await jobs.stop(); await db.close();
 process.exit(0);

@@ -46,5 +46,5 @@ console.log(path, Math.round(r.requests.average), 'req/s', JSON.stringify(r.late
 for (const [k, v] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(String(v.n).padStart(6), v.ms.toFixed(0).padStart(7), 'ms', v.max.toFixed(0).padStart(6), 'max', k);
 lat.sort((a, b) => b[1] - a[1]); console.log('slowest (start ms, took ms, client port):', JSON.stringify(lat.slice(0, 15)));
 const byPort = new Map<string, number>(); for (const l of lat) byPort.set(l[2], (byPort.get(l[2]) ?? 0) + 1); console.log('requests per connection:', JSON.stringify([...byPort.values()].sort((a, b) => a - b)));
-server.close(); app.locals.close(); await jobs.stop(); await db.close(); dir.remove();
+server.close(); await jobs.stop(); await db.close(); dir.remove();
 process.exit(0);

@@ -40,5 +40,5 @@ for (const p of process.argv.slice(2).length ? process.argv.slice(2) : ['/health
   if (process.env.REPEAT) for (const st of seen.splice(0)) { const n = Number(process.env.REPEAT); const t = performance.now(); let rows = 0; for (let k = 0; k < n; k++) rows = (await db.pglite!.query(st.sql, st.params as unknown[])).rows.length; console.log(`  ${((performance.now() - t) / n).toFixed(2).padStart(6)} ms avg  ${rows} rows  ${st.sql.replace(/\s+/g, ' ').slice(0, 100)}`); }
   seen.length = 0;
 }
-server.close(); app.locals.close(); await db.close(); dir.remove();
+server.close(); await db.close(); dir.remove();
 process.exit(0);

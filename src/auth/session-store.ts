@@ -1,5 +1,6 @@
 // express-session store on the app's own database (the Session table), so sessions survive restarts and
-// are shared by every process on PostgreSQL. Expired rows are swept periodically.
+// are shared by every process on PostgreSQL. Each row names its signed-in user (userId), so a user's sessions
+// can be ended exactly. Expired rows are swept by the worker's pg-boss schedule (jobs/boss.ts), not here.
 import session from 'express-session';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 
@@ -8,13 +9,16 @@ type Cb = (err?: unknown) => void;
 /** A rolling session's expiry is written at most this often; the idle timeout stays exact to within it. */
 export const TOUCH_INTERVAL_MS = 60_000;
 
+/** The user a session is signed in as: passport keeps it at passport.user (removed again on sign-out). */
+export function sessionUserId(sess: session.SessionData): string | null {
+  const id = sess.passport?.user;
+  return typeof id === 'string' && id ? id : null;
+}
+
 export class PrismaSessionStore extends session.Store {
-  private sweeper?: NodeJS.Timeout;
   private touched = new Map<string, number>();
   constructor(private prisma: PrismaClient, private idleMs: number) {
     super();
-    this.sweeper = setInterval(() => { void this.prisma.session.deleteMany({ where: { expiresAt: { lt: new Date() } } }).catch(() => undefined); }, 10 * 60 * 1000);
-    this.sweeper.unref();
   }
 
   private expiry(sess: session.SessionData): Date {
@@ -29,9 +33,8 @@ export class PrismaSessionStore extends session.Store {
   }
 
   override set(sid: string, sess: session.SessionData, cb?: Cb): void {
-    const data = JSON.stringify(sess);
-    const expiresAt = this.expiry(sess);
-    this.prisma.session.upsert({ where: { sid }, create: { sid, data, expiresAt }, update: { data, expiresAt } }).then(() => cb?.(), (e) => cb?.(e));
+    const row = { data: JSON.stringify(sess), expiresAt: this.expiry(sess), userId: sessionUserId(sess) };
+    this.prisma.session.upsert({ where: { sid }, create: { sid, ...row }, update: row }).then(() => cb?.(), (e) => cb?.(e));
   }
 
   /** Every signed-in request touches its session; a write per page view is wasted work, so write once a minute. */
@@ -47,6 +50,10 @@ export class PrismaSessionStore extends session.Store {
     this.touched.delete(sid);
     this.prisma.session.deleteMany({ where: { sid } }).then(() => cb?.(), (e) => cb?.(e));
   }
+}
 
-  close(): void { if (this.sweeper) clearInterval(this.sweeper); }
+/** Ends every session of one user (all devices); returns how many there were. */
+export async function endUserSessions(prisma: Pick<PrismaClient, 'session'>, userId: string): Promise<number> {
+  const { count } = await prisma.session.deleteMany({ where: { userId } });
+  return count;
 }

@@ -1,59 +1,65 @@
-// The mailbox list query: visibility, search, profile filter, column sort and paging (50 a page).
+// The mailbox list: search by name or address, filter by profile, sort by any column, 50 per page. Admins see
+// every mailbox, a mailbox user their own.
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { PublicUser } from '../auth/users.ts';
-import { pageParam } from '../web/forms.ts';
+import { defineList, type QueryOf } from '../web/list.ts';
+import { listView, searchForm } from '../web/list-view.ts';
 import { visibleMailboxesWhere } from './access.ts';
+import { labels } from './labels.ts';
 
-export const PAGE_SIZE = 50;
-type Dir = 'asc' | 'desc';
+type Order = Prisma.MailboxOrderByWithRelationInput;
+type SortKey = 'name' | 'email' | 'profile' | 'incoming' | 'outgoing' | 'approval' | 'enabled' | 'gmail' | 'lastTest';
 
-const SORTS: Record<string, (d: Dir) => Prisma.MailboxOrderByWithRelationInput[]> = {
-  name: (d) => [{ name: d }],
-  email: (d) => [{ emailAddress: d }],
-  profile: (d) => [{ profile: { name: d } }],
-  incoming: (d) => [{ incomingStatus: d }, { name: d }], // name too: served by the (incomingStatus, name) index, no sort of every row
-  outgoing: (d) => [{ outgoingStatus: d }],
-  approval: (d) => [{ emailApproval: d }],
-  enabled: (d) => [{ enabledForIncoming: d }, { enabledForOutgoing: d }],
-  gmail: (d) => [{ grant: { googleEmail: d } }],
-  lastTest: (d) => [{ lastTestCompletedAt: { sort: d, nulls: 'last' } }],
-};
-export const SORT_KEYS = Object.keys(SORTS);
+export const mailboxList = defineList<Order, SortKey, { profile: z.ZodUUID }>({
+  sorts: {
+    name: { label: 'Name', orderBy: (d) => [{ name: d }] },
+    email: { label: 'Email Address', orderBy: (d) => [{ emailAddress: d }] },
+    profile: { label: 'Server Profile', orderBy: (d) => [{ profile: { name: d } }] },
+    // name too: served by the (incomingStatus, name) index, no sort of every row
+    incoming: { label: 'Incoming Email Status', orderBy: (d) => [{ incomingStatus: d }, { name: d }] },
+    outgoing: { label: 'Outgoing Email Status', orderBy: (d) => [{ outgoingStatus: d }] },
+    approval: { label: 'Email Address Approval', orderBy: (d) => [{ emailApproval: d }] },
+    enabled: { label: 'Enabled', orderBy: (d) => [{ enabledForIncoming: d }, { enabledForOutgoing: d }] },
+    gmail: { label: 'Gmail account', orderBy: (d) => [{ grant: { googleEmail: d } }] },
+    lastTest: { label: 'Last Test', orderBy: (d) => [{ lastTestCompletedAt: { sort: d, nulls: 'last' } }] },
+  },
+  defaultSort: 'name',
+  tiebreak: [{ id: 'asc' }],
+  filters: { profile: z.uuid() },
+  searchMax: 200,
+});
+export type MailboxListQuery = QueryOf<typeof mailboxList>;
 
-export interface ListQuery { q: string; sort: string; dir: Dir; page: number; profile: string | null }
+/** Only what a row shows: the list is the busiest page, so no sealed columns and nothing unused is read. */
+const rowSelect = {
+  id: true, name: true, emailAddress: true, incomingStatus: true, outgoingStatus: true, emailApproval: true,
+  enabledForIncoming: true, enabledForOutgoing: true, lastTestCompletedAt: true,
+  profile: { select: { id: true, name: true } }, grant: { select: { googleEmail: true, needsReconsent: true } },
+} as const satisfies Prisma.MailboxSelect;
 
-export function listQuery(query: Record<string, unknown>): ListQuery {
-  const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
-  const sort = SORT_KEYS.includes(str(query.sort)) ? str(query.sort) : 'name';
-  const profile = z.uuid().safeParse(str(query.profile));
-  return { q: str(query.q).slice(0, 200), sort, dir: str(query.dir) === 'desc' ? 'desc' : 'asc', page: pageParam(query.page), profile: profile.success ? profile.data : null };
-}
-
-/** The query string for a list link, with some values changed (page resets unless given). */
-export function listHref(l: ListQuery, change: Partial<ListQuery> = {}): string {
-  const v = { ...l, page: 1, ...change };
-  const p = new URLSearchParams();
-  if (v.q) p.set('q', v.q);
-  if (v.profile) p.set('profile', v.profile);
-  if (v.sort !== 'name' || v.dir !== 'asc') { p.set('sort', v.sort); p.set('dir', v.dir); }
-  if (v.page > 1) p.set('page', String(v.page));
-  const s = p.toString();
-  return s ? `?${s}` : '?';
-}
-
-export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: ListQuery) {
+export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
   const where: Prisma.MailboxWhereInput = {
     ...visibleMailboxesWhere(user),
     ...(l.profile ? { profileId: l.profile } : {}),
     ...(l.q ? { OR: [{ name: { contains: l.q, mode: 'insensitive' } }, { emailAddress: { contains: l.q, mode: 'insensitive' } }] } : {}),
   };
-  const [rows, total] = await Promise.all([
-    prisma.mailbox.findMany({
-      where, orderBy: [...SORTS[l.sort](l.dir), { id: 'asc' }], skip: (l.page - 1) * PAGE_SIZE, take: PAGE_SIZE, omit: { credentialPassword: true },
-      include: { profile: { select: { id: true, name: true } }, grant: { select: { googleEmail: true, needsReconsent: true } } },
-    }),
-    prisma.mailbox.count({ where }),
+  return mailboxList.read(l, {
+    rows: (w) => prisma.mailbox.findMany({ where, ...w, select: rowSelect }),
+    count: (upTo) => prisma.mailbox.count({ where, take: upTo }),
+  });
+}
+
+/** The list page: the rows, the profile a filter names, and whether to offer Connect Gmail (a user with no mailbox). */
+export async function mailboxListPage(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
+  const [page, owned, profile] = await Promise.all([
+    listMailboxes(prisma, user, l),
+    user.role === 'ADMIN' ? null : prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
+    l.profile ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } }) : null,
   ]);
-  return { rows, total, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
+  return {
+    title: 'Mailboxes', labels, profile, showConnect: user.role !== 'ADMIN' && !owned,
+    ...listView(mailboxList, page, [{ label: 'Select', srOnly: true }, ...(Object.keys(mailboxList.spec.sorts) as SortKey[])]),
+    search: searchForm(mailboxList, page.query, { label: 'Search mailboxes', placeholder: 'Name or email address' }),
+  };
 }

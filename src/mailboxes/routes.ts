@@ -8,7 +8,7 @@ import { flash } from '../web/flash.ts';
 import { loadMailboxFor, type MailboxDetail } from './access.ts';
 import { mailboxFormSchema, formValues } from './form.ts';
 import { createMailbox, deleteMailbox, setApproval, updateMailbox, MailboxFormError } from './service.ts';
-import { listHref, listMailboxes, listQuery } from './list.ts';
+import { mailboxList, mailboxListPage } from './list.ts';
 import { labels } from './labels.ts';
 import { editValues } from './view-model.ts';
 import { deletePage, formPage, newValues, showPage } from './pages.ts';
@@ -21,15 +21,7 @@ export function mailboxRoutes(deps: AppDeps): Router {
     res.status(o.status ?? 200).render('mailboxes/form', await formPage(deps, currentUser(req), o));
 
   r.get('/', async (req, res) => {
-    const user = currentUser(req);
-    const l = listQuery(req.query as Record<string, unknown>);
-    const [{ rows, total, pages }, owned, profile] = await Promise.all([
-      listMailboxes(prisma, user, l),
-      prisma.mailbox.count({ where: { ownerId: user.id } }),
-      l.profile ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } }) : null,
-    ]);
-    res.render('mailboxes/list', { title: 'Mailboxes', rows, total, pages, l, profile, labels, listHref,
-      showConnect: user.role !== 'ADMIN' && owned === 0 });
+    res.render('mailboxes/list', await mailboxListPage(prisma, currentUser(req), mailboxList.parse(req.query)));
   });
 
   r.get('/new', async (req, res) => {

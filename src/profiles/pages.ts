@@ -8,13 +8,18 @@ import { profileLabels } from './labels.ts';
 import { PRESETS, type PresetName } from './presets.ts';
 import { publicProfile } from './service.ts';
 import { authMethod } from '../mail/auth-methods.ts';
-import { columnHeaders, listBase, type ListQuery, type ProfileRow } from './list.ts';
+import { listView, searchForm } from '../web/list-view.ts';
+import { profileList, type listProfiles } from './list.ts';
 import type { RedirectPanel } from './redirect-uri.ts';
 
 const presetLinks = (base: string) => Object.entries(PRESETS).map(([name, p]) => ({ name, label: p.label, href: `${base}?preset=${name}` }));
 
-export function listPage(lq: ListQuery, result: { rows: ProfileRow[]; total: number; pages: number }) {
-  return { title: 'Email Server Profiles', ...result, lq, page: lq.page, headers: columnHeaders(lq), base: listBase(lq), labels: profileLabels, presets: presetLinks('/profiles/new') };
+export function listPage(page: Awaited<ReturnType<typeof listProfiles>>) {
+  return {
+    title: 'Email Server Profiles', labels: profileLabels, presets: presetLinks('/profiles/new'),
+    ...listView(profileList, page, ['name', 'serverType', { label: 'Incoming Server Location' }, 'authenticateUsing', 'mailboxes', 'modifiedOn', { label: 'Actions', srOnly: true }]),
+    search: searchForm(profileList, page.query, { label: 'Search profiles', placeholder: 'Name' }),
+  };
 }
 
 export interface FormPageInput {

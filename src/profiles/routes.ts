@@ -8,7 +8,7 @@ import { HttpError } from '../web/errors.ts';
 import { DEFAULT_VALUES, parseProfileForm, type ParsedForm } from './form.ts';
 import { isPresetName, presetValues } from './presets.ts';
 import { redirectPanel } from './redirect-uri.ts';
-import { listProfiles, parseListQuery } from './list.ts';
+import { listProfiles, profileList } from './list.ts';
 import { createProfile, deleteProfile, getProfile, profileUsage, updateProfile, DuplicateProfileNameError } from './service.ts';
 import { deletePage, editPage, formPage, listPage, showPage } from './pages.ts';
 
@@ -38,8 +38,7 @@ export function profileRoutes(deps: AppDeps): Router {
   const usage = async (id: string) => (await profileUsage(prisma, [id])).get(id) ?? 0;
 
   r.get('/', async (req, res) => {
-    const lq = parseListQuery(req.query);
-    res.render('profiles/list', listPage(lq, await listProfiles(prisma, lq)));
+    res.render('profiles/list', listPage(await listProfiles(prisma, profileList.parse(req.query))));
   });
 
   r.get('/new', (req, res) => {

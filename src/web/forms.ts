@@ -11,9 +11,3 @@ export function fieldErrors(error: ZodError): FieldErrors {
   }
   return out;
 }
-
-/** Parses a positive page number from a query string value. */
-export function pageParam(value: unknown): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 && n < 1_000_000 ? n : 1;
-}

@@ -83,7 +83,6 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      app.locals.close();
       await jobs?.stop();
       await testDb.drop();
     },

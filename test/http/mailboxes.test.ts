@@ -127,6 +127,14 @@ describeEachDb('mailboxes', (ctx) => {
     const byGmail = await admin.get(`/mailboxes?profile=${p.id}&sort=gmail&dir=desc`);
     assert.ok(byGmail.text.indexOf(gm.emailAddress) > 0);
 
+    assert.match(page1.text, /1–50 of 55/);
+    assert.match(page1.text, new RegExp(`href="\\?q=${tag}&amp;page=2" rel="next"`));
+    assert.match(desc.text, new RegExp(`href="\\?q=${tag}&amp;profile=${p.id}&amp;sort=name&amp;dir=desc" title="Show only this profile's mailboxes"`),
+      'a row\'s profile link filters the list and keeps the search and sort');
+    const both = await admin.get(`/mailboxes?q=${tag}&profile=${p.id}&sort=name&dir=desc`);
+    assert.match(both.text, new RegExp(`<a href="\\?q=${tag}&amp;sort=name&amp;dir=desc">Show all mailboxes</a>`));
+    assert.match(both.text, new RegExp(`<input type="hidden" name="profile" value="${p.id}"><input type="hidden" name="sort" value="name"><input type="hidden" name="dir" value="desc">`));
+    assert.match(both.text, /1–27 of 27/);
     const filtered = await admin.get(`/mailboxes?profile=${p.id}`);
     assert.match(filtered.text, new RegExp(`Showing mailboxes of the email server profile <strong>${p.name}`));
     assert.doesNotMatch(filtered.text, new RegExp(`List ${tag} 00<`));

@@ -5,7 +5,8 @@ import { parseProfileForm, formValuesFromProfile, profileWarnings } from '../../
 import { changedFields } from '../../src/profiles/changes.ts';
 import { presetValues, isPresetName } from '../../src/profiles/presets.ts';
 import { sampleProfileForm } from '../../src/profiles/sample.ts';
-import { parseListQuery, columnHeaders, listBase } from '../../src/profiles/list.ts';
+import { profileList } from '../../src/profiles/list.ts';
+import { columns } from '../../src/web/list-view.ts';
 import type { EmailServerProfile } from '../../src/generated/prisma/client.ts';
 
 test('a valid form gives typed data; the secret is a change, never a form value', () => {
@@ -66,15 +67,15 @@ test('changed fields: names of what differs, dates by value; a round trip throug
   assert.deepEqual(changedFields(stored, { ...r.data, incomingPort: 143, processEmailFrom: null }), ['incomingPort', 'processEmailFrom']);
 });
 
-test('list query: safe defaults, header links toggle direction, the pager base keeps search and sort', () => {
-  assert.deepEqual(parseListQuery({}), { q: '', sort: 'name', dir: 'asc', page: 1 });
-  assert.deepEqual(parseListQuery({ sort: 'mailboxes' }), { q: '', sort: 'mailboxes', dir: 'desc', page: 1 });
-  assert.deepEqual(parseListQuery({ sort: '__proto__', dir: 'up', page: '-3', q: ['x'] }), { q: '', sort: 'name', dir: 'asc', page: 1 });
-  const lq = parseListQuery({ q: 'a&b', sort: 'name', dir: 'asc', page: '2' });
-  const h = Object.fromEntries(columnHeaders(lq).map((c) => [c.key, c]));
-  assert.equal(h.name.href, '?q=a%26b&sort=name&dir=desc');
-  assert.equal(h.name.ariaSort, 'ascending');
-  assert.equal(h.modifiedOn.href, '?q=a%26b&sort=modifiedOn&dir=desc');
-  assert.equal(h.modifiedOn.ariaSort, 'none');
-  assert.equal(listBase(lq), 'q=a%26b&sort=name&dir=asc&');
+test('profile list query: safe defaults, counts and dates sort largest first, header links toggle direction', () => {
+  assert.deepEqual(profileList.parse({}), { q: '', sort: 'name', dir: 'asc', page: 1 });
+  assert.deepEqual(profileList.parse({ sort: 'mailboxes' }), { q: '', sort: 'mailboxes', dir: 'desc', page: 1 });
+  assert.deepEqual(profileList.parse({ sort: '__proto__', dir: 'up', page: '-3', q: ['x'] }), { q: '', sort: 'name', dir: 'asc', page: 1 });
+  const lq = profileList.parse({ q: 'a&b', sort: 'name', dir: 'asc', page: '2' });
+  const [name, modified] = columns(profileList, lq, ['name', 'modifiedOn']);
+  assert.equal(name.href, '?q=a%26b&sort=name&dir=desc');
+  assert.equal(name.ariaSort, 'ascending');
+  assert.equal(modified.href, '?q=a%26b&sort=modifiedOn&dir=desc');
+  assert.equal(modified.ariaSort, undefined);
+  assert.equal(profileList.href(lq, { page: 3 }), '?q=a%26b&page=3', 'the default sort is left out of links');
 });
