@@ -10,6 +10,9 @@ CREATE TYPE "EmailStatus" AS ENUM ('RECEIVED', 'PENDING_SEND', 'SENDING', 'SENT'
 -- CreateEnum
 CREATE TYPE "SyncState" AS ENUM ('STARTING', 'CONNECTED', 'POLLING', 'WAITING', 'BACKING_OFF', 'STOPPED');
 
+-- AlterTable
+ALTER TABLE "Mailbox" ADD COLUMN     "processEmailFrom" TIMESTAMP(3);
+
 -- CreateTable
 CREATE TABLE "Email" (
     "id" TEXT NOT NULL,
