@@ -50,8 +50,12 @@ export async function claimMailboxes(sql: RawSql, processId: string, limit: numb
     RETURNING s."mailboxId" AS id, m."profileId" AS "profileId", true AS eligible`, [processId, limit, deadAfterSec]);
 }
 
-/** Gives a mailbox up (its session has stopped). Only the owner can; a row taken over meanwhile is left alone. */
+/**
+ * Gives a mailbox up (its session has stopped). Only the owner can; a row taken over meanwhile is left alone. The
+ * notification lets the other processes claim it at once (a rebalance or a graceful stop) instead of at their next pass.
+ */
 export async function releaseMailbox(sql: RawSql, processId: string, mailboxId: string, state: 'STOPPED' | 'STARTING'): Promise<void> {
-  await sql.query(`UPDATE "MailboxSync" SET "ownerId" = NULL, "claimedAt" = NULL, "updatedAt" = now(), state = $3::"SyncState"
-    WHERE "mailboxId" = $2 AND "ownerId" = $1`, [processId, mailboxId, state]);
+  await sql.query(`WITH r AS (UPDATE "MailboxSync" SET "ownerId" = NULL, "claimedAt" = NULL, "updatedAt" = now(), state = $3::"SyncState"
+      WHERE "mailboxId" = $2 AND "ownerId" = $1 RETURNING "mailboxId")
+    SELECT pg_notify('mailroom_sync', 'mailbox:' || "mailboxId") FROM r`, [processId, mailboxId, state]);
 }
