@@ -22,7 +22,7 @@ export async function ownedBy(sql: RawSql, processId: string): Promise<OwnedRow[
     FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE s."ownerId" = $1`, [processId]);
 }
 
-/** Eligible mailboxes and live synchronizing processes that take new work: the fair share is ceil(mailboxes / workers). */
+/** Eligible mailboxes, and live synchronizing processes that take new work: the fair share is their ceil(ratio). */
 export async function shareCounts(sql: RawSql, deadAfterSec: number): Promise<{ mailboxes: number; workers: number }> {
   const [row] = await sql.query<{ mailboxes: number; workers: number }>(`SELECT
     (SELECT count(*)::int FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE ${ELIGIBLE}) AS mailboxes,
@@ -52,7 +52,7 @@ export async function claimMailboxes(sql: RawSql, processId: string, limit: numb
 
 /**
  * Gives a mailbox up (its session has stopped). Only the owner can; a row taken over meanwhile is left alone. The
- * notification lets the other processes claim it at once (a rebalance or a graceful stop) instead of at their next pass.
+ * notification lets the other processes claim it at once (rebalance, graceful stop) instead of at their next pass.
  */
 export async function releaseMailbox(sql: RawSql, processId: string, mailboxId: string, state: 'STOPPED' | 'STARTING'): Promise<void> {
   await sql.query(`WITH r AS (UPDATE "MailboxSync" SET "ownerId" = NULL, "claimedAt" = NULL, "updatedAt" = now(), state = $3::"SyncState"

@@ -12,7 +12,10 @@ import { deadAfterSeconds } from './timing.ts';
 
 export const SYNC_CHANNEL = 'mailroom_sync';
 
-/** released: rebalanced or shutting down; ineligible: disabled, disconnected, deleted…; lost: another process may own it now. */
+/**
+ * released: rebalanced or shutting down; ineligible: disabled, disconnected…; lost: deleted, or another process may
+ * own it now.
+ */
 export type StopReason = 'released' | 'ineligible' | 'lost';
 
 export interface OwnershipHandlers {
@@ -20,7 +23,7 @@ export interface OwnershipHandlers {
   start(mailboxId: string): void;
   /** Stop it; resolve once nothing runs for it any more (connection closed, slot released). */
   stop(mailboxId: string, reason: StopReason): Promise<void>;
-  /** The mailbox, its grant or its profile changed while it stays eligible (settings, tokens): restart if it matters. */
+  /** The mailbox, its grant or its profile changed and it stays eligible (settings, tokens): restart if it matters. */
   changed?(mailboxId: string): void;
 }
 

@@ -1,6 +1,7 @@
 // Which connection budgets a mail-server connection counts against (docs/decisions/012). Dynamics 365 counts Maximum
-// Concurrent Connections per mailbox when the credentials are the mailbox's own (both of Mailroom's Authenticate Using
-// options are) and per profile only when the profile holds one shared login; Gmail adds 15 IMAP connections per account.
+// Concurrent Connections per mailbox when the credentials are the mailbox's own (both of Mailroom's Authenticate
+// Using options are) and per profile only when the profile holds one shared login; Gmail adds 15 IMAP connections
+// per account.
 import type { SlotClaim } from '../cluster/semaphore.ts';
 
 /** Gmail's limit of simultaneous IMAP connections per account (also a safe cap for other servers). */

@@ -45,7 +45,7 @@ const STOP_NOW: Record<string, Badge | ((auth: HealthInput['auth']) => Badge)> =
   IMAP_DISABLED: 'CHANGE_GMAIL_SETTING', POP_DISABLED: 'CHANGE_GMAIL_SETTING', ADMIN_POLICY: 'CHANGE_GMAIL_SETTING',
   OAUTH_CLIENT: 'FIX_PROFILE', TLS_HANDSHAKE: 'FIX_PROFILE', TLS_REQUIRED: 'FIX_PROFILE',
 };
-/** Not transient, but after a mailbox has worked usually passing trouble (DNS, a certificate swap): retried, then stopped. */
+/** Not transient, but once a mailbox has worked usually passing trouble (DNS, a certificate swap): retried, then stop. */
 const STOP_AFTER_RETRIES: Record<string, Badge> = { DNS: 'FIX_PROFILE', TLS_CERT: 'FIX_PROFILE' };
 
 const WHAT: Record<Badge, string> = {
@@ -72,7 +72,7 @@ export function decideFailure(i: HealthInput): HealthDecision {
   const p = i.policy ?? DEFAULT_RETRY_POLICY;
   const random = i.random ?? Math.random;
   const { failure: f } = i;
-  // An XOAUTH2 rejection with a cached token: Google may have dropped the token early; one refresh decides (issue 13.1).
+  // An XOAUTH2 rejection of a cached token: Google may have dropped it early; one refresh decides (issue 13 item 1).
   if (f.code === 'AUTH_FAILED' && i.auth === 'xoauth2' && !i.refreshedAfterAuthFailure) return { action: 'refresh-token' };
 
   const stopNow = STOP_NOW[f.code];

@@ -1,5 +1,6 @@
 // Message-IDs as dedupe keys: normalized so that one message always yields the same key, and synthesized from the
-// message's header block and size when it has none (or an unusable one), so the (mailbox, Message-ID) index always applies.
+// message's header block and size when it has none (or an unusable one), so the (mailbox, Message-ID) index always
+// applies.
 import { createHash } from 'node:crypto';
 
 /** Longer ids are hashed: the unique index must never meet a value too long for a btree entry. */

@@ -94,14 +94,18 @@ function unreadable(header: Buffer, size: number): ParsedEmail {
 
 const HEADER_LINE = /^[!-9;-~]+[ \t]*:/m;
 
+/** A failed message keeps what its header block tells (subject, sender, Message-ID), or only its size and bytes. */
+async function failed(code: ParseFailureCode, reason: string, header: Buffer, size: number): Promise<ParseResult> {
+  const headers = await PostalMime.parse(Buffer.concat([header, Buffer.from('\r\n')]), PARSER_LIMITS).catch(() => null);
+  return { ok: false, code, reason, email: headers ? toEmail(headers, header, size, false) : unreadable(header, size) };
+}
+
 export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promise<ParseResult> {
   const size = opts.size ?? raw.length;
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const header = headerBlock(raw);
   if (size > maxBytes) {
-    const reason = `The message is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit.`;
-    const headersOnly = await PostalMime.parse(Buffer.concat([header, Buffer.from('\r\n')]), PARSER_LIMITS).catch(() => null);
-    return { ok: false, code: 'MESSAGE_TOO_LARGE', reason, email: headersOnly ? toEmail(headersOnly, header, size, false) : unreadable(header, size) };
+    return failed('MESSAGE_TOO_LARGE', `The message is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit.`, header, size);
   }
   if (!HEADER_LINE.test(header.toString('latin1'))) {
     return { ok: false, code: 'UNPARSEABLE', reason: 'The message has no header lines.', email: unreadable(header, size) };
@@ -109,9 +113,7 @@ export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promis
   try {
     return { ok: true, email: toEmail(await PostalMime.parse(raw, PARSER_LIMITS), header, size, true) };
   } catch (e) {
-    const reason = `The message could not be parsed: ${clean((e as Error).message, 200)}`;
-    const headersOnly = await PostalMime.parse(Buffer.concat([header, Buffer.from('\r\n')]), PARSER_LIMITS).catch(() => null);
-    return { ok: false, code: 'UNPARSEABLE', reason, email: headersOnly ? toEmail(headersOnly, header, size, false) : unreadable(header, size) };
+    return failed('UNPARSEABLE', `The message could not be parsed: ${clean((e as Error).message, 200)}`, header, size);
   }
 }
 
