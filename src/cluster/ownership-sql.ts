@@ -1,4 +1,5 @@
 // The statements behind mailbox ownership. Which mailboxes synchronize is decided here, once, in SQL.
+import { createHash } from 'node:crypto';
 import type { RawSql } from '../db/client.ts';
 import { aliveSql, SYNC_ROLES } from './liveness.ts';
 
@@ -16,6 +17,24 @@ export async function ensureSyncRows(sql: RawSql): Promise<void> {
 }
 
 export interface OwnedRow { id: string; profileId: string | null; eligible: boolean }
+
+/**
+ * What this process owns, in one row: count, ineligible count and an md5 of "id:profileId" sorted bytewise. When it
+ * matches what the process runs, the pass skips reading the whole list (1,000 rows cost ~20 ms on PGlite).
+ */
+export async function ownedFingerprint(sql: RawSql, processId: string): Promise<{ n: number; ineligible: number; hash: string | null }> {
+  const [row] = await sql.query<{ n: number; ineligible: number; hash: string | null }>(`SELECT count(*)::int AS n,
+      (count(*) FILTER (WHERE NOT ${ELIGIBLE}))::int AS ineligible,
+      md5(string_agg(s."mailboxId" || ':' || COALESCE(m."profileId", ''), ',' ORDER BY s."mailboxId" COLLATE "C")) AS hash
+    FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE s."ownerId" = $1`, [processId]);
+  return { n: Number(row.n), ineligible: Number(row.ineligible), hash: row.hash };
+}
+
+/** The same fingerprint computed from what this process runs. */
+export function localFingerprint(held: Iterable<[string, { profileId: string | null }]>): string | null {
+  const parts = [...held].map(([id, h]) => `${id}:${h.profileId ?? ''}`).sort();
+  return parts.length ? createHash('md5').update(parts.join(',')).digest('hex') : null;
+}
 
 export async function ownedBy(sql: RawSql, processId: string): Promise<OwnedRow[]> {
   return sql.query<OwnedRow>(`SELECT s."mailboxId" AS id, m."profileId" AS "profileId", ${ELIGIBLE} AS eligible

@@ -6,7 +6,9 @@
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { RESYNC, type Notifier } from './notify.ts';
-import { claimMailboxes, ensureSyncRows, ownedBy, releaseMailbox, shareCounts, type OwnedRow } from './ownership-sql.ts';
+import {
+  claimMailboxes, ensureSyncRows, localFingerprint, ownedBy, ownedFingerprint, releaseMailbox, shareCounts, type OwnedRow,
+} from './ownership-sql.ts';
 import type { ProcessRegistration } from './registry.ts';
 import { deadAfterSeconds } from './timing.ts';
 
@@ -113,7 +115,7 @@ export class MailboxOwnership {
     if (this.closed || !registration.leaseValid()) return;
     const deadSec = deadAfterSeconds(registration.timing);
     await ensureSyncRows(db.raw);
-    const rows = new Map((await ownedBy(db.raw, registration.id)).map((r) => [r.id, r]));
+    const rows = new Map((await this.ownedRows(registration.id)).map((r) => [r.id, r]));
     if (this.closed || !registration.leaseValid()) return;
 
     for (const id of this.owned()) if (!rows.has(id)) this.drop(id, 'lost');
@@ -136,6 +138,16 @@ export class MailboxOwnership {
     } else if (mine.length < share && registration.leaseValid() && !this.closed) {
       for (const row of await claimMailboxes(db.raw, registration.id, share - mine.length, deadSec)) this.begin(row);
     }
+  }
+
+  /** What the database says this process owns; read in full only when it differs from what runs here. */
+  private async ownedRows(processId: string): Promise<OwnedRow[]> {
+    const { db } = this.deps;
+    const f = await ownedFingerprint(db.raw, processId);
+    if (f.ineligible === 0 && f.n === this.held.size && f.hash === localFingerprint(this.held)) {
+      return [...this.held].map(([id, h]) => ({ id, profileId: h.profileId, eligible: true }));
+    }
+    return ownedBy(db.raw, processId);
   }
 
   private begin(row: OwnedRow): void {

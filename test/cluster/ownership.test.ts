@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { registerProcess } from '../../src/cluster/registry.ts';
 import { createNotifier } from '../../src/cluster/notify.ts';
 import { MailboxOwnership, type OwnershipHandlers, type StopReason } from '../../src/cluster/ownership.ts';
+import { localFingerprint, ownedFingerprint } from '../../src/cluster/ownership-sql.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createTestDb, dbModes } from '../helpers/db.ts';
 import { createEnabledMailboxes } from '../helpers/sync-fixtures.ts';
@@ -53,6 +54,9 @@ for (const mode of dbModes()) {
         const o = await owner(t.db, r.handlers('A'));
         assert.deepEqual(r.runningIn('A').sort(), ids.slice(0, 3).sort());
         assert.ok(!r.running.has(off.ids[0]));
+        // The steady-state pass compares one fingerprint row instead of reading the list: both sides must agree.
+        const f = await ownedFingerprint(t.db.raw, o.registration.id);
+        assert.deepEqual([f.n, f.ineligible, f.hash], [3, 0, localFingerprint(ids.slice(0, 3).map((id) => [id, { profileId }]))]);
 
         await t.db.prisma.mailbox.update({ where: { id: ids[0] }, data: { enabledForIncoming: false } });
         await until('the disabled mailbox to stop', () => r.events.find((e) => e.ev === 'stop' && e.id === ids[0]), 20_000);
