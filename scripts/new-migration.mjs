@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 
@@ -23,8 +24,13 @@ const migrationDirectories = readdirSync(baseDir, { withFileTypes: true })
   .filter((d) => d.isDirectory()).map((d) => d.name).sort()
   .map((dir) => ({ path: dir, migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: readFileSync(join(baseDir, dir, 'migration.sql'), 'utf8') } } }));
 const schema = readFileSync('prisma/schema.prisma', 'utf8');
-const pg = new PGlite();
-const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(pg));
+// Both databases load the extensions the migrations create (src/db/client.ts PGLITE_EXTENSIONS); the adapter's own
+// shadow database would not, so replaying a CREATE EXTENSION there would fail.
+const newPGlite = () => new PGlite({ extensions: { pg_trgm } });
+const pg = newPGlite();
+const factory = new PrismaPGlite(pg);
+factory.connectToShadowDb = () => new PrismaPGlite(newPGlite()).connect();
+const adapter = bindMigrationAwareSqlAdapterFactory(factory);
 const engine = await SchemaEngine.new({ datamodels: [['schema.prisma', schema]] }, (msg) => { if (process.env.DEBUG) console.error(msg); }, adapter);
 const filters = { externalTables: [], externalEnums: [] };
 const lockPath = join(baseDir, 'migration_lock.toml');

@@ -2,6 +2,7 @@
 // Both give a Prisma client plus a raw SQL handle (migrations, pg-boss, health checks).
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -63,8 +64,11 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
  */
 const PGLITE_SHARED_BUFFERS = '16MB';
 
+/** Extensions the migrations create (pg_trgm: substring search in the Emails list); PGlite must load them itself. */
+export const PGLITE_EXTENSIONS = { pg_trgm };
+
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl);
-  const pglite = await PGlite.create({ dataDir: join(opts.dataDir, 'pglite'), startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
+  const pglite = await PGlite.create({ dataDir: join(opts.dataDir, 'pglite'), extensions: PGLITE_EXTENSIONS, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
   return pgliteDatabase(pglite);
 }

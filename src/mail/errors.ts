@@ -11,7 +11,10 @@ const TEXT_RULES: [RegExp, FailureCode][] = [
   [/not enabled for IMAP/i, 'IMAP_DISABLED'],
   [/not enabled for POP/i, 'POP_DISABLED'],
   [/disabled for your domain|contact your domain administrator|disabled by your (?:domain )?administrator/i, 'ADMIN_POLICY'],
-  [/too many simultaneous/i, 'TOO_MANY_CONNECTIONS'],
+  [/too many simultaneous|too many connections|\[LIMIT\]/i, 'TOO_MANY_CONNECTIONS'],
+  // Gmail's temporary refusals (IMAP NO [UNAVAILABLE] "Temporary authentication failure", POP3 -ERR [SYS/TEMP],
+  // [IN-USE]): nothing was rejected, so they are retried — before the sign-in rule below can read them as a refusal.
+  [/\[UNAVAILABLE\]|\[SYS\/TEMP\]|\[IN-USE\]|temporary (?:authentication|system) (?:failure|problem|error)/i, 'SERVER_TEMPORARY'],
   [/\[AUTHENTICATIONFAILED\]|invalid credentials|username and password not accepted|BadCredentials|application-specific password required|log in via your web browser|^-ERR \[AUTH\]/im, 'AUTH_FAILED'],
 ];
 

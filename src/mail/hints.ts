@@ -3,7 +3,7 @@ export type FailureCode =
   | 'TOKEN_REVOKED' | 'MISSING_SCOPE' | 'OAUTH_CLIENT' | 'AUTH_FAILED'
   | 'IMAP_DISABLED' | 'POP_DISABLED' | 'TOO_MANY_CONNECTIONS' | 'ADMIN_POLICY'
   | 'TLS_CERT' | 'TLS_HANDSHAKE' | 'TLS_REQUIRED' | 'CONNECTION_REFUSED' | 'CONNECTION_RESET' | 'DNS' | 'TIMEOUT'
-  | 'SMTP_TEMPORARY' | 'CANCELLED' | 'UNKNOWN';
+  | 'SMTP_TEMPORARY' | 'SERVER_TEMPORARY' | 'CANCELLED' | 'UNKNOWN';
 
 export interface Failure { code: FailureCode; hint: string; transient: boolean }
 
@@ -26,6 +26,7 @@ const TABLE: Record<FailureCode, { hint: string; transient: boolean }> = {
   DNS: { transient: false, hint: 'The server name could not be resolved. Check Incoming and Outgoing Server Location in the email server profile for typos and that this server can resolve public names.' },
   TIMEOUT: { transient: true, hint: `The server did not answer in time. ${RETRY}check the port and its security in the email server profile (SMTP 465 is SSL/TLS, 587 is STARTTLS) and the firewall.` },
   SMTP_TEMPORARY: { transient: true, hint: `Gmail is temporarily refusing this sign-in (rate limit). ${RETRY}wait an hour before testing again.` },
+  SERVER_TEMPORARY: { transient: true, hint: `Gmail reported a temporary problem on its side (not a rejected sign-in). ${RETRY}check Google Workspace Status.` },
   CANCELLED: { transient: true, hint: 'The check was stopped before it finished. Select Test & Enable Mailbox again.' },
   UNKNOWN: { transient: false, hint: 'An unexpected answer stopped the check. Select Test & Enable Mailbox again; if it keeps failing, give the message above to your administrator.' },
 };

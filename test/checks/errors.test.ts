@@ -16,6 +16,11 @@ describe('classifyServerText', () => {
     ['A1 NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)', 'IMAP_DISABLED'],
     ['-ERR [SYS/PERM] Your account is not enabled for POP access. Please visit your Gmail settings page and enable your account for POP access.', 'POP_DISABLED'],
     ['A1 NO [ALERT] Too many simultaneous connections. (Failure)', 'TOO_MANY_CONNECTIONS'],
+    ['-ERR [SYS/TEMP] Too many simultaneous connections.', 'TOO_MANY_CONNECTIONS'],
+    ['A1 NO [LIMIT] Bandwidth or connection limit reached', 'TOO_MANY_CONNECTIONS'],
+    ['A1 NO [UNAVAILABLE] Temporary authentication failure. (Failure)', 'SERVER_TEMPORARY'],
+    ['-ERR [SYS/TEMP] Temporary system problem. Please try again later.', 'SERVER_TEMPORARY'],
+    ['A1 NO [IN-USE] Mailbox in use, try again later', 'SERVER_TEMPORARY'],
     ['A1 NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for questions about this feature. (Failure)', 'ADMIN_POLICY'],
   ];
   for (const [text, code] of cases) it(`${code} ← ${text.slice(0, 50)}`, () => assert.equal(classifyServerText(text), code));
@@ -77,6 +82,15 @@ describe('mapError', () => {
     assert.equal(mapError(smtp('535-5.7.8 Username and Password not accepted.'), { protocol: 'smtp' }).code, 'AUTH_FAILED');
   });
 
+  it('treats Gmail\'s temporary IMAP/POP3 refusals as transient, though imapflow flags them as failed authentication', () => {
+    const imap = Object.assign(new Error('Command failed'), { response: 'A3 NO [UNAVAILABLE] Temporary authentication failure. (Failure)', authenticationFailed: true });
+    assert.deepEqual([mapError(imap, { protocol: 'imap', auth: 'xoauth2' })].map((f) => [f.code, f.transient]), [['SERVER_TEMPORARY', true]]);
+    const pop = new Error('-ERR [SYS/TEMP] Temporary system problem. Please try again later.');
+    assert.deepEqual([mapError(pop, { protocol: 'pop3' })].map((f) => [f.code, f.transient]), [['SERVER_TEMPORARY', true]]);
+    const inUse = Object.assign(new Error('Command failed'), { response: 'A4 NO [IN-USE] Temporarily unavailable' });
+    assert.equal(mapError(inUse, { protocol: 'imap' }).transient, true);
+  });
+
   it('prefers an insufficient_scope challenge over the generic NO', () => {
     const err = Object.assign(new Error('Command failed'), { response: '3 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)', oauthError: { status: 'insufficient_scope' } });
     assert.equal(mapError(err).code, 'MISSING_SCOPE');
@@ -101,7 +115,7 @@ describe('mapError', () => {
 describe('hints', () => {
   it('has a hint for every code, and retries exactly the transient ones', () => {
     const transient = FAILURE_CODES.filter((c) => failure(c).transient).sort();
-    assert.deepEqual(transient, ['CANCELLED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'SMTP_TEMPORARY', 'TIMEOUT', 'TOO_MANY_CONNECTIONS']);
+    assert.deepEqual(transient, ['CANCELLED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'SERVER_TEMPORARY', 'SMTP_TEMPORARY', 'TIMEOUT', 'TOO_MANY_CONNECTIONS']);
     for (const code of FAILURE_CODES) assert.ok(failure(code).hint.length > 20, code);
   });
   it('tells the user what to do', () => {

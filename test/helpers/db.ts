@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { pgliteDatabase, postgresDatabase, type Database } from '../../src/db/client.ts';
+import { PGLITE_EXTENSIONS, pgliteDatabase, postgresDatabase, type Database } from '../../src/db/client.ts';
 import { migrate, readMigrations } from '../../src/db/migrate.ts';
 
 export type DbMode = 'pglite' | 'postgres';
@@ -20,7 +20,7 @@ export function dbModes(): DbMode[] {
 let pgliteDump: Promise<File | Blob> | undefined;
 async function pgliteTemplate(): Promise<File | Blob> {
   return (pgliteDump ??= (async () => {
-    const db = pgliteDatabase(await PGlite.create());
+    const db = pgliteDatabase(await PGlite.create({ extensions: PGLITE_EXTENSIONS }));
     await migrate(db);
     const dump = await db.pglite!.dumpDataDir('none');
     await db.close();
@@ -63,7 +63,7 @@ export interface TestDb { db: Database; mode: DbMode; url?: string; drop(): Prom
 
 export async function createTestDb(mode: DbMode): Promise<TestDb> {
   if (mode === 'pglite') {
-    const db = pgliteDatabase(await PGlite.create({ loadDataDir: await pgliteTemplate() }));
+    const db = pgliteDatabase(await PGlite.create({ loadDataDir: await pgliteTemplate(), extensions: PGLITE_EXTENSIONS }));
     return { db, mode, drop: () => db.close() };
   }
   const template = await postgresTemplate();
@@ -80,7 +80,7 @@ export async function createTestDb(mode: DbMode): Promise<TestDb> {
 /** An empty (unmigrated) database, for migration tests. */
 export async function createEmptyDb(mode: DbMode): Promise<TestDb> {
   if (mode === 'pglite') {
-    const db = pgliteDatabase(await PGlite.create());
+    const db = pgliteDatabase(await PGlite.create({ extensions: PGLITE_EXTENSIONS }));
     return { db, mode, drop: () => db.close() };
   }
   const name = `mailroom_empty_${process.pid}_${randomBytes(4).toString('hex')}`;

@@ -1,0 +1,113 @@
+// The connection semaphore on PostgreSQL: one ConnectionSlot row per open connection, counted across all processes.
+// An attempt locks its keys (transaction-scoped advisory locks, in key order), counts the slots of live holders and
+// inserts one row per key, or none. A release deletes the rows and NOTIFYs the keys, so waiters in every process
+// retry at once; slots of a dead process stop counting as soon as its heartbeat is stale (and are deleted with it).
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/client.ts';
+import { transaction } from '../db/transaction.ts';
+import type { Logger } from '../logger.ts';
+import { aliveSql } from './liveness.ts';
+import { RESYNC, type Notifier } from './notify.ts';
+import type { ProcessRegistration } from './registry.ts';
+import type { AcquireOptions } from './semaphore.ts';
+import { HeldPermit, QueueingSemaphore, type Attempt, type ResolvedClaim } from './semaphore-queue.ts';
+import { deadAfterSeconds } from './timing.ts';
+
+export const SLOTS_CHANNEL = 'mailroom_slots';
+/** Advisory lock namespace (first int of the two-int form) for semaphore keys. */
+const LOCK_NS = 72707370;
+
+export interface DbSemaphoreDeps {
+  db: Database;
+  registration: ProcessRegistration;
+  notifier: Notifier;
+  logger?: Logger;
+  pollMs?: number;
+}
+
+export class DbSemaphore extends QueueingSemaphore {
+  private readonly deps: DbSemaphoreDeps;
+  /** Slot id → permit, for yield requests addressed to a slot. */
+  private bySlot = new Map<string, HeldPermit>();
+  private unlisten: Promise<() => void>;
+
+  constructor(deps: DbSemaphoreDeps) {
+    super(deps.pollMs ?? 1_000);
+    this.deps = deps;
+    this.unlisten = deps.notifier.listen(SLOTS_CHANNEL, (payload) => this.onNotification(payload));
+    this.unlisten.catch((e) => deps.logger?.warn({ err: e }, 'slot notifications unavailable; waiting by polling'));
+  }
+
+  private onNotification(payload: string): void {
+    if (payload === RESYNC) return this.wake();
+    const [kind, value] = [payload.slice(0, payload.indexOf(':')), payload.slice(payload.indexOf(':') + 1)];
+    if (kind === 'free') this.wake([value]);
+    else if (kind === 'yield') this.bySlot.get(value)?.requestYield();
+  }
+
+  protected async attempt(claims: ResolvedClaim[], opts: AcquireOptions): Promise<Attempt> {
+    const { db, registration } = this.deps;
+    const keys = claims.map((c) => c.key);
+    const ids = await transaction(db, async (tx): Promise<{ full: string[] } | { slotIds: string[] }> => {
+      for (const key of keys) await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NS, key]);
+      const counts = await tx.query<{ key: string; n: number }>(
+        `SELECT c.key, count(*)::int AS n FROM "ConnectionSlot" c
+         WHERE c.key = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})
+         GROUP BY c.key`, [keys, deadAfterSeconds(registration.timing)]);
+      const n = new Map(counts.map((r) => [r.key, Number(r.n)]));
+      const full = claims.filter((c) => (n.get(c.key) ?? 0) >= c.limit).map((c) => c.key);
+      if (full.length) return { full };
+      const slotIds = keys.map(() => randomUUID());
+      await tx.query(
+        `INSERT INTO "ConnectionSlot" (id, key, "holderId", purpose, yieldable, "acquiredAt")
+         SELECT unnest($1::text[]), unnest($2::text[]), $3, $4, $5, now()`,
+        [slotIds, keys, registration.id, opts.purpose, opts.yieldable ?? false]);
+      return { slotIds };
+    });
+    if ('full' in ids) return ids;
+    const permit: HeldPermit = new HeldPermit(keys, opts.yieldable ?? false, () => this.free(ids.slotIds, keys));
+    for (const id of ids.slotIds) this.bySlot.set(id, permit);
+    return { permit };
+  }
+
+  private async free(slotIds: string[], keys: string[]): Promise<void> {
+    for (const id of slotIds) this.bySlot.delete(id);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.db.raw.query(
+          `WITH d AS (DELETE FROM "ConnectionSlot" WHERE id = ANY($1::text[]) RETURNING key)
+           SELECT pg_notify('${SLOTS_CHANNEL}', 'free:' || key) FROM d`, [slotIds]);
+        break;
+      } catch (e) {
+        if (attempt >= 3 || this.closed) {
+          // The rows go at the latest with this process's WorkerProcess row; until then they count against the key.
+          this.deps.logger?.warn({ err: e, keys }, 'could not release connection slots; they are freed when this process stops');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+    this.wake(keys);
+  }
+
+  protected async askToYield(key: string): Promise<void> {
+    const { db, registration } = this.deps;
+    await db.raw.query(
+      `SELECT pg_notify('${SLOTS_CHANNEL}', 'yield:' || c.id) FROM "ConnectionSlot" c
+       WHERE c.key = $1 AND c.yieldable AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})
+       ORDER BY c."acquiredAt", c.id LIMIT 1`, [key, deadAfterSeconds(registration.timing)]);
+  }
+
+  async holders(key: string): Promise<number> {
+    const rows = await this.deps.db.raw.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "ConnectionSlot" c
+       WHERE c.key = $1 AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})`,
+      [key, deadAfterSeconds(this.deps.registration.timing)]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    (await this.unlisten.catch(() => () => {}))();
+  }
+}
