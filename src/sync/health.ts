@@ -1,6 +1,6 @@
 // What a mailbox's synchronization does after a failure, after a recovery, and what a profile shows when many of its
 // mailboxes fail. Pure, like checks/outcome.ts: every rule is unit-tested without servers. The failure comes already
-// classified by the one error map (checks/errors.ts → code, transient, hint).
+// classified by the one error map (mail/errors.ts → code, transient, hint).
 
 export interface SyncFailure { code: string; transient: boolean; message: string; hint: string }
 export interface SyncAlert { level: 'ERROR' | 'WARNING' | 'INFO'; code: string; message: string; hint: string }

@@ -2,8 +2,8 @@
 // second), keep trying transient trouble past the limit, recover, the profile rule, and failed-message alerts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapError } from '../../src/checks/errors.ts';
-import { failure } from '../../src/checks/hints.ts';
+import { mapError } from '../../src/mail/errors.ts';
+import { failure } from '../../src/mail/hints.ts';
 import {
   backoffMs, clock, decideFailure, decideProfileHealth, decideRecovery, DEFAULT_RETRY_POLICY, failedMessageAlert, undeliverableAction,
   type HealthDecision, type HealthInput, type SyncFailure,
