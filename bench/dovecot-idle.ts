@@ -1,5 +1,5 @@
 // Can the test Dovecot hold N idle imapflow clients (one mailbox each), and what does it cost? Start time, Dovecot's
-// and the client process's memory, CPU at rest, delivery→EXISTS latency while all are idle. Not part of `npm run bench`.
+// and the client process's memory, CPU at rest, delivery→EXISTS latency while all idle. Not in `npm run bench`.
 //   npx tsx bench/dovecot-idle.ts [--clients=1000] [--hibernate=1] [--deliveries=50] [--hold=30] [--control]
 import { readdirSync, readFileSync } from 'node:fs';
 import { ImapFlow } from 'imapflow';
@@ -7,7 +7,8 @@ import { startFakeGoogle } from '../test/fakes/google.ts';
 import { startDovecot, type DovecotServer } from '../test/fakes/dovecot.ts';
 import { log, machine, now, round, sleep, writeResult } from './util.ts';
 
-const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const arg = (name: string, fallback: number): number =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const CLIENTS = arg('clients', 1000);
 const HIBERNATE = arg('hibernate', 1); // the harness's default
 const DELIVERIES = arg('deliveries', 50);
@@ -19,7 +20,8 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 }
-const summary = (xs: number[]) => ({ n: xs.length, p50: round(pct(xs, 50)), p95: round(pct(xs, 95)), max: round(Math.max(...xs)) });
+const summary = (xs: number[]) =>
+  ({ n: xs.length, p50: round(pct(xs, 50)), p95: round(pct(xs, 95)), max: round(Math.max(...xs)) });
 
 /** RSS, PSS (shared pages divided among sharers), CPU ticks and fds of every process in Dovecot's group, by kind. */
 function footprint(pgid: number) {
@@ -35,7 +37,8 @@ function footprint(pgid: number) {
       ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
       const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0] ?? '';
       const kind = title.includes('/') ? title.slice(title.indexOf('/') + 1) : 'master';
-      const kb = (file: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${entry}/${file}`, 'utf8'))?.[1] ?? 0);
+      const kb = (file: string, key: string) =>
+        Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${entry}/${file}`, 'utf8'))?.[1] ?? 0);
       const k = (kinds[kind] ??= { count: 0, rssMB: 0, pssMB: 0 });
       k.count++;
       k.rssMB += kb('status', 'VmRSS') / 1024;
@@ -43,7 +46,8 @@ function footprint(pgid: number) {
       if (kind === 'imap-login') loginFds += readdirSync(`/proc/${entry}/fd`).length;
     } catch { /* the process ended meanwhile */ }
   }
-  const total = Object.values(kinds).reduce((t, k) => ({ count: t.count + k.count, rssMB: t.rssMB + k.rssMB, pssMB: t.pssMB + k.pssMB }), { count: 0, rssMB: 0, pssMB: 0 });
+  const total = { count: 0, rssMB: 0, pssMB: 0 };
+  for (const k of Object.values(kinds)) { total.count += k.count; total.rssMB += k.rssMB; total.pssMB += k.pssMB; }
   for (const k of [...Object.values(kinds), total]) { k.rssMB = round(k.rssMB); k.pssMB = round(k.pssMB); }
   return { kinds, total, ticks, loginFds };
 }
@@ -56,7 +60,8 @@ async function connectAll(d: DovecotServer, auths: { user: string; accessToken: 
   async function worker() {
     while (next < auths.length) {
       const i = next++;
-      const c = new ImapFlow({ host: 'localhost', port: d.imap.port, secure: true, tls: { ca: d.ca }, auth: auths[i]!, logger: false,
+      const c = new ImapFlow({
+        host: 'localhost', port: d.imap.port, secure: true, tls: { ca: d.ca }, auth: auths[i]!, logger: false,
         connectionTimeout: 120_000, greetingTimeout: 120_000, socketTimeout: 30 * 60_000, maxIdleTime: 25 * 60_000 });
       c.on('error', () => {});
       c.on('close', () => { closed++; });
@@ -71,7 +76,9 @@ async function connectAll(d: DovecotServer, auths: { user: string; accessToken: 
   return { clients, exists, closed: () => closed };
 }
 
-async function latencies(d: DovecotServer, users: string[], exists: ((count: number) => void)[], n: number): Promise<number[]> {
+type OnExists = (count: number) => void;
+
+async function latencies(d: DovecotServer, users: string[], exists: OnExists[], n: number): Promise<number[]> {
   const out: number[] = [];
   const counts = new Map<string, number>();
   for (let k = 0; k < n; k++) {
@@ -127,11 +134,14 @@ async function main() {
     let control: unknown;
     if (CONTROL) control = await sameUidControl(d, google);
     const result = {
-      clients: CLIENTS, hibernateSeconds: HIBERNATE, startMs: round(startMs), addUsersMs: round(addUsersMs), connectMs: round(connectMs),
+      clients: CLIENTS, hibernateSeconds: HIBERNATE,
+      startMs: round(startMs), addUsersMs: round(addUsersMs), connectMs: round(connectMs),
       heldConnections: counted, closedDuringHold: world.closed(),
       dovecot: { before: idleBefore.total, idle: f1.kinds, total: f1.total, imapLoginFds: f1.loginFds,
         cpuPercentAtRest: round(((f2.ticks - f1.ticks) / 100 / holdS) * 100, 2) },
-      clientProcess: { rssMB: round(process.memoryUsage().rss / 2 ** 20), rssPerClientKB: round((process.memoryUsage().rss - rssBefore) / 1024 / CLIENTS),
+      clientProcess: {
+        rssMB: round(process.memoryUsage().rss / 2 ** 20),
+        rssPerClientKB: round((process.memoryUsage().rss - rssBefore) / 1024 / CLIENTS),
         cpuPercentAtRest: round(((cpuClient.user + cpuClient.system) / 1e6 / holdS) * 100, 2) },
       deliveryToExistsMs: summary(lat), control, errors: d.errors().slice(0, 10),
     };

@@ -1,4 +1,4 @@
-// Minimal POP3 client over node:tls: greeting, AUTH XOAUTH2 or USER/PASS, STAT, UIDL, LIST, RETR, QUIT, strictly bounded.
+// Minimal POP3 client over node:tls: greeting, AUTH XOAUTH2 or USER/PASS, STAT, UIDL, LIST, RETR, QUIT; bounded.
 import tls from 'node:tls';
 import { trustOptions } from './tls.ts';
 
@@ -24,7 +24,10 @@ export interface Pop3ConnectOptions {
 type Reply = { kind: 'ok' | 'err' | 'cont'; text: string; line: string };
 
 /** The data lines of a multi-line answer being read (RFC 1939 §3: dot-stuffed, ended by a lone "."). */
-interface Body { lines: Buffer[]; size: number; max: number; done: Promise<Buffer[]>; resolve(lines: Buffer[]): void; reject(err: Error): void }
+interface Body {
+  lines: Buffer[]; size: number; max: number;
+  done: Promise<Buffer[]>; resolve(lines: Buffer[]): void; reject(err: Error): void;
+}
 
 export class Pop3Client {
   greeted = false;
@@ -188,7 +191,8 @@ export class Pop3Client {
     const limit = this.body ? this.body.max - this.body.size : MAX_LINE;
     if (this.buf.length > Math.max(limit, MAX_LINE)) {
       if (this.body) this.fail(tooLarge(this.body.max));
-      else this.fail(new Pop3Error(this.buf.length > MAX_BUFFERED ? 'The server sent too much data.' : 'Response line too long.', 'POP3_PROTOCOL'));
+      else this.fail(new Pop3Error(this.buf.length > MAX_BUFFERED ? 'The server sent too much data.' : 'Response line too long.',
+        'POP3_PROTOCOL'));
     }
   }
 

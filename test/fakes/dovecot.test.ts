@@ -45,8 +45,10 @@ describe('Dovecot harness', () => {
   const clients: ImapFlow[] = [];
 
   function imap(auth: ImapFlowOptions['auth'], endpoint = dovecot.imap): ImapFlow {
-    const c = new ImapFlow({ host: 'localhost', port: endpoint.port, secure: endpoint.secure, tls: { ca: dovecot.ca }, auth, logger: false,
-      connectionTimeout: WAIT, greetingTimeout: WAIT, socketTimeout: 5 * 60_000 });
+    const c = new ImapFlow({
+      host: 'localhost', port: endpoint.port, secure: endpoint.secure, tls: { ca: dovecot.ca }, auth, logger: false,
+      connectionTimeout: WAIT, greetingTimeout: WAIT, socketTimeout: 5 * 60_000,
+    });
     c.on('error', () => {}); // a kicked connection emits one; the tests look at 'close'
     clients.push(c);
     return c;
@@ -105,7 +107,8 @@ describe('Dovecot harness', () => {
       await dovecot.addUser('dan@example.com');
       google.revokeAllFor('carol@example.com');
       assert.ok(google.expireAccessToken(dan));
-      const cases: [string, string][] = [['carol@example.com', carol], ['dan@example.com', dan], [ADA, google.issueTokensFor('dan@example.com', CLIENT.clientId).access_token], [ADA, noMail]];
+      const dansForAda = google.issueTokensFor('dan@example.com', CLIENT.clientId).access_token;
+      const cases: [string, string][] = [['carol@example.com', carol], ['dan@example.com', dan], [ADA, dansForAda], [ADA, noMail]];
       for (const [user, accessToken] of cases) {
         const c = imap({ user, accessToken });
         await assert.rejects(c.connect(), (err: { authenticationFailed?: boolean; serverResponseCode?: string }) => {
@@ -141,7 +144,9 @@ describe('Dovecot harness', () => {
         await c.logout();
       }
       const wrong = imap({ user: BOB, pass: 'nope' });
-      await assert.rejects(wrong.connect(), (err: { serverResponseCode?: string }) => err.serverResponseCode === 'AUTHENTICATIONFAILED');
+      await assert.rejects(wrong.connect(), (err: { serverResponseCode?: string }) => {
+        return err.serverResponseCode === 'AUTHENTICATIONFAILED';
+      });
       // A password set later replaces the old one at the next login (Dovecot re-reads the file).
       await dovecot.addUser(BOB, { password: 'second' });
       const again = imap({ user: BOB, pass: 'second' });
@@ -205,7 +210,8 @@ describe('Dovecot harness', () => {
 
     it('lists a folder with UIDs, flags, Message-IDs, internal dates and sizes', async () => {
       const m = message('Flagged and seen');
-      const delivered = await dovecot.deliver(ADA, m.raw, { flags: ['\\Seen', '\\Flagged'], internalDate: new Date('2026-01-02T03:04:05Z') });
+      const internalDate = new Date('2026-01-02T03:04:05Z');
+      const delivered = await dovecot.deliver(ADA, m.raw, { flags: ['\\Seen', '\\Flagged'], internalDate });
       const rows = await dovecot.listFolder(ADA);
       const row = rows.find((r) => r.guid === delivered.guid);
       assert.ok(row);
@@ -332,7 +338,9 @@ describe('Dovecot harness', () => {
     it('refuses a revoked token and takes USER/PASS for a credentials mailbox', async () => {
       await dovecot.deliver(BOB, message('For Bob').raw);
       const bad = await pop3();
-      await assert.rejects(bad.authXoauth2(ADA, 'ya29.unknown'), (err: unknown) => err instanceof Pop3Error && err.code === 'POP3_AUTH');
+      await assert.rejects(bad.authXoauth2(ADA, 'ya29.unknown'), (err: unknown) => {
+        return err instanceof Pop3Error && err.code === 'POP3_AUTH';
+      });
       bad.close();
       const c = await pop3();
       await c.login(BOB, BOB_PASSWORD);
@@ -374,10 +382,14 @@ describe('Dovecot harness lifecycle', () => {
       const d = await startDovecot({ google: await startFakeGoogle() });
       console.log(JSON.stringify({ pid: d.pid, dir: d.dir }));
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    const started = await until('the child to start Dovecot', () => (out.includes('\n') ? JSON.parse(out) as { pid: number; dir: string } : undefined), 60_000);
+    const started = await until('the child to start Dovecot', () => {
+      return out.includes('\n') ? JSON.parse(out) as { pid: number; dir: string } : undefined;
+    }, 60_000);
     assert.equal(groupAlive(started.pid), true);
     child.kill('SIGKILL');
     await until('Dovecot to stop', () => !groupAlive(started.pid) || undefined);

@@ -11,7 +11,7 @@ export class DoveadmError extends Error {
 
 export interface Doveadm {
   /** Runs `doveadm -c <config> ...args`; resolves with stdout. */
-  run(args: string[], o?: { input?: string | Buffer; okCodes?: number[] }): Promise<string>;
+  run(args: string[], o?: { okCodes?: number[] }): Promise<string>;
   /** Runs with `-f json` and parses the rows. */
   json<T>(args: string[], row: z.ZodType<T>): Promise<T[]>;
 }
@@ -19,13 +19,14 @@ export interface Doveadm {
 export function doveadmFor(config: string, timeoutMs = 30_000): Doveadm {
   const run: Doveadm['run'] = (args, o = {}) => new Promise((resolve, reject) => {
     // TZ=UTC: doveadm prints dates in local time without a zone.
-    const child = execFile(DOVEADM, ['-c', config, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, TZ: 'UTC' } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        if (!err || (code !== null && o.okCodes?.includes(code))) return resolve(stdout);
-        reject(new DoveadmError(`doveadm ${args.join(' ')} failed (${code ?? err.message}): ${stderr.trim()}`, code, stderr));
-      });
-    child.stdin?.end(o.input ?? '');
+    const options = { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, TZ: 'UTC' } };
+    const child = execFile(DOVEADM, ['-c', config, ...args], options, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      if (!err || (code !== null && o.okCodes?.includes(code))) return resolve(stdout);
+      const why = `doveadm ${args.join(' ')} failed (${code ?? err.message}): ${stderr.trim()}`;
+      reject(new DoveadmError(why, code, stderr));
+    });
+    child.stdin?.end(); // nothing to read: doveadm must not wait for input
   });
   return {
     run,

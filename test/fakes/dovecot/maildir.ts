@@ -5,7 +5,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 export type MaildirFlag = '\\Seen' | '\\Answered' | '\\Flagged' | '\\Deleted' | '\\Draft';
-const FLAG_LETTERS: Record<MaildirFlag, string> = { '\\Draft': 'D', '\\Flagged': 'F', '\\Answered': 'R', '\\Seen': 'S', '\\Deleted': 'T' };
+const FLAG_LETTERS: Record<MaildirFlag, string> = {
+  '\\Draft': 'D', '\\Flagged': 'F', '\\Answered': 'R', '\\Seen': 'S', '\\Deleted': 'T',
+};
 
 export interface Delivered {
   /** The Maildir base name, which Dovecot reports as the message's GUID (`uidOf` finds the UID by it). */

@@ -103,7 +103,9 @@ export function logTail(logPath: string, lines = 15): string {
  * Starts `dovecot -F -c config` and resolves once every port accepts connections. Rejects with the log's tail
  * when the master exits first (e.g. a port taken meanwhile: the caller retries with other ports).
  */
-export async function startMaster(o: { config: string; log: string; ports: number[]; timeoutMs: number }): Promise<DovecotProcess> {
+export async function startMaster(o: {
+  config: string; log: string; ports: number[]; timeoutMs: number;
+}): Promise<DovecotProcess> {
   installExitHook();
   // setpriv (util-linux, always installed on Debian) sets PR_SET_PDEATHSIG: the master gets SIGTERM when the test
   // process dies, however it dies, and its shutdown takes its children along (shutdown_clients = yes).
@@ -148,8 +150,8 @@ export async function startMaster(o: { config: string; log: string; ports: numbe
   for (;;) {
     if (exited) {
       await handle.stop(1000);
-      throw new DovecotStartError(`Dovecot exited while starting (${JSON.stringify(exited)}): ${stderr.trim()}\n${logTail(o.log)}`,
-        /Address already in use/.test(stderr));
+      const why = `Dovecot exited while starting (${JSON.stringify(exited)}): ${stderr.trim()}\n${logTail(o.log)}`;
+      throw new DovecotStartError(why, /Address already in use/.test(stderr));
     }
     if (startedUp(o.log) && (await Promise.all(o.ports.map(canConnect))).every(Boolean) && !exited) return handle;
     if (Date.now() > deadline) {

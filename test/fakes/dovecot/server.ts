@@ -24,6 +24,8 @@ export interface FolderMessage {
   guid: string;
 }
 
+export interface DeliverOptions { folder?: string; internalDate?: Date; flags?: MaildirFlag[] }
+
 export interface StartDovecotOptions {
   /** The Google fake (or its tokeninfo URL's owner): every XOAUTH2/OAUTHBEARER login asks it. */
   google: { endpoints: { tokeninfo: string } };
@@ -54,7 +56,7 @@ export interface DovecotServer {
   /** Creates a mail user (idempotent; a later call changes the password). `gmail` also creates Gmail's folders. */
   addUser(email: string, o?: { password?: string; gmail?: boolean }): Promise<void>;
   /** Drops a message into a folder as an MTA would; a client idling on it is told (EXISTS) within about 0.2 s. */
-  deliver(email: string, raw: string | Buffer, o?: { folder?: string; internalDate?: Date; flags?: MaildirFlag[] }): Promise<Delivered>;
+  deliver(email: string, raw: string | Buffer, o?: DeliverOptions): Promise<Delivered>;
   /** The UID Dovecot gave a delivered message (assigns it now if no client has looked yet). */
   uidOf(email: string, delivered: Pick<Delivered, 'guid'>, folder?: string): Promise<number>;
   createFolder(email: string, name: string): Promise<void>;
@@ -78,7 +80,8 @@ export interface DovecotServer {
 
 const StatusRow = z.object({ uidvalidity: z.string() });
 const FetchRow = z.object({
-  uid: z.string(), flags: z.string(), 'hdr.message-id': z.string(), 'date.received': z.string(), 'size.physical': z.string(), guid: z.string(),
+  uid: z.string(), flags: z.string(), 'hdr.message-id': z.string(), 'date.received': z.string(),
+  'size.physical': z.string(), guid: z.string(),
 });
 const ListRow = z.object({ mailbox: z.string() });
 
@@ -112,7 +115,8 @@ export async function startDovecot(o: StartDovecotOptions): Promise<DovecotServe
     writeFileSync(p.oauth2, renderOauth2(l));
     writeFileSync(p.authDict, renderAuthDict(l));
     try {
-      master = await startMaster({ config: p.config, log: p.log, ports: [imaps, imap, pop3s], timeoutMs: o.startTimeoutMs ?? 60_000 });
+      const timeoutMs = o.startTimeoutMs ?? 60_000;
+      master = await startMaster({ config: p.config, log: p.log, ports: [imaps, imap, pop3s], timeoutMs });
     } catch (err) {
       if (!(err instanceof DovecotStartError && err.portTaken && attempt < 3)) {
         rmSync(dir, { recursive: true, force: true });
@@ -131,14 +135,17 @@ export async function startDovecot(o: StartDovecotOptions): Promise<DovecotServe
     let path = folderDirs.get(key);
     if (!path) {
       path = (await doveadm.run(['mailbox', 'path', '-u', user.email, '-t', 'mailbox', folder])).trim();
-      if (!existsSync(join(path, 'new'))) throw new Error(`No folder "${folder}" for ${user.email}: createFolder() first.`);
+      if (!existsSync(join(path, 'new'))) {
+        throw new Error(`No folder "${folder}" for ${user.email}: createFolder() first.`);
+      }
       folderDirs.set(key, path);
     }
     return path;
   }
 
   async function uidValidity(email: string, folder = INBOX): Promise<number> {
-    const [row] = await doveadm.json(['mailbox', 'status', '-u', users.get(email).email, 'uidvalidity', folder], StatusRow);
+    const args = ['mailbox', 'status', '-u', users.get(email).email, 'uidvalidity', folder];
+    const [row] = await doveadm.json(args, StatusRow);
     if (!row) throw new Error(`No folder "${folder}" for ${email}.`);
     return Number(row.uidvalidity);
   }
@@ -158,7 +165,8 @@ export async function startDovecot(o: StartDovecotOptions): Promise<DovecotServe
     const out = await doveadm.run(['-f', 'tab', 'who', ...(email ? [users.get(email).email] : [])]);
     return out.trim().split('\n').slice(1).map((line) => {
       const [, count, , pids] = line.split('\t');
-      return { connections: Number(count ?? 0), pids: (pids ?? '').replace(/[()]/g, '').split(' ').filter(Boolean).map(Number) };
+      const pidList = (pids ?? '').replace(/[()]/g, '').split(' ').filter(Boolean).map(Number);
+      return { connections: Number(count ?? 0), pids: pidList };
     });
   }
 
@@ -184,7 +192,8 @@ export async function startDovecot(o: StartDovecotOptions): Promise<DovecotServe
     },
 
     async uidOf(email, delivered, folder = INBOX) {
-      const out = await doveadm.run(['-f', 'flow', 'fetch', '-u', users.get(email).email, 'uid', 'mailbox', folder, 'guid', delivered.guid]);
+      const user = users.get(email).email;
+      const out = await doveadm.run(['-f', 'flow', 'fetch', '-u', user, 'uid', 'mailbox', folder, 'guid', delivered.guid]);
       const uid = /^uid=(\d+)/m.exec(out)?.[1];
       if (!uid) throw new Error(`No message ${delivered.guid} in "${folder}" of ${email}.`);
       return Number(uid);
@@ -198,12 +207,17 @@ export async function startDovecot(o: StartDovecotOptions): Promise<DovecotServe
 
     async listFolder(email, folder = INBOX) {
       const user = users.get(email);
-      const rows = await doveadm.json(['fetch', '-u', user.email, 'uid flags hdr.message-id date.received size.physical guid', 'mailbox', folder, 'all'], FetchRow);
+      const fields = 'uid flags hdr.message-id date.received size.physical guid';
+      const rows = await doveadm.json(['fetch', '-u', user.email, fields, 'mailbox', folder, 'all'], FetchRow);
       if (rows.length === 0) await uidValidity(email, folder); // throws when the folder does not exist
       return rows.map((r) => ({
         // \Recent belongs to whichever session saw the message first, here doveadm's own: leave it out.
-        uid: Number(r.uid), flags: r.flags.split(' ').filter((f) => f && f !== '\\Recent'), messageId: r['hdr.message-id'].trim() || undefined,
-        internalDate: new Date(`${r['date.received'].replace(' ', 'T')}Z`), size: Number(r['size.physical']), guid: r.guid,
+        uid: Number(r.uid),
+        flags: r.flags.split(' ').filter((f) => f && f !== '\\Recent'),
+        messageId: r['hdr.message-id'].trim() || undefined,
+        internalDate: new Date(`${r['date.received'].replace(' ', 'T')}Z`), // doveadm ran with TZ=UTC
+        size: Number(r['size.physical']),
+        guid: r.guid,
       })).sort((a, b) => a.uid - b.uid);
     },
 

@@ -33,8 +33,6 @@ export class Users {
     return user;
   }
 
-  all(): MailUser[] { return [...this.byEmail.values()]; }
-
   /** Creates the user (home and an empty Maildir INBOX owned by their uid), or sets/removes their password. */
   add(emailIn: string, o: { password?: string } = {}): MailUser {
     const email = emailIn.toLowerCase();

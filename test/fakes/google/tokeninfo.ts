@@ -16,9 +16,12 @@ export async function handleTokeninfo(ctx: Ctx, req: IncomingMessage, res: Serve
   // Google sends the numbers and the boolean as strings, and the email only when an email scope was granted.
   const claims: Record<string, string> = {
     azp: live.grant.clientId, aud: live.grant.clientId, sub: account.sub, scope: live.scopes.join(' '),
-    exp: String(Math.floor(live.expiresAt / 1000)), expires_in: String(Math.max(0, Math.floor((live.expiresAt - now) / 1000))),
+    exp: String(Math.floor(live.expiresAt / 1000)),
+    expires_in: String(Math.max(0, Math.floor((live.expiresAt - now) / 1000))),
   };
-  if (hasEmailScope(live.scopes)) Object.assign(claims, { email: account.email, email_verified: String(account.emailVerified) });
+  if (hasEmailScope(live.scopes)) {
+    Object.assign(claims, { email: account.email, email_verified: String(account.emailVerified) });
+  }
   claims.access_type = 'offline';
   sendJson(res, 200, claims);
 }
