@@ -1,9 +1,11 @@
-// Minimal POP3 client over node:tls for the probes: greeting, AUTH XOAUTH2 or USER/PASS, STAT, QUIT, strictly bounded.
+// Minimal POP3 client over node:tls: greeting, AUTH XOAUTH2 or USER/PASS, STAT, UIDL, LIST, RETR, QUIT; bounded.
 import tls from 'node:tls';
 import { trustOptions } from './tls.ts';
 
 const MAX_LINE = 8 * 1024; // RFC 1939 allows 512 octets per response line; be lenient, but bounded
 const MAX_BUFFERED = 64 * 1024;
+/** Default bound of one multi-line answer (RETR of a message, a long UIDL): Gmail's 25 MB attachment limit, encoded. */
+export const POP3_MAX_MULTILINE = 40 * 1024 * 1024;
 
 export class Pop3Error extends Error {
   constructor(message: string, readonly code: string, readonly response?: string, readonly oauthError?: unknown) {
@@ -21,16 +23,25 @@ export interface Pop3ConnectOptions {
 /** One response line: +OK / -ERR / "+ " continuation (only while authenticating). */
 type Reply = { kind: 'ok' | 'err' | 'cont'; text: string; line: string };
 
+/** The data lines of a multi-line answer being read (RFC 1939 §3: dot-stuffed, ended by a lone "."). */
+interface Body {
+  lines: Buffer[]; size: number; max: number;
+  done: Promise<Buffer[]>; resolve(lines: Buffer[]): void; reject(err: Error): void;
+}
+
 export class Pop3Client {
   greeted = false;
-  private buf = '';
+  private buf: Buffer = Buffer.alloc(0);
+  /** Set by multiline() before its command goes out: the next +OK starts a body. */
+  private bodyNext: Body | null = null;
+  private body: Body | null = null;
   private waiter: { resolve: (r: Reply) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
   private readonly lines: Reply[] = [];
 
   private constructor(private readonly socket: tls.TLSSocket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.onData(chunk));
+    // Bytes, not text: a message body is not UTF-8 by any promise (8bit, other charsets).
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Pop3Error('The server closed the connection.', 'CONNECTION_CLOSED')));
   }
@@ -82,6 +93,48 @@ export class Pop3Client {
     return { count: Number(m[1]), size: Number(m[2]) };
   }
 
+  /** UIDL → each message's number and unique id (stable across sessions, RFC 1939 §7). */
+  async uidl(): Promise<{ n: number; uid: string }[]> {
+    return (await this.multiline('UIDL')).map((line) => {
+      const m = /^(\d+) ([\x21-\x7e]{1,70})$/.exec(line.toString('latin1'));
+      if (!m) throw new Pop3Error('Malformed UIDL line.', 'POP3_PROTOCOL', line.toString('latin1').slice(0, 200));
+      return { n: Number(m[1]), uid: m[2] as string };
+    });
+  }
+
+  /** LIST → each message's number and size in octets. */
+  async list(): Promise<{ n: number; size: number }[]> {
+    return (await this.multiline('LIST')).map((line) => {
+      const m = /^(\d+) (\d+)(?: |$)/.exec(line.toString('latin1'));
+      if (!m) throw new Pop3Error('Malformed LIST line.', 'POP3_PROTOCOL', line.toString('latin1').slice(0, 200));
+      return { n: Number(m[1]), size: Number(m[2]) };
+    });
+  }
+
+  /** RETR n → the message's bytes with CRLF line ends, dot-unstuffed; bounded by `maxBytes` (then POP3_TOO_LARGE). */
+  async retr(n: number, maxBytes = POP3_MAX_MULTILINE): Promise<Buffer> {
+    if (!Number.isInteger(n) || n < 1) throw new Pop3Error('A message number is a positive integer.', 'POP3_CLIENT');
+    const lines = await this.multiline(`RETR ${n}`, maxBytes);
+    return Buffer.concat(lines.flatMap((l) => [l, CRLF]));
+  }
+
+  /** Sends a command whose +OK is followed by data lines; returns them without the terminating ".". */
+  async multiline(line: string, maxBytes = POP3_MAX_MULTILINE): Promise<Buffer[]> {
+    if (this.bodyNext || this.body) throw new Pop3Error('One multi-line command at a time.', 'POP3_CLIENT');
+    let resolve!: (lines: Buffer[]) => void;
+    let reject!: (err: Error) => void;
+    const done = new Promise<Buffer[]>((res, rej) => { resolve = res; reject = rej; });
+    done.catch(() => {}); // observed below; a failure before the +OK must not surface as unhandled
+    this.bodyNext = { lines: [], size: 0, max: maxBytes, done, resolve, reject };
+    try {
+      await this.command(line);
+    } catch (err) {
+      this.bodyNext = null;
+      throw err;
+    }
+    return done;
+  }
+
   async quit(): Promise<void> {
     try { await this.command('QUIT'); } finally { this.close(); }
   }
@@ -114,19 +167,44 @@ export class Pop3Client {
     });
   }
 
-  private onData(chunk: string): void {
-    this.buf += chunk;
-    if (this.buf.length > MAX_BUFFERED) return this.fail(new Pop3Error('The server sent too much data.', 'POP3_PROTOCOL'));
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl).replace(/\r$/, '');
-      this.buf = this.buf.slice(nl + 1);
-      if (line.length > MAX_LINE) return this.fail(new Pop3Error('Response line too long.', 'POP3_PROTOCOL'));
+    while ((nl = this.buf.indexOf(0x0a)) >= 0) {
+      const raw = this.buf.subarray(0, nl > 0 && this.buf[nl - 1] === 0x0d ? nl - 1 : nl);
+      this.buf = this.buf.subarray(nl + 1);
+      if (this.body) {
+        this.onBodyLine(this.body, raw);
+        if (this.failure) return;
+        continue;
+      }
+      if (raw.length > MAX_LINE) return this.fail(new Pop3Error('Response line too long.', 'POP3_PROTOCOL'));
+      const line = raw.toString('utf8');
       const reply = parseReply(line);
       if (!reply) return this.fail(protocolError(line));
+      if (this.bodyNext) {
+        if (reply.kind === 'ok') this.body = this.bodyNext;
+        if (reply.kind !== 'cont') this.bodyNext = null;
+      }
       this.deliver(reply);
     }
-    if (this.buf.length > MAX_LINE) this.fail(new Pop3Error('Response line too long.', 'POP3_PROTOCOL'));
+    const limit = this.body ? this.body.max - this.body.size : MAX_LINE;
+    if (this.buf.length > Math.max(limit, MAX_LINE)) {
+      if (this.body) this.fail(tooLarge(this.body.max));
+      else this.fail(new Pop3Error(this.buf.length > MAX_BUFFERED ? 'The server sent too much data.' : 'Response line too long.',
+        'POP3_PROTOCOL'));
+    }
+  }
+
+  private onBodyLine(body: Body, raw: Buffer): void {
+    if (raw.length === 1 && raw[0] === 0x2e) {
+      this.body = null;
+      return body.resolve(body.lines);
+    }
+    const line = raw[0] === 0x2e ? raw.subarray(1) : raw; // dot-unstuffing
+    body.size += line.length + 2;
+    if (body.size > body.max) return this.fail(tooLarge(body.max));
+    body.lines.push(Buffer.from(line)); // a copy: the subarray would pin the whole chunk
   }
 
   private deliver(reply: Reply): void {
@@ -142,6 +220,8 @@ export class Pop3Client {
     const w = this.waiter;
     this.waiter = null;
     w?.reject(err);
+    (this.body ?? this.bodyNext)?.reject(err);
+    this.body = this.bodyNext = null;
     this.socket.destroy();
   }
 }
@@ -152,6 +232,9 @@ function parseReply(line: string): Reply | null {
   if (line === '+' || line.startsWith('+ ')) return { kind: 'cont', text: line.slice(2), line };
   return null;
 }
+
+const CRLF = Buffer.from('\r\n');
+const tooLarge = (max: number) => new Pop3Error(`The answer is larger than ${max} bytes.`, 'POP3_TOO_LARGE');
 
 const protocolError = (line: string) => new Pop3Error('Unexpected answer from the POP3 server.', 'POP3_PROTOCOL', line);
 

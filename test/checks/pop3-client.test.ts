@@ -102,6 +102,53 @@ describe('Pop3Client', () => {
     await server.close();
   });
 
+  /** A server that answers each command line from `answers` (raw bytes, CRLFs included). */
+  const scripted = (answers: Record<string, Buffer | string>) => brokenServer((s) => {
+    s.write('+OK ready\r\n');
+    let buf = '';
+    s.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('latin1');
+      let nl: number;
+      while ((nl = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 2);
+        s.write(answers[line] ?? '-ERR unknown\r\n');
+      }
+    });
+  });
+
+  it('reads multi-line answers as bytes: dot-unstuffed, 8-bit intact, and the connection usable after', async () => {
+    const body = Buffer.concat([Buffer.from('Subject: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\n.. one dot\r\n...\r\nend\r\n')]);
+    const server = await scripted({
+      'UIDL': '+OK\r\n1 GmailIdA\r\n2 GmailIdB\r\n.\r\n',
+      'LIST': '+OK 2 messages\r\n1 120\r\n2 64\r\n.\r\n',
+      'RETR 1': Buffer.concat([Buffer.from('+OK 120 octets\r\n'), body.subarray(0, 20), body.subarray(20), Buffer.from('.\r\n')]),
+      'STAT': '+OK 2 184\r\n',
+    });
+    const client = await connect(server.port);
+    assert.deepEqual(await client.uidl(), [{ n: 1, uid: 'GmailIdA' }, { n: 2, uid: 'GmailIdB' }]);
+    assert.deepEqual(await client.list(), [{ n: 1, size: 120 }, { n: 2, size: 64 }]);
+    const message = await client.retr(1);
+    assert.deepEqual(message, Buffer.concat([Buffer.from('Subject: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\n. one dot\r\n..\r\nend\r\n')]));
+    assert.deepEqual(await client.stat(), { count: 2, size: 184 });
+    client.close();
+    await server.close();
+  });
+
+  it('bounds a multi-line answer, reports -ERR, and rejects malformed UIDL lines', async () => {
+    const server = await scripted({
+      'RETR 1': `+OK\r\n${'x'.repeat(500)}\r\n${'y'.repeat(500)}\r\n.\r\n`,
+      'RETR 9': '-ERR no such message\r\n',
+      'UIDL': '+OK\r\n1 has a space\r\n.\r\n',
+    });
+    const client = await connect(server.port);
+    await assert.rejects(client.retr(9), (err: unknown) => err instanceof Pop3Error && err.response === '-ERR no such message');
+    await rejectsWith(client.uidl(), 'POP3_PROTOCOL');
+    await rejectsWith(client.retr(1, 600), 'POP3_TOO_LARGE');
+    await rejectsWith(client.stat(), 'POP3_TOO_LARGE'); // the connection is closed after a bound is hit
+    await server.close();
+  });
+
   it('times out when no greeting arrives', async () => {
     const server = await brokenServer(() => {});
     const started = Date.now();

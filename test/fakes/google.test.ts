@@ -254,6 +254,49 @@ describe('token endpoint', () => {
   });
 });
 
+describe('tokeninfo endpoint', () => {
+  const tokeninfo = async (token: string, method: 'GET' | 'POST' = 'GET'): Promise<{ status: number; json: Record<string, unknown> }> => {
+    const res = method === 'GET'
+      ? await fetch(`${g.endpoints.tokeninfo}?access_token=${encodeURIComponent(token)}`)
+      : await fetch(g.endpoints.tokeninfo, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: token }) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  test('a live token: Google\'s claims as strings, by GET or POST', async () => {
+    const seeded = g.issueTokensFor('ada@example.com', CLIENT.clientId);
+    for (const method of ['GET', 'POST'] as const) {
+      const { status, json } = await tokeninfo(seeded.access_token, method);
+      assert.equal(status, 200);
+      assert.deepEqual(Object.keys(json), ['azp', 'aud', 'sub', 'scope', 'exp', 'expires_in', 'email', 'email_verified', 'access_type']);
+      assert.equal(json.aud, CLIENT.clientId);
+      assert.equal(json.email, 'ada@example.com');
+      assert.equal(json.email_verified, 'true');
+      assert.equal(json.scope, GRANTED);
+      assert.ok(Number(json.expires_in) > 3500 && Number(json.expires_in) <= 3599);
+      assert.ok(Math.abs(Number(json.exp) - (Date.now() / 1000 + Number(json.expires_in))) <= 2);
+    }
+    assert.equal(g.stats().tokeninfoRequests, 2);
+  });
+
+  test('no email claim without an email scope', async () => {
+    const seeded = g.issueTokensFor('ada@example.com', CLIENT.clientId, { scopes: ['https://mail.google.com/'] });
+    const { status, json } = await tokeninfo(seeded.access_token);
+    assert.equal(status, 200);
+    assert.equal(json.email, undefined);
+    assert.equal(json.scope, 'https://mail.google.com/');
+  });
+
+  test('unknown, expired and revoked tokens: 400 invalid_token "Invalid Value"', async () => {
+    const expired = g.issueTokensFor('ada@example.com', CLIENT.clientId).access_token;
+    const revoked = g.issueTokensFor('bob@example.com', CLIENT.clientId).access_token;
+    g.expireAccessToken(expired);
+    g.revokeAllFor('bob@example.com');
+    for (const token of ['ya29.unknown', expired, revoked, '']) {
+      assert.deepEqual(await tokeninfo(token), { status: 400, json: { error: 'invalid_token', error_description: 'Invalid Value' } });
+    }
+  });
+});
+
 describe('consent page mode', () => {
   let app: Server;
   let calls: URL[] = [];

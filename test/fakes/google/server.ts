@@ -9,6 +9,7 @@ import { CONSENT_PATH } from './pages.ts';
 import { handleRevoke } from './revoke.ts';
 import { ACCESS_TOKEN_SECONDS, Store } from './store.ts';
 import { handleToken } from './token.ts';
+import { handleTokeninfo } from './tokeninfo.ts';
 import { handleUserinfo } from './userinfo.ts';
 
 type Handler = (ctx: Ctx, req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
@@ -25,6 +26,8 @@ const ROUTES: Record<string, Record<string, Handler>> = {
   '/o/oauth2/token': { POST: token },
   '/v1/userinfo': { GET: handleUserinfo, POST: handleUserinfo },
   '/oauth2/v3/userinfo': { GET: handleUserinfo, POST: handleUserinfo },
+  '/tokeninfo': { GET: handleTokeninfo, POST: handleTokeninfo },
+  '/oauth2/v3/tokeninfo': { GET: handleTokeninfo, POST: handleTokeninfo },
   '/revoke': { POST: handleRevoke, GET: handleRevoke },
   '/o/oauth2/revoke': { POST: handleRevoke, GET: handleRevoke },
 };
@@ -40,7 +43,7 @@ export async function startFakeGoogle(opts: { port?: number; host?: string } = {
   const host = opts.host ?? '127.0.0.1';
   const timers = new Set<NodeJS.Timeout>();
   const ctx: Ctx = {
-    store: new Store(), consentMode: 'auto', next: [], stats: { authorizations: 0, tokenRequests: 0, refreshes: 0, revocations: 0, userinfoRequests: 0 },
+    store: new Store(), consentMode: 'auto', next: [], stats: { authorizations: 0, tokenRequests: 0, refreshes: 0, revocations: 0, userinfoRequests: 0, tokeninfoRequests: 0 },
     failures: { remaining: 0, status: 500 }, tokenDelayMs: 0, rotate: false, pending: new Map(),
     sleep: (ms) => new Promise((resolve) => {
       const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
@@ -77,7 +80,8 @@ export async function startFakeGoogle(opts: { port?: number; host?: string } = {
 
   return {
     url: base,
-    endpoints: { authorization: `${base}/o/oauth2/v2/auth`, token: `${base}/token`, userinfo: `${base}/v1/userinfo`, revoke: `${base}/revoke` },
+    endpoints: { authorization: `${base}/o/oauth2/v2/auth`, token: `${base}/token`, userinfo: `${base}/v1/userinfo`, revoke: `${base}/revoke`,
+      tokeninfo: `${base}/tokeninfo` },
     addClient: (c) => ctx.store.addClient(c),
     addAccount: (a) => void ctx.store.addAccount(a),
     setConsentMode: (mode) => { ctx.consentMode = mode; },

@@ -107,6 +107,11 @@ export class Store {
     return { ok: true, email: rec.grant.email, scopes: [...rec.scopes] };
   }
 
+  /** A live access token's grant, scopes and expiry (what Google's tokeninfo reports); undefined otherwise. */
+  liveAccess(token: string): { grant: Grant; scopes: string[]; expiresAt: number } | undefined {
+    return this.verifyAccess(token).ok ? this.accessTokens.get(token) : undefined;
+  }
+
   expireAccess(token: string): boolean {
     const rec = this.accessTokens.get(token);
     if (rec) rec.expiresAt = Math.min(rec.expiresAt, this.now());

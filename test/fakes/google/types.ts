@@ -48,6 +48,8 @@ export interface FakeGoogleStats {
   /** Successful calls to the revoke endpoint. */
   revocations: number;
   userinfoRequests: number;
+  /** Every request to the tokeninfo endpoint (Dovecot's oauth2 passdb asks it at each bearer login). */
+  tokeninfoRequests: number;
 }
 
 export interface IssuedTokens {
@@ -58,7 +60,7 @@ export interface IssuedTokens {
 
 export interface FakeGoogle {
   url: string;
-  endpoints: { authorization: string; token: string; userinfo: string; revoke: string };
+  endpoints: { authorization: string; token: string; userinfo: string; revoke: string; tokeninfo: string };
   addClient(c: FakeGoogleClient): void;
   addAccount(a: FakeGoogleAccount): void;
   setConsentMode(mode: ConsentMode): void;
