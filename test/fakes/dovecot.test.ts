@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { Pop3Client, Pop3Error } from '../../src/checks/pop3-client.ts';
+import { Pop3Client, Pop3Error } from '../../src/mail/pop3-client.ts';
 import { startFakeGoogle, type FakeGoogle } from './google.ts';
 import { GMAIL_SENT, startDovecot, type DovecotServer } from './dovecot.ts';
 import { groupMembers } from './dovecot/process.ts';
