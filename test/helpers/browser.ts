@@ -79,7 +79,7 @@ export async function startE2E(baseURL: string, defaults: SessionOptions = {}): 
     async session(name, fn, opts = {}) {
       const o = { ...defaults, ...opts };
       const context = await browser.newContext({ baseURL });
-      context.setDefaultTimeout(10_000);
+      context.setDefaultTimeout(30_000); // generous: Chromium shares two cores with the server and other tests
       if (o.permissions) await context.grantPermissions(o.permissions, { origin: baseURL });
       const page = await context.newPage();
       const s: Session = { page, context, consoleErrors: [], formPages: [] };

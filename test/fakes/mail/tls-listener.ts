@@ -94,10 +94,15 @@ export async function startTlsListener(opts: {
     stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.concurrent);
     raw.setNoDelay(true); // scripted answers go out as several writes; Nagle + delayed ACK would add 40 ms each
     raw.on('error', () => {});
-    raw.on('close', () => { sockets.delete(raw); stats.concurrent--; });
+    // A connection counts until the client hangs up (its FIN), not until this server has finished its own
+    // side: with a response delay the server may still be writing when the client has long moved on.
+    let open = true;
+    const hungUp = () => { if (open) { open = false; stats.concurrent--; } };
+    raw.on('close', () => { sockets.delete(raw); hungUp(); });
     if (mode === 'silent') { raw.resume(); return; } // read and drop, say nothing; resume() lets the close come through
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: contextFor(mode) });
     socket.on('error', () => socket.destroy());
+    socket.on('end', hungUp);
     socket.once('secure', () => {
       const session: Session = {
         socket,
