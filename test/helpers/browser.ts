@@ -13,7 +13,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH). .ci/run installs it.`);
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 }); // a loaded machine starts Chromium slowly
 }
 
 export interface Unlabelled { url: string; controls: string[] }
