@@ -58,6 +58,8 @@ export interface Session {
   remoteAddress: string;
   /** Writes lines (CRLF added) after the configured delay. */
   send(...lines: string[]): Promise<void>;
+  /** The client logged out (LOGOUT, QUIT): from now on the connection no longer counts as concurrent. */
+  loggedOut(): void;
 }
 
 export interface TlsListener {
@@ -94,8 +96,9 @@ export async function startTlsListener(opts: {
     stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.concurrent);
     raw.setNoDelay(true); // scripted answers go out as several writes; Nagle + delayed ACK would add 40 ms each
     raw.on('error', () => {});
-    // A connection counts until the client hangs up (its FIN), not until this server has finished its own
-    // side: with a response delay the server may still be writing when the client has long moved on.
+    // A connection counts until the client logs out or hangs up, not until this server has finished its own
+    // side. Logging out is what makes the count exact: the client waits for the answer to LOGOUT before it
+    // opens its next connection, so the next one can never be counted before this one stops counting.
     let open = true;
     const hungUp = () => { if (open) { open = false; stats.concurrent--; } };
     raw.on('close', () => { sockets.delete(raw); hungUp(); });
@@ -112,6 +115,7 @@ export async function startTlsListener(opts: {
           if (delayMs > 0) await sleep(delayMs);
           if (!socket.destroyed && socket.writable) socket.write(lines.map((l) => `${l}\r\n`).join(''));
         },
+        loggedOut: hungUp,
       };
       opts.session(session).then(() => socket.end(), () => socket.destroy());
     });
