@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachDb } from '../helpers/context.ts';
 import { QUEUES } from '../../src/jobs/boss.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 describeEachDb('jobs', (ctx) => {
   test('a queued job runs and completes (expired sessions are swept)', async () => {
@@ -14,14 +15,10 @@ describeEachDb('jobs', (ctx) => {
     const boss = ctx().jobs!.boss;
     const id = await boss.send(QUEUES.sweepSessions, {});
     assert.ok(id);
-    const deadline = Date.now() + 30_000;
-    let state = '';
-    while (Date.now() < deadline) {
-      const job = await boss.getJobById(QUEUES.sweepSessions, id!);
-      state = job?.state ?? '';
-      if (state === 'completed' || state === 'failed') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const state = await waitFor('the sweep job to end', async () => {
+      const s = (await boss.getJobById(QUEUES.sweepSessions, id!))?.state;
+      return s === 'completed' || s === 'failed' ? s : undefined;
+    });
     assert.equal(state, 'completed');
     assert.deepEqual((await prisma.session.findMany({ select: { sid: true } })).map((s) => s.sid), ['live']);
   });

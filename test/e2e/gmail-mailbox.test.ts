@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { createTestContext, TEST_PASSWORD, type TestContext } from '../helpers/context.ts';
 import { startGmailWorld, createGmailProfile, createConnectedMailbox, type GmailWorld } from '../helpers/gmail-world.ts';
 import { startE2E, tabTo, focusedId, type E2E } from '../helpers/browser.ts';
+import { PATIENT_PROBES, WAIT_MS } from '../helpers/wait.ts';
 import { issueSetupToken } from '../../src/auth/setup.ts';
 
 let w: GmailWorld;
@@ -22,7 +23,7 @@ before(async () => {
   w.google.setConsentMode('page');
   ctx = await createTestContext('pglite', {
     jobs: true, env: w.googleEnv,
-    app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 200, pollingIntervalSeconds: 0.5 } },
+    app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 200, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } },
   });
   e2e = await startE2E(ctx.url, { logs: () => ctx.logs });
 });
@@ -150,8 +151,8 @@ test('the user signs in to Gmail on the consent page, runs Test & Enable and see
     await page.evaluate('window.__e2eMarker = "still here"');
     const navigations: string[] = [];
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations.push(f.url()); });
-    await live.locator('[data-field="incomingStatus"]', { hasText: /^\s*Success\s*$/ }).waitFor({ timeout: 20_000 });
-    await live.locator('[data-field="outgoingStatus"]', { hasText: /^\s*Success\s*$/ }).waitFor({ timeout: 20_000 });
+    await live.locator('[data-field="incomingStatus"]', { hasText: /^\s*Success\s*$/ }).waitFor({ timeout: WAIT_MS });
+    await live.locator('[data-field="outgoingStatus"]', { hasText: /^\s*Success\s*$/ }).waitFor({ timeout: WAIT_MS });
     assert.equal(await page.evaluate<string>('window.__e2eMarker'), 'still here');
     assert.deepEqual(navigations, []);
     assert.equal((await incoming.textContent())?.trim(), 'Success');
@@ -175,7 +176,7 @@ test('a failing mailbox shows the code and what to do; another user\'s mailbox i
     await page.getByRole('button', { name: 'Test & Enable Mailbox' }).click();
     await page.waitForURL(`${ctx.url}/mailboxes/${broken.id}`);
     await page.evaluate(() => { (globalThis as unknown as { noReload: boolean }).noReload = true; });
-    await page.locator('[data-live-status] [data-field="incomingStatus"]', { hasText: 'Failure' }).waitFor({ timeout: 20_000 });
+    await page.locator('[data-live-status] [data-field="incomingStatus"]', { hasText: 'Failure' }).waitFor({ timeout: WAIT_MS });
     // The step report with code and hint arrives in place, without a reload.
     const report = page.locator('table.steps');
     await report.getByText('IMAP_DISABLED').waitFor();

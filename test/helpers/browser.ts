@@ -13,7 +13,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH). .ci/run installs it.`);
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 }); // a loaded machine starts Chromium slowly
 }
 
 export interface Unlabelled { url: string; controls: string[] }
@@ -79,7 +79,7 @@ export async function startE2E(baseURL: string, defaults: SessionOptions = {}): 
     async session(name, fn, opts = {}) {
       const o = { ...defaults, ...opts };
       const context = await browser.newContext({ baseURL });
-      context.setDefaultTimeout(10_000);
+      context.setDefaultTimeout(30_000); // generous: Chromium shares two cores with the server and other tests
       if (o.permissions) await context.grantPermissions(o.permissions, { origin: baseURL });
       const page = await context.newPage();
       const s: Session = { page, context, consoleErrors: [], formPages: [] };

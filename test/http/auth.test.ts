@@ -75,7 +75,7 @@ describeEachDb('auth', (ctx) => {
     await client.get('/');
     const sid = decodeURIComponent(client.cookies.get('mailroom.sid')!).slice(2).split('.')[0];
     const first = (await ctx().db.prisma.session.findUniqueOrThrow({ where: { sid } })).expiresAt.getTime();
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 20)); // not a wait: lets the clock move, so a rewrite would store a new expiry
     const res = await client.get('/');
     assert.equal(res.status, 200);
     assert.match(res.headers.getSetCookie().join(), /mailroom\.sid=.*Expires=/); // the browser's cookie still rolls

@@ -4,19 +4,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachDb, type TestContext } from '../helpers/context.ts';
 import { startGmailWorld, createGmailProfile, createConnectedMailbox } from '../helpers/gmail-world.ts';
+import { PATIENT_PROBES, waitFor } from '../helpers/wait.ts';
 
 const w = await startGmailWorld();
 after(() => w.close());
 
-async function waitDone(ctx: TestContext, ids: string[]) {
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    const pending = await ctx.db.prisma.mailbox.count({ where: { id: { in: ids }, OR: [{ incomingStatus: 'PENDING' }, { outgoingStatus: 'PENDING' }] } });
-    if (!pending) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('still pending');
-}
+const waitDone = (ctx: TestContext, ids: string[]) => waitFor('final statuses', async () => {
+  const pending = await ctx.db.prisma.mailbox.count({ where: { id: { in: ids }, OR: [{ incomingStatus: 'PENDING' }, { outgoingStatus: 'PENDING' }] } });
+  return pending === 0 ? true : undefined;
+});
 
 describeEachDb('Test & Enable pages', (ctx) => {
   test('a user tests their own mailbox; the record shows the step report with code and hint; others get 404', async () => {
@@ -84,4 +80,4 @@ describeEachDb('Test & Enable pages', (ctx) => {
     await waitDone(ctx(), ids);
     assert.equal(await prisma.mailbox.count({ where: { id: { in: ids }, incomingStatus: 'SUCCESS' } }), 3);
   });
-}, { jobs: true, env: { ...w.googleEnv }, app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 50, connectTimeoutMs: 2000, totalTimeoutMs: 5000, pollingIntervalSeconds: 0.5 } } });
+}, { jobs: true, env: { ...w.googleEnv }, app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 50, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } } });

@@ -12,6 +12,7 @@ import { createSealer } from '../../src/security/secrets.ts';
 import { createUser } from '../../src/auth/users.ts';
 import { startGmailWorld, createGmailProfile, createConnectedMailbox } from '../helpers/gmail-world.ts';
 import { TestClient } from '../helpers/client.ts';
+import { waitFor as until } from '../helpers/wait.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const w = await startGmailWorld();
@@ -23,16 +24,6 @@ function start(env: Record<string, string>): { child: ChildProcess; out: () => s
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
   return { child, out: () => out };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 test('kill -9 mid-run, restart: no mailbox stays Pending', async () => {
@@ -71,7 +62,7 @@ test('kill -9 mid-run, restart: no mailbox stays Pending', async () => {
       if (res.status !== 200) return undefined;
       const { mailboxes } = JSON.parse(res.text) as { mailboxes: { id: string; pending: boolean; incomingStatus: string; outgoingStatus: string }[] };
       return mailboxes.length === ids.length && mailboxes.every((m) => !m.pending) ? mailboxes : undefined;
-    }, 90_000);
+    });
     assert.match(p.out(), /mailbox tests interrupted by a crash will run again/);
     for (const m of statuses) {
       assert.equal(m.incomingStatus, 'Success', p.out());

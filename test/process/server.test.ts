@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ADMIN_URL, dbModes } from '../helpers/db.ts';
+import { WAIT_MS } from '../helpers/wait.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -23,7 +24,7 @@ function run(env: Record<string, string>): Proc {
   return { child, out: () => out, exited };
 }
 
-async function waitFor(p: Proc, re: RegExp, ms = 60_000): Promise<RegExpExecArray> {
+async function waitFor(p: Proc, re: RegExp, ms = WAIT_MS): Promise<RegExpExecArray> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const m = re.exec(p.out());

@@ -64,6 +64,7 @@ export async function startImapServer(opts: ImapServerOptions): Promise<FakeImap
           await ok();
           return true;
         case 'LOGOUT':
+          s.loggedOut();
           await s.send('* BYE LOGOUT Requested', `${tag} OK 73 good day (Success)`);
           return false;
         case 'AUTHENTICATE':

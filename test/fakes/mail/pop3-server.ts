@@ -35,7 +35,7 @@ export async function startPop3Server(opts: Pop3ServerOptions): Promise<FakePop3
         if (line === null) return;
         const [verb = '', ...rest] = line.split(' ');
         const cmd = verb.toUpperCase();
-        if (cmd === 'QUIT') { await s.send('+OK Farewell.'); return; }
+        if (cmd === 'QUIT') { s.loggedOut(); await s.send('+OK Farewell.'); return; }
         if (cmd === 'CAPA') { await s.send('+OK Capability list follows', ...POP3_CAPA, '.'); continue; }
         if (cmd === 'NOOP') { await s.send('+OK'); continue; }
         const account = session.account;

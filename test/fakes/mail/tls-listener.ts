@@ -58,6 +58,8 @@ export interface Session {
   remoteAddress: string;
   /** Writes lines (CRLF added) after the configured delay. */
   send(...lines: string[]): Promise<void>;
+  /** The client logged out (LOGOUT, QUIT): from now on the connection no longer counts as concurrent. */
+  loggedOut(): void;
 }
 
 export interface TlsListener {
@@ -94,10 +96,16 @@ export async function startTlsListener(opts: {
     stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.concurrent);
     raw.setNoDelay(true); // scripted answers go out as several writes; Nagle + delayed ACK would add 40 ms each
     raw.on('error', () => {});
-    raw.on('close', () => { sockets.delete(raw); stats.concurrent--; });
+    // A connection counts until the client logs out or hangs up, not until this server has finished its own
+    // side. Logging out is what makes the count exact: the client waits for the answer to LOGOUT before it
+    // opens its next connection, so the next one can never be counted before this one stops counting.
+    let open = true;
+    const hungUp = () => { if (open) { open = false; stats.concurrent--; } };
+    raw.on('close', () => { sockets.delete(raw); hungUp(); });
     if (mode === 'silent') { raw.resume(); return; } // read and drop, say nothing; resume() lets the close come through
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: contextFor(mode) });
     socket.on('error', () => socket.destroy());
+    socket.on('end', hungUp);
     socket.once('secure', () => {
       const session: Session = {
         socket,
@@ -107,6 +115,7 @@ export async function startTlsListener(opts: {
           if (delayMs > 0) await sleep(delayMs);
           if (!socket.destroyed && socket.writable) socket.write(lines.map((l) => `${l}\r\n`).join(''));
         },
+        loggedOut: hungUp,
       };
       opts.session(session).then(() => socket.end(), () => socket.destroy());
     });

@@ -2,15 +2,15 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { loadConfig, ConfigError } from '../config.ts';
-import { startRuntime, type Runtime } from '../runtime.ts';
-import { lockDataDir, DataDirLockedError } from '../db/lock.ts';
-import { createSealer } from '../security/secrets.ts';
-import { gmailRedirectUri } from '../profiles/redirect-uri.ts';
-import { startGmailWorld, type GmailWorld } from '../../test/helpers/gmail-world.ts';
+import { loadConfig, ConfigError } from '../src/config.ts';
+import { startRuntime, type Runtime } from '../src/runtime.ts';
+import { lockDataDir, DataDirLockedError } from '../src/db/lock.ts';
+import { createSealer } from '../src/security/secrets.ts';
+import { gmailRedirectUri } from '../src/profiles/redirect-uri.ts';
+import { startGmailWorld, type GmailWorld } from '../test/helpers/gmail-world.ts';
 import { seedSandbox, MAILBOXES, PEOPLE, SANDBOX_PASSWORD } from './seed.ts';
 
-const DIR = resolve(import.meta.dirname, '../../.sandbox');
+const DIR = resolve(import.meta.dirname, '../.sandbox');
 const port = process.env.SANDBOX_PORT || '3000';
 const publicUrl = `http://localhost:${port}`;
 

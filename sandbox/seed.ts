@@ -1,8 +1,8 @@
 // Sandbox data, built with the test factories: an admin, a mailbox user, a Gmail profile on the local servers, four mailboxes.
-import type { PrismaClient } from '../generated/prisma/client.ts';
-import type { Sealer } from '../security/secrets.ts';
-import { createUser } from '../auth/users.ts';
-import { createGmailProfile, createConnectedMailbox, type GmailWorld } from '../../test/helpers/gmail-world.ts';
+import type { PrismaClient } from '../src/generated/prisma/client.ts';
+import type { Sealer } from '../src/security/secrets.ts';
+import { createUser } from '../src/auth/users.ts';
+import { createGmailProfile, createConnectedMailbox, type GmailWorld } from '../test/helpers/gmail-world.ts';
 
 export const SANDBOX_PASSWORD = 'sandbox-password';
 
