@@ -20,8 +20,12 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
 }
-const summary = (xs: number[]) =>
-  ({ n: xs.length, p50: round(pct(xs, 50)), p95: round(pct(xs, 95)), max: round(Math.max(...xs)) });
+const summary = (xs: number[]) => ({
+  n: xs.length,
+  p50: round(pct(xs, 50)),
+  p95: round(pct(xs, 95)),
+  max: round(Math.max(...xs)),
+});
 
 /** RSS, PSS (shared pages divided among sharers), CPU ticks and fds of every process in Dovecot's group, by kind. */
 function footprint(pgid: number) {
@@ -44,11 +48,20 @@ function footprint(pgid: number) {
       k.rssMB += kb('status', 'VmRSS') / 1024;
       k.pssMB += kb('smaps_rollup', 'Pss') / 1024;
       if (kind === 'imap-login') loginFds += readdirSync(`/proc/${entry}/fd`).length;
-    } catch { /* the process ended meanwhile */ }
+    } catch {
+      /* the process ended meanwhile */
+    }
   }
   const total = { count: 0, rssMB: 0, pssMB: 0 };
-  for (const k of Object.values(kinds)) { total.count += k.count; total.rssMB += k.rssMB; total.pssMB += k.pssMB; }
-  for (const k of [...Object.values(kinds), total]) { k.rssMB = round(k.rssMB); k.pssMB = round(k.pssMB); }
+  for (const k of Object.values(kinds)) {
+    total.count += k.count;
+    total.rssMB += k.rssMB;
+    total.pssMB += k.pssMB;
+  }
+  for (const k of [...Object.values(kinds), total]) {
+    k.rssMB = round(k.rssMB);
+    k.pssMB = round(k.pssMB);
+  }
   return { kinds, total, ticks, loginFds };
 }
 
@@ -61,10 +74,21 @@ async function connectAll(d: DovecotServer, auths: { user: string; accessToken: 
     while (next < auths.length) {
       const i = next++;
       const c = new ImapFlow({
-        host: 'localhost', port: d.imap.port, secure: true, tls: { ca: d.ca }, auth: auths[i]!, logger: false,
-        connectionTimeout: 120_000, greetingTimeout: 120_000, socketTimeout: 30 * 60_000, maxIdleTime: 25 * 60_000 });
+        host: 'localhost',
+        port: d.imap.port,
+        secure: true,
+        tls: { ca: d.ca },
+        auth: auths[i]!,
+        logger: false,
+        connectionTimeout: 120_000,
+        greetingTimeout: 120_000,
+        socketTimeout: 30 * 60_000,
+        maxIdleTime: 25 * 60_000,
+      });
       c.on('error', () => {});
-      c.on('close', () => { closed++; });
+      c.on('close', () => {
+        closed++;
+      });
       c.on('exists', (e: { count: number }) => exists[i]!(e.count));
       await c.connect();
       await c.mailboxOpen('INBOX');
@@ -88,7 +112,12 @@ async function latencies(d: DovecotServer, users: string[], exists: OnExists[], 
     counts.set(email, expected);
     const seen = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no EXISTS for ${email} within 30 s`)), 30_000);
-      exists[i] = (count) => { if (count >= expected) { clearTimeout(timer); resolve(); } };
+      exists[i] = (count) => {
+        if (count >= expected) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
     });
     const t0 = now();
     await d.deliver(email, `Message-ID: <bench-${k}@mailroom.test>\r\nSubject: bench ${k}\r\n\r\nx\r\n`);
@@ -134,16 +163,28 @@ async function main() {
     let control: unknown;
     if (CONTROL) control = await sameUidControl(d, google);
     const result = {
-      clients: CLIENTS, hibernateSeconds: HIBERNATE,
-      startMs: round(startMs), addUsersMs: round(addUsersMs), connectMs: round(connectMs),
-      heldConnections: counted, closedDuringHold: world.closed(),
-      dovecot: { before: idleBefore.total, idle: f1.kinds, total: f1.total, imapLoginFds: f1.loginFds,
-        cpuPercentAtRest: round(((f2.ticks - f1.ticks) / 100 / holdS) * 100, 2) },
+      clients: CLIENTS,
+      hibernateSeconds: HIBERNATE,
+      startMs: round(startMs),
+      addUsersMs: round(addUsersMs),
+      connectMs: round(connectMs),
+      heldConnections: counted,
+      closedDuringHold: world.closed(),
+      dovecot: {
+        before: idleBefore.total,
+        idle: f1.kinds,
+        total: f1.total,
+        imapLoginFds: f1.loginFds,
+        cpuPercentAtRest: round(((f2.ticks - f1.ticks) / 100 / holdS) * 100, 2),
+      },
       clientProcess: {
         rssMB: round(process.memoryUsage().rss / 2 ** 20),
         rssPerClientKB: round((process.memoryUsage().rss - rssBefore) / 1024 / CLIENTS),
-        cpuPercentAtRest: round(((cpuClient.user + cpuClient.system) / 1e6 / holdS) * 100, 2) },
-      deliveryToExistsMs: summary(lat), control, errors: d.errors().slice(0, 10),
+        cpuPercentAtRest: round(((cpuClient.user + cpuClient.system) / 1e6 / holdS) * 100, 2),
+      },
+      deliveryToExistsMs: summary(lat),
+      control,
+      errors: d.errors().slice(0, 10),
     };
     console.log(JSON.stringify({ machine: machine(), ...result }, null, 2));
     writeResult(`dovecot-idle-${CLIENTS}${HIBERNATE ? `-hibernate${HIBERNATE}` : ''}`, result);
@@ -163,16 +204,27 @@ async function sameUidControl(d: DovecotServer, google: Awaited<ReturnType<typeo
   google.addAccount({ email });
   await d.addUser(email);
   const token = google.issueTokensFor(email, CLIENT_ID).access_token;
-  const world = await connectAll(d, Array.from({ length: 150 }, () => ({ user: email, accessToken: token })));
+  const world = await connectAll(
+    d,
+    Array.from({ length: 150 }, () => ({ user: email, accessToken: token })),
+  );
   await sleep(3000);
   const arrived: number[] = [];
   const t0 = now();
-  world.exists.forEach((_, i) => { world.exists[i] = () => { arrived[i] ??= now() - t0; }; });
+  world.exists.forEach((_, i) => {
+    world.exists[i] = () => {
+      arrived[i] ??= now() - t0;
+    };
+  });
   await d.deliver(email, 'Message-ID: <control@mailroom.test>\r\nSubject: control\r\n\r\nx\r\n');
   await sleep(5000);
   for (const c of world.clients) c?.close();
   const got = arrived.filter((x) => x !== undefined);
-  const warned = d.log().split('\n').filter((l) => /inotify/i.test(l)).slice(0, 2);
+  const warned = d
+    .log()
+    .split('\n')
+    .filter((l) => /inotify/i.test(l))
+    .slice(0, 2);
   return { sessions: 150, told: got.length, latencyMs: summary(got), dovecotSays: warned };
 }
 

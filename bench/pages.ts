@@ -8,21 +8,48 @@ import { loadConfig } from '../src/config.ts';
 import { createSealer } from '../src/security/secrets.ts';
 import { seedPages } from './seed.ts';
 import { spawnServer, memoryOf } from './start.ts';
-import { baseEnv, benchPostgres, log, machineCpuSeconds, now, procCpuSeconds, round, tempDir, waitForQuiet, type Engine } from './util.ts';
+import {
+  baseEnv,
+  benchPostgres,
+  log,
+  machineCpuSeconds,
+  now,
+  procCpuSeconds,
+  round,
+  tempDir,
+  waitForQuiet,
+  type Engine,
+} from './util.ts';
 
-export interface PagesOptions { engines: Engine[]; mailboxes: number; profiles: number; connections: number; durationSeconds: number; warmupSeconds?: number; quietWaitMs: number }
+export interface PagesOptions {
+  engines: Engine[];
+  mailboxes: number;
+  profiles: number;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds?: number;
+  quietWaitMs: number;
+}
 
 /** Signs in through the real form: GET /login for the CSRF token and cookie, POST /login, keep the new session cookie. */
 export async function signIn(base: string, email: string, password: string): Promise<string> {
   const jar = new Map<string, string>();
-  const keep = (res: Response) => { for (const c of res.headers.getSetCookie()) { const [pair] = c.split(';'); const i = pair.indexOf('='); jar.set(pair.slice(0, i), pair.slice(i + 1)); } };
+  const keep = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+  };
   const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   const page = await fetch(`${base}/login`);
   keep(page);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
   if (!csrf) throw new Error('no CSRF token on the login page');
   const res = await fetch(`${base}/login`, {
-    method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
     body: new URLSearchParams({ email, password, _csrf: csrf }).toString(),
   });
   await res.arrayBuffer();
@@ -31,18 +58,32 @@ export async function signIn(base: string, email: string, password: string): Pro
   return cookie();
 }
 
-interface Target { name: string; path: string | ((i: number) => string) }
+interface Target {
+  name: string;
+  path: string | ((i: number) => string);
+}
 
 async function cannon(base: string, cookie: string, t: Target, connections: number, seconds: number) {
   let i = 0;
   const pathAt = typeof t.path === 'string' ? () => t.path as string : () => (t.path as (i: number) => string)(i++);
   const r = await autocannon({
-    url: base, connections, duration: seconds, headers: { cookie },
+    url: base,
+    connections,
+    duration: seconds,
+    headers: { cookie },
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: pathAt() }) }],
   });
   return {
-    reqPerSec: round(r.requests.average), p50Ms: r.latency.p50, p90Ms: r.latency.p90, p99Ms: r.latency.p99, maxMs: r.latency.max,
-    requests: r.requests.total, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, kBPerReq: r.requests.total ? round(r.throughput.total / r.requests.total / 1024, 1) : 0,
+    reqPerSec: round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p90Ms: r.latency.p90,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    kBPerReq: r.requests.total ? round(r.throughput.total / r.requests.total / 1024, 1) : 0,
   };
 }
 
@@ -59,7 +100,11 @@ export async function benchPages(o: PagesOptions) {
       if (dir) mkdirSync(config.dataDir, { recursive: true });
       const db = await openDatabase(config);
       await migrate(db);
-      const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), { mailboxes: o.mailboxes, profiles: o.profiles, vacuum: engine === 'postgres' });
+      const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
+        mailboxes: o.mailboxes,
+        profiles: o.profiles,
+        vacuum: engine === 'postgres',
+      });
       await db.close();
       const seedMs = now() - t0;
       log(`pages[${engine}]: seeded ${o.mailboxes} mailboxes, ${o.profiles} profiles in ${round(seedMs)} ms`);
@@ -73,33 +118,61 @@ export async function benchPages(o: PagesOptions) {
           { name: 'mailboxRecord', path: (i) => `/mailboxes/${seed.mailboxIds[i % seed.mailboxIds.length]}` },
           { name: 'profileList', path: '/profiles' },
         ];
-        for (const t of targets) { // each page answers 200 for this admin, with content
+        for (const t of targets) {
+          // each page answers 200 for this admin, with content
           const p = typeof t.path === 'string' ? t.path : t.path(0);
           const res = await fetch(server.url + p, { headers: { cookie }, redirect: 'manual' });
           const body = await res.text();
           if (res.status !== 200) throw new Error(`${p} answered ${res.status}`);
           if (t.name === 'mailboxList' && !body.includes('Mailbox ')) throw new Error(`${p} shows no mailboxes`);
         }
-        const results: Record<string, Awaited<ReturnType<typeof cannon>> & { cpu: Record<string, number>; oneConnection: Record<string, number>; machineBusyBefore: number }> = {};
+        const results: Record<
+          string,
+          Awaited<ReturnType<typeof cannon>> & {
+            cpu: Record<string, number>;
+            oneConnection: Record<string, number>;
+            machineBusyBefore: number;
+          }
+        > = {};
         for (const t of targets) {
           const quiet = await waitForQuiet(o.quietWaitMs);
           await cannon(server.url, cookie, t, o.connections, o.warmupSeconds ?? 2); // JIT, caches, connection pools
-          const m0 = machineCpuSeconds(); const s0 = procCpuSeconds(server.child.pid!); const b0 = process.cpuUsage();
+          const m0 = machineCpuSeconds();
+          const s0 = procCpuSeconds(server.child.pid!);
+          const b0 = process.cpuUsage();
           const loaded = await cannon(server.url, cookie, t, o.connections, o.durationSeconds);
-          const m1 = machineCpuSeconds(); const s1 = procCpuSeconds(server.child.pid!); const b1 = process.cpuUsage(b0);
+          const m1 = machineCpuSeconds();
+          const s1 = procCpuSeconds(server.child.pid!);
+          const b1 = process.cpuUsage(b0);
           const cores = (m1.total - m0.total) / o.durationSeconds; // elapsed core-seconds per second = number of cores
           // Cores busy during the run: the server, this process (autocannon), everything else on the machine.
-          const cpu = { server: round((s1 - s0) / o.durationSeconds, 2), autocannon: round((b1.user + b1.system) / 1e6 / o.durationSeconds, 2), machine: round((m1.busy - m0.busy) / o.durationSeconds, 2), cores: Math.round(cores) };
+          const cpu = {
+            server: round((s1 - s0) / o.durationSeconds, 2),
+            autocannon: round((b1.user + b1.system) / 1e6 / o.durationSeconds, 2),
+            machine: round((m1.busy - m0.busy) / o.durationSeconds, 2),
+            cores: Math.round(cores),
+          };
           const alone = await cannon(server.url, cookie, t, 1, 3); // one connection: the service time of one request
-          results[t.name] = { ...loaded, cpu, oneConnection: { reqPerSec: alone.reqPerSec, p50Ms: alone.p50Ms, p99Ms: alone.p99Ms }, machineBusyBefore: quiet.busy };
+          results[t.name] = {
+            ...loaded,
+            cpu,
+            oneConnection: { reqPerSec: alone.reqPerSec, p50Ms: alone.p50Ms, p99Ms: alone.p99Ms },
+            machineBusyBefore: quiet.busy,
+          };
           const r = results[t.name];
-          log(`pages[${engine}]: ${t.name.padEnd(13)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  non-2xx ${r.non2xx}  errors ${r.errors}  cores: server ${r.cpu.server} autocannon ${r.cpu.autocannon} machine ${r.cpu.machine} | 1 connection: ${r.oneConnection.reqPerSec} req/s p50 ${r.oneConnection.p50Ms} ms`);
+          log(
+            `pages[${engine}]: ${t.name.padEnd(13)} ${String(r.reqPerSec).padStart(7)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  non-2xx ${r.non2xx}  errors ${r.errors}  cores: server ${r.cpu.server} autocannon ${r.cpu.autocannon} machine ${r.cpu.machine} | 1 connection: ${r.oneConnection.reqPerSec} req/s p50 ${r.oneConnection.p50Ms} ms`,
+          );
         }
         const mem = memoryOf(server.child.pid!);
         out[engine] = {
-          seedMs: round(seedMs), ...results,
-          listOverHealthz: round(results.mailboxList.reqPerSec / results.healthz.reqPerSec, 2), listOverHealthzTarget: 0.5, p99TargetMs: 50,
-          serverRssAfterMB: mem.VmRSS, serverPeakRssMB: mem.VmHWM,
+          seedMs: round(seedMs),
+          ...results,
+          listOverHealthz: round(results.mailboxList.reqPerSec / results.healthz.reqPerSec, 2),
+          listOverHealthzTarget: 0.5,
+          p99TargetMs: 50,
+          serverRssAfterMB: mem.VmRSS,
+          serverPeakRssMB: mem.VmHWM,
         };
       } finally {
         await server.stop();

@@ -6,12 +6,20 @@ import { benchStart } from './start.ts';
 import { updateReadme } from './report.ts';
 import { log, postgresReachable, round, writeResult, type Engine } from './util.ts';
 
-const { values: a } = parseArgs({ options: {
-  only: { type: 'string' }, n: { type: 'string', default: '1000' }, delay: { type: 'string', default: '20' },
-  workers: { type: 'string', default: '50' }, engines: { type: 'string', default: 'pglite,postgres' },
-  duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' },
-  mailboxes: { type: 'string', default: '10000' }, 'c1-seconds': { type: 'string', default: '60' }, 'quiet-wait': { type: 'string', default: '20' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    n: { type: 'string', default: '1000' },
+    delay: { type: 'string', default: '20' },
+    workers: { type: 'string', default: '50' },
+    engines: { type: 'string', default: 'pglite,postgres' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    mailboxes: { type: 'string', default: '10000' },
+    'c1-seconds': { type: 'string', default: '60' },
+    'quiet-wait': { type: 'string', default: '20' },
+  },
+});
 
 const parts = a.only ? a.only.split(',') : ['scale', 'start', 'pages'];
 let engines = a.engines!.split(',').filter((e): e is Engine => e === 'pglite' || e === 'postgres');
@@ -25,8 +33,25 @@ const t0 = performance.now();
 for (const part of parts) {
   const started = performance.now();
   let figures: unknown;
-  if (part === 'scale') figures = await benchScale({ engines, n: Number(a.n), delayMs: Number(a.delay), workers: Number(a.workers), singles: 5, c1BudgetSeconds: Number(a['c1-seconds']), quietWaitMs });
-  else if (part === 'pages') figures = await benchPages({ engines, mailboxes: Number(a.mailboxes), profiles: 50, connections: Number(a.connections), durationSeconds: Number(a.duration), quietWaitMs });
+  if (part === 'scale')
+    figures = await benchScale({
+      engines,
+      n: Number(a.n),
+      delayMs: Number(a.delay),
+      workers: Number(a.workers),
+      singles: 5,
+      c1BudgetSeconds: Number(a['c1-seconds']),
+      quietWaitMs,
+    });
+  else if (part === 'pages')
+    figures = await benchPages({
+      engines,
+      mailboxes: Number(a.mailboxes),
+      profiles: 50,
+      connections: Number(a.connections),
+      durationSeconds: Number(a.duration),
+      quietWaitMs,
+    });
   else if (part === 'start') figures = await benchStart({ engines, runs: 3, idleSeconds: 5, quietWaitMs });
   else throw new Error(`unknown part ${part} (scale, pages, start)`);
   const file = writeResult(part, { seconds: round((performance.now() - started) / 1000, 1), ...(figures as object) });

@@ -11,23 +11,48 @@ import type { RemoteWorld } from './world.ts';
 const PER_PROFILE = 100;
 export const BENCH_PASSWORD = 'bench password 123';
 
-export interface ScaleSeed { ownerId: string; profileIds: string[]; mailboxIds: string[] }
+export interface ScaleSeed {
+  ownerId: string;
+  profileIds: string[];
+  mailboxIds: string[];
+}
 
 /**
  * n connected mailboxes (approved, IMAP + SMTP STARTTLS through the delaying proxies) spread over
  * ⌈n / 100⌉ Gmail profiles, each with a grant minted by the Google fake.
  */
-export async function seedScale(prisma: PrismaClient, sealer: Sealer, world: RemoteWorld, o: { n: number; maxConcurrentConnections: number }): Promise<ScaleSeed> {
-  const owner = await prisma.user.create({ data: { email: `owner-${randomBytes(3).toString('hex')}@bench.test`, name: 'Bench owner', passwordHash: 'x', role: 'USER' } });
+export async function seedScale(
+  prisma: PrismaClient,
+  sealer: Sealer,
+  world: RemoteWorld,
+  o: { n: number; maxConcurrentConnections: number },
+): Promise<ScaleSeed> {
+  const owner = await prisma.user.create({
+    data: {
+      email: `owner-${randomBytes(3).toString('hex')}@bench.test`,
+      name: 'Bench owner',
+      passwordHash: 'x',
+      role: 'USER',
+    },
+  });
   const profileIds: string[] = [];
   for (let p = 0; p < Math.ceil(o.n / PER_PROFILE); p++) {
-    const profile = await prisma.emailServerProfile.create({ data: {
-      name: `Bench Gmail ${p + 1} ${randomBytes(2).toString('hex')}`, serverType: 'IMAP',
-      incomingServer: '127.0.0.1', incomingPort: world.imapPort, incomingUseSsl: true,
-      outgoingServer: '127.0.0.1', outgoingPort: world.smtpStarttlsPort, outgoingSecurity: 'STARTTLS',
-      authenticateUsing: 'GMAIL_OAUTH', oauthClientId: world.clientId, oauthClientSecret: sealer.seal(world.clientSecret, SEALED.profileClientSecret),
-      maxConcurrentConnections: o.maxConcurrentConnections,
-    } });
+    const profile = await prisma.emailServerProfile.create({
+      data: {
+        name: `Bench Gmail ${p + 1} ${randomBytes(2).toString('hex')}`,
+        serverType: 'IMAP',
+        incomingServer: '127.0.0.1',
+        incomingPort: world.imapPort,
+        incomingUseSsl: true,
+        outgoingServer: '127.0.0.1',
+        outgoingPort: world.smtpStarttlsPort,
+        outgoingSecurity: 'STARTTLS',
+        authenticateUsing: 'GMAIL_OAUTH',
+        oauthClientId: world.clientId,
+        oauthClientSecret: sealer.seal(world.clientSecret, SEALED.profileClientSecret),
+        maxConcurrentConnections: o.maxConcurrentConnections,
+      },
+    });
     profileIds.push(profile.id);
   }
   const tag = randomBytes(3).toString('hex');
@@ -37,36 +62,73 @@ export async function seedScale(prisma: PrismaClient, sealer: Sealer, world: Rem
   const expired = new Date(Date.now() - 1000);
   for (let i = 0; i < o.n; i += 500) {
     const slice = emails.slice(i, i + 500);
-    await prisma.mailbox.createMany({ data: slice.map((email, j) => ({
-      id: mailboxIds[i + j], name: email, emailAddress: email, ownerId: owner.id, profileId: profileIds[Math.floor((i + j) / PER_PROFILE)],
-      emailApproval: 'APPROVED' as const, incomingEmail: 'SERVER_SIDE_SYNC' as const, outgoingEmail: 'SERVER_SIDE_SYNC' as const,
-    })) });
-    await prisma.gmailGrant.createMany({ data: slice.map((email, j) => ({
-      mailboxId: mailboxIds[i + j], googleEmail: email, grantedScopes: 'openid email https://mail.google.com/',
-      accessToken: sealer.seal(tokens[i + j].access_token, SEALED.grantAccessToken), refreshToken: sealer.seal(tokens[i + j].refresh_token, SEALED.grantRefreshToken),
-      accessTokenExpiresAt: expired,
-    })) });
+    await prisma.mailbox.createMany({
+      data: slice.map((email, j) => ({
+        id: mailboxIds[i + j],
+        name: email,
+        emailAddress: email,
+        ownerId: owner.id,
+        profileId: profileIds[Math.floor((i + j) / PER_PROFILE)],
+        emailApproval: 'APPROVED' as const,
+        incomingEmail: 'SERVER_SIDE_SYNC' as const,
+        outgoingEmail: 'SERVER_SIDE_SYNC' as const,
+      })),
+    });
+    await prisma.gmailGrant.createMany({
+      data: slice.map((email, j) => ({
+        mailboxId: mailboxIds[i + j],
+        googleEmail: email,
+        grantedScopes: 'openid email https://mail.google.com/',
+        accessToken: sealer.seal(tokens[i + j].access_token, SEALED.grantAccessToken),
+        refreshToken: sealer.seal(tokens[i + j].refresh_token, SEALED.grantRefreshToken),
+        accessTokenExpiresAt: expired,
+      })),
+    });
   }
   return { ownerId: owner.id, profileIds, mailboxIds };
 }
 
 /** Before each run: every token expired (so the refresh is measured), statuses back to Not run. */
 export async function resetForRun(prisma: PrismaClient, mailboxIds: string[]): Promise<void> {
-  await prisma.gmailGrant.updateMany({ where: { mailboxId: { in: mailboxIds } }, data: { accessTokenExpiresAt: new Date(Date.now() - 1000) } });
-  await prisma.mailbox.updateMany({ where: { id: { in: mailboxIds } }, data: { incomingStatus: 'NOT_RUN', outgoingStatus: 'NOT_RUN', enabledForIncoming: false, enabledForOutgoing: false, retryCount: 0, nextRetryAt: null } });
+  await prisma.gmailGrant.updateMany({
+    where: { mailboxId: { in: mailboxIds } },
+    data: { accessTokenExpiresAt: new Date(Date.now() - 1000) },
+  });
+  await prisma.mailbox.updateMany({
+    where: { id: { in: mailboxIds } },
+    data: {
+      incomingStatus: 'NOT_RUN',
+      outgoingStatus: 'NOT_RUN',
+      enabledForIncoming: false,
+      enabledForOutgoing: false,
+      retryCount: 0,
+      nextRetryAt: null,
+    },
+  });
 }
 
 /** A deterministic, valid version-4 UUID (as text) from a SQL expression: md5 with the version and variant digits set. */
 const uuid = (expr: string) => `overlay(overlay(md5(${expr}) placing '4' from 13) placing '8' from 17)::uuid::text`;
 
-export interface PagesSeed { adminEmail: string; password: string; mailboxIds: string[]; profiles: number; mailboxes: number }
+export interface PagesSeed {
+  adminEmail: string;
+  password: string;
+  mailboxIds: string[];
+  profiles: number;
+  mailboxes: number;
+}
 
 /**
  * 10,000 mailboxes on 50 profiles in plain SQL (generate_series), valid for the app's rules: 25 Gmail OAuth
  * profiles at their 100-mailbox capacity, 25 per-mailbox-credentials profiles sharing the rest; 200 owners;
  * a grant per Gmail mailbox, and one finished test run and one alert per mailbox.
  */
-export async function seedPages(raw: RawSql, prisma: PrismaClient, sealer: Sealer, o: { mailboxes: number; profiles: number; vacuum: boolean }): Promise<PagesSeed> {
+export async function seedPages(
+  raw: RawSql,
+  prisma: PrismaClient,
+  sealer: Sealer,
+  o: { mailboxes: number; profiles: number; vacuum: boolean },
+): Promise<PagesSeed> {
   const adminEmail = `admin-${randomBytes(3).toString('hex')}@bench.test`;
   await createUser(prisma, { email: adminEmail, name: 'Bench admin', password: BENCH_PASSWORD, role: 'ADMIN' });
   const hash = (await prisma.user.findUniqueOrThrow({ where: { email: adminEmail } })).passwordHash;
@@ -113,5 +175,11 @@ export async function seedPages(raw: RawSql, prisma: PrismaClient, sealer: Seale
   // PostgreSQL's autovacuum would soon do this after 10,000 inserts; PGlite runs single-user, without autovacuum.
   await raw.exec(o.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE');
   const ids = await raw.query<{ id: string }>(`SELECT id FROM "Mailbox" ORDER BY id LIMIT 200`);
-  return { adminEmail, password: BENCH_PASSWORD, mailboxIds: ids.map((r) => r.id), profiles: o.profiles, mailboxes: o.mailboxes };
+  return {
+    adminEmail,
+    password: BENCH_PASSWORD,
+    mailboxIds: ids.map((r) => r.id),
+    profiles: o.profiles,
+    mailboxes: o.mailboxes,
+  };
 }

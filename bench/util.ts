@@ -16,7 +16,15 @@ export type Engine = 'pglite' | 'postgres';
 
 export function machine() {
   const c = cpus();
-  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, loadavg: loadavg().map((x) => Math.round(x * 100) / 100), date: new Date().toISOString() };
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+    date: new Date().toISOString(),
+  };
 }
 
 export function writeResult(name: string, figures: unknown): string {
@@ -29,9 +37,15 @@ export function writeResult(name: string, figures: unknown): string {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const now = () => performance.now();
 export const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
-export function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; }
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
 
-export function log(...parts: unknown[]): void { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${parts.join(' ')}\n`); }
+export function log(...parts: unknown[]): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${parts.join(' ')}\n`);
+}
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `mailroom-bench-${prefix}-`));
@@ -41,26 +55,43 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: ADMIN_URL });
   await c.connect();
-  try { return await fn(c); } finally { await c.end(); }
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
 }
 
 /** A fresh, empty PostgreSQL database for one bench part; drop() removes it. */
 export async function benchPostgres(tag: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `mailroom_bench_${tag}_${randomBytes(3).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const u = new URL(ADMIN_URL); u.pathname = `/${name}`;
-  return { url: u.toString(), drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined) };
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
 }
 
 export async function postgresReachable(): Promise<boolean> {
-  try { await withAdmin((c) => c.query('SELECT 1')); return true; } catch { return false; }
+  try {
+    await withAdmin((c) => c.query('SELECT 1'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Base environment of a bench Mailroom process (quiet logs, fixed keys). */
 export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'warn',
-    SECRETS_KEY: randomBytes(32).toString('base64'), SESSION_SECRET: randomBytes(32).toString('hex'), ...extra,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    ...extra,
   };
 }
 
@@ -69,7 +100,9 @@ export function procCpuSeconds(pid: number): number {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100 Hz)
-  } catch { return NaN; }
+  } catch {
+    return NaN;
+  }
 }
 
 /** Whole-machine busy and total CPU seconds so far, from /proc/stat. */
@@ -87,10 +120,13 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 export async function waitForQuiet(maxMs = 90_000, threshold = 0.25): Promise<{ waitedMs: number; busy: number }> {
   const t0 = now();
   for (;;) {
-    const a = machineCpuSeconds(); await sleep(1000); const b = machineCpuSeconds();
+    const a = machineCpuSeconds();
+    await sleep(1000);
+    const b = machineCpuSeconds();
     const busy = round((b.busy - a.busy) / (b.total - a.total), 2);
     if (busy < threshold || now() - t0 > maxMs) {
-      if (busy >= threshold) log(`machine still ${Math.round(busy * 100)}% busy after ${round((now() - t0) / 1000)} s: measuring anyway`);
+      if (busy >= threshold)
+        log(`machine still ${Math.round(busy * 100)}% busy after ${round((now() - t0) / 1000)} s: measuring anyway`);
       return { waitedMs: round(now() - t0), busy };
     }
   }

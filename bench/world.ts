@@ -5,17 +5,32 @@ import { startGmailWorld } from '../test/helpers/gmail-world.ts';
 import { startDelayProxy } from './proxy.ts';
 
 export interface WorldInfo {
-  clientId: string; clientSecret: string; ca: string; delayMs: number;
+  clientId: string;
+  clientSecret: string;
+  ca: string;
+  delayMs: number;
   /** Google endpoints as the app must see them (token endpoint through the proxy). */
   googleEnv: Record<string, string>;
   /** Proxied mail ports (127.0.0.1). */
-  imapPort: number; smtpStarttlsPort: number;
+  imapPort: number;
+  smtpStarttlsPort: number;
 }
-export interface IssuedToken { access_token: string; refresh_token: string; expires_in: number }
-export interface WorldStats { refreshes: number; tokenRequests: number; proxied: { google: number; imap: number; smtp: number } }
+export interface IssuedToken {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+}
+export interface WorldStats {
+  refreshes: number;
+  tokenRequests: number;
+  proxied: { google: number; imap: number; smtp: number };
+}
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type Request = { id: number; op: 'accounts'; emails: string[] } | { id: number; op: 'stats' } | { id: number; op: 'close' };
+type Request =
+  | { id: number; op: 'accounts'; emails: string[] }
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'close' };
 
 export interface RemoteWorld extends WorldInfo {
   pid: number;
@@ -26,26 +41,35 @@ export interface RemoteWorld extends WorldInfo {
 
 /** Forks this file as a child process; the app under test then shares no CPU time slice with the fakes. */
 export async function startRemoteWorld(delayMs: number): Promise<RemoteWorld> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', String(delayMs)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', String(delayMs)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let next = 0;
   const pending = new Map<number, (v: unknown) => void>();
   const info = await new Promise<WorldInfo>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`world process exited (${code})`)));
     child.on('message', (m: { ready?: WorldInfo; id?: number; result?: unknown }) => {
       if (m.ready) resolve(m.ready);
-      else if (m.id !== undefined) { pending.get(m.id)?.(m.result); pending.delete(m.id); }
+      else if (m.id !== undefined) {
+        pending.get(m.id)?.(m.result);
+        pending.delete(m.id);
+      }
     });
   });
-  const call = <T>(req: DistributiveOmit<Request, 'id'>): Promise<T> => new Promise((resolve) => {
-    const id = ++next;
-    pending.set(id, resolve as (v: unknown) => void);
-    child.send({ ...req, id });
-  });
+  const call = <T>(req: DistributiveOmit<Request, 'id'>): Promise<T> =>
+    new Promise((resolve) => {
+      const id = ++next;
+      pending.set(id, resolve as (v: unknown) => void);
+      child.send({ ...req, id });
+    });
   return {
-    ...info, pid: child.pid!,
+    ...info,
+    pid: child.pid!,
     addAccounts: async (emails) => {
       const out: IssuedToken[] = [];
-      for (let i = 0; i < emails.length; i += 2000) out.push(...await call<IssuedToken[]>({ op: 'accounts', emails: emails.slice(i, i + 2000) }));
+      for (let i = 0; i < emails.length; i += 2000)
+        out.push(...(await call<IssuedToken[]>({ op: 'accounts', emails: emails.slice(i, i + 2000) })));
       return out;
     },
     stats: () => call<WorldStats>({ op: 'stats' }),
@@ -66,11 +90,19 @@ async function child(delayMs: number): Promise<void> {
     startDelayProxy({ host: '127.0.0.1', port: w.mail.imap.port }, delayMs),
     startDelayProxy({ host: '127.0.0.1', port: w.mail.smtp.starttlsPort }, delayMs),
   ]);
-  const via = (u: string) => { const x = new URL(u); x.port = String(gp.port); return x.toString(); };
+  const via = (u: string) => {
+    const x = new URL(u);
+    x.port = String(gp.port);
+    return x.toString();
+  };
   const info: WorldInfo = {
-    clientId: w.clientId, clientSecret: w.clientSecret, ca: w.mail.ca, delayMs,
+    clientId: w.clientId,
+    clientSecret: w.clientSecret,
+    ca: w.mail.ca,
+    delayMs,
     googleEnv: { ...w.googleEnv, GOOGLE_TOKEN_URL: via(w.google.endpoints.token) },
-    imapPort: ip.port, smtpStarttlsPort: sp.port,
+    imapPort: ip.port,
+    smtpStarttlsPort: sp.port,
   };
   process.on('message', async (m: Request) => {
     if (m.op === 'accounts') {
@@ -82,7 +114,14 @@ async function child(delayMs: number): Promise<void> {
       process.send!({ id: m.id, result });
     } else if (m.op === 'stats') {
       const s = w.google.stats();
-      process.send!({ id: m.id, result: { refreshes: s.refreshes, tokenRequests: s.tokenRequests, proxied: { google: gp.connections(), imap: ip.connections(), smtp: sp.connections() } } });
+      process.send!({
+        id: m.id,
+        result: {
+          refreshes: s.refreshes,
+          tokenRequests: s.tokenRequests,
+          proxied: { google: gp.connections(), imap: ip.connections(), smtp: sp.connections() },
+        },
+      });
     } else if (m.op === 'close') {
       await Promise.all([gp.close(), ip.close(), sp.close()]);
       await w.close();

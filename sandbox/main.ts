@@ -21,8 +21,13 @@ function fail(message: string): never {
 
 // One sandbox at a time: the lock on .sandbox guards the reset of .sandbox/data below.
 let releaseDir: () => void;
-try { releaseDir = lockDataDir(DIR); } catch (e) {
-  if (e instanceof DataDirLockedError) fail(`another sandbox is running (${/pid \d+/.exec(e.message)?.[0] ?? 'see .sandbox/mailroom.lock'}). Stop it first.`);
+try {
+  releaseDir = lockDataDir(DIR);
+} catch (e) {
+  if (e instanceof DataDirLockedError)
+    fail(
+      `another sandbox is running (${/pid \d+/.exec(e.message)?.[0] ?? 'see .sandbox/mailroom.lock'}). Stop it first.`,
+    );
   throw e;
 }
 // The fakes live in memory on random ports, so yesterday's tokens and profile ports would be stale: start clean every time.
@@ -47,7 +52,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.stdout.write('\nStopping the sandbox…\n');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    stopAll().then(() => process.exit(0), (err) => { process.stderr.write(`sandbox: did not stop cleanly: ${String(err)}\n`); process.exit(1); });
+    stopAll().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`sandbox: did not stop cleanly: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
   });
 }
 
@@ -55,15 +66,27 @@ try {
   world = await startGmailWorld();
   const w = world;
   w.google.setConsentMode('page');
-  w.google.addClient({ clientId: w.clientId, clientSecret: w.clientSecret, redirectUris: [gmailRedirectUri(publicUrl)], name: 'Mailroom Sandbox' });
+  w.google.addClient({
+    clientId: w.clientId,
+    clientSecret: w.clientSecret,
+    redirectUris: [gmailRedirectUri(publicUrl)],
+    name: 'Mailroom Sandbox',
+  });
   const caFile = join(DIR, 'mail-test-ca.pem');
   writeFileSync(caFile, w.mail.ca);
 
   const config = loadConfig({
-    NODE_ENV: 'development', PORT: port, HOST: '127.0.0.1', PUBLIC_URL: publicUrl, DATA_DIR: dataDir,
-    LOG_LEVEL: process.env.LOG_LEVEL || 'warn', MAIL_TLS_CA_FILE: caFile, ...w.googleEnv,
+    NODE_ENV: 'development',
+    PORT: port,
+    HOST: '127.0.0.1',
+    PUBLIC_URL: publicUrl,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+    MAIL_TLS_CA_FILE: caFile,
+    ...w.googleEnv,
     // Throwaway keys: the data dies with the sandbox, so nothing needs keys.json.
-    SECRETS_KEY: randomBytes(32).toString('hex'), SESSION_SECRET: randomBytes(32).toString('hex'),
+    SECRETS_KEY: randomBytes(32).toString('hex'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
   });
   const sealer = createSealer(config.secretsKeys.current, config.secretsKeys.old);
   rt = await startRuntime(config, undefined, { beforeListen: (db) => seedSandbox(db.prisma, sealer, w) });
@@ -84,7 +107,9 @@ Mailroom sandbox: ${publicUrl}
   Mailbox user    ${PEOPLE.user.email}  /  ${SANDBOX_PASSWORD}
 
   Mailboxes of ${PEOPLE.user.name} (profile "Gmail (local sandbox)"):
-${Object.values(MAILBOXES).map((m) => `    ${m.name.padEnd(20)} ${m.email.padEnd(22)} ${m.story}`).join('\n')}
+${Object.values(MAILBOXES)
+  .map((m) => `    ${m.name.padEnd(20)} ${m.email.padEnd(22)} ${m.story}`)
+  .join('\n')}
 
   Try: sign in as ${PEOPLE.user.email} → Mailboxes → ${MAILBOXES.fresh.name} → Sign in to Gmail →
        on the local Google page choose ${MAILBOXES.fresh.email} and Allow → Test & Enable Mailbox.

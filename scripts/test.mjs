@@ -5,15 +5,30 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
-const files = args.length ? args : readdirSync('test', { recursive: true }).map(String)
-  .filter((f) => f.endsWith('.test.ts')).map((f) => join('test', f)).sort();
+const files = args.length
+  ? args
+  : readdirSync('test', { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => join('test', f))
+      .sort();
 
 if (!args.length) {
-  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-  if (tsc.status !== 0) { console.error('Type check failed.'); process.exit(tsc.status ?? 1); }
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], {
+    stdio: 'inherit',
+  });
+  if (tsc.status !== 0) {
+    console.error('Type check failed.');
+    process.exit(tsc.status ?? 1);
+  }
 }
 const concurrency = process.env.TEST_CONCURRENCY_FILES ?? '2';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files], {
-  stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' },
-});
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'test' },
+  },
+);
 process.exit(r.status ?? 1);

@@ -34,13 +34,19 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   if (config.env === 'production') app.set('view cache', true);
 
-  app.use(helmet({
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: { 'script-src': ["'self'"], 'form-action': ["'self'"], 'upgrade-insecure-requests': secure ? [] : null },
-    },
-    strictTransportSecurity: secure,
-  }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          'script-src': ["'self'"],
+          'form-action': ["'self'"],
+          'upgrade-insecure-requests': secure ? [] : null,
+        },
+      },
+      strictTransportSecurity: secure,
+    }),
+  );
   app.get('/healthz', healthz(db));
   app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
@@ -48,21 +54,24 @@ export function createApp(deps: AppDeps): Express {
   app.use(cookieParser());
 
   const store = new PrismaSessionStore(db.prisma, config.sessionIdleMinutes * 60_000);
-  app.use(session({
-    name: deps.sessionCookieName,
-    secret: config.sessionSecret,
-    store,
-    resave: false,
-    saveUninitialized: false,
-    rolling: true, // every request pushes the idle timeout forward
-    cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: config.sessionIdleMinutes * 60_000, path: '/' },
-  }));
+  app.use(
+    session({
+      name: deps.sessionCookieName,
+      secret: config.sessionSecret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true, // every request pushes the idle timeout forward
+      cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: config.sessionIdleMinutes * 60_000, path: '/' },
+    }),
+  );
 
   // Passport keeps the signed-in user in the session (sign-in itself checks the password in auth/routes.ts).
   const passport = new Passport();
   passport.serializeUser((user, done) => done(null, (user as PublicUser).id));
   passport.deserializeUser((id: string, done) => {
-    db.prisma.user.findUnique({ where: { id }, select: publicUserSelect })
+    db.prisma.user
+      .findUnique({ where: { id }, select: publicUserSelect })
       .then((u) => done(null, u && !u.disabledAt ? u : false), done);
   });
   app.use(passport.initialize());

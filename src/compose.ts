@@ -41,17 +41,34 @@ export function buildDeps(o: DepsOptions): AppDeps {
   };
   const overrides = Object.fromEntries(Object.entries(o.checks ?? {}).filter(([, v]) => v !== undefined));
   const checks: CheckSettings = {
-    retryLimit: config.checks.retryLimit, retryBaseMs: 5_000, expireInSeconds: 120, workers: config.checks.globalConcurrency,
-    pollingIntervalSeconds: 1, ...overrides,
+    retryLimit: config.checks.retryLimit,
+    retryBaseMs: 5_000,
+    expireInSeconds: 120,
+    workers: config.checks.globalConcurrency,
+    pollingIntervalSeconds: 1,
+    ...overrides,
   };
-  const jobs = o.jobs === false ? undefined : createJobs(db, logger, {
-    queues: [...sessionSweeperQueues, ...testEnableQueues(checks)],
-    supervise: config.role !== 'web',
-  });
+  const jobs =
+    o.jobs === false
+      ? undefined
+      : createJobs(db, logger, {
+          queues: [...sessionSweeperQueues, ...testEnableQueues(checks)],
+          supervise: config.role !== 'web',
+        });
   return {
-    config, db, logger, sealer, google, providers, protocols: mailProtocols, limiter: new KeyedLimiter(), checks,
-    jobs, tests: jobs && mailboxTests({ prisma: db.prisma, jobs, settings: checks }),
-    limits: o.limits, mailTlsCa: o.mailTlsCa ?? config.mailTlsCa,
+    config,
+    db,
+    logger,
+    sealer,
+    google,
+    providers,
+    protocols: mailProtocols,
+    limiter: new KeyedLimiter(),
+    checks,
+    jobs,
+    tests: jobs && mailboxTests({ prisma: db.prisma, jobs, settings: checks }),
+    limits: o.limits,
+    mailTlsCa: o.mailTlsCa ?? config.mailTlsCa,
     sessionCookieName: config.publicUrl.startsWith('https://') ? '__Host-mailroom.sid' : 'mailroom.sid',
   };
 }

@@ -26,13 +26,27 @@ const EnvSchema = z.object({
   HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
   PUBLIC_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
-  DATABASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional()),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
+  ),
   SECRETS_KEY: optionalString,
   SECRETS_KEY_FILE: optionalString,
   SECRETS_OLD_KEYS: optionalString,
   SESSION_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
-  SESSION_IDLE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(7 * 24 * 60).default(60)),
-  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  SESSION_IDLE_MINUTES: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(60),
+  ),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
   GOOGLE_AUTHORIZATION_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_AUTHORIZATION_URL)),
   GOOGLE_TOKEN_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_TOKEN_URL)),
   GOOGLE_USERINFO_URL: z.preprocess(emptyToUndefined, httpUrl.default(GOOGLE.GOOGLE_USERINFO_URL)),
@@ -40,7 +54,10 @@ const EnvSchema = z.object({
   MAIL_TLS_CA_FILE: optionalString,
   CHECK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(50)),
   CHECK_RETRY_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(20).default(3)),
-  MAILROOM_ROLE: z.preprocess(emptyToUndefined, z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all')),
+  MAILROOM_ROLE: z.preprocess(
+    emptyToUndefined,
+    z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all'),
+  ),
 });
 
 export interface Config {
@@ -70,7 +87,10 @@ export function parseKey(value: string, name: string): Buffer {
   return buf;
 }
 
-interface GeneratedKeys { secretsKey: string; sessionSecret: string }
+interface GeneratedKeys {
+  secretsKey: string;
+  sessionSecret: string;
+}
 
 function loadOrCreateKeys(dataDir: string): { keys: GeneratedKeys; created: boolean } {
   const file = join(dataDir, 'keys.json');
@@ -91,30 +111,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.MAILROOM_ROLE !== 'all' && !e.DATABASE_URL) {
     // One process per embedded database (lock file): that process must serve pages and run jobs.
-    throw new ConfigError(`Invalid environment variable MAILROOM_ROLE: ${e.MAILROOM_ROLE} needs DATABASE_URL (PostgreSQL). The embedded database serves one process, which does everything (MAILROOM_ROLE=all, the default).`);
+    throw new ConfigError(
+      `Invalid environment variable MAILROOM_ROLE: ${e.MAILROOM_ROLE} needs DATABASE_URL (PostgreSQL). The embedded database serves one process, which does everything (MAILROOM_ROLE=all, the default).`,
+    );
   }
   const dataDir = resolve(e.DATA_DIR);
   const generatedKeys: string[] = [];
 
   let secretsKey = e.SECRETS_KEY;
   if (!secretsKey && e.SECRETS_KEY_FILE) {
-    try { secretsKey = readFileSync(e.SECRETS_KEY_FILE, 'utf8'); } catch { throw new ConfigError(`Invalid environment variable SECRETS_KEY_FILE: cannot read ${e.SECRETS_KEY_FILE}`); }
+    try {
+      secretsKey = readFileSync(e.SECRETS_KEY_FILE, 'utf8');
+    } catch {
+      throw new ConfigError(`Invalid environment variable SECRETS_KEY_FILE: cannot read ${e.SECRETS_KEY_FILE}`);
+    }
   }
   let sessionSecret = e.SESSION_SECRET;
   if (!secretsKey || !sessionSecret) {
     if (e.DATABASE_URL) {
-      throw new ConfigError(`Missing environment variable ${!secretsKey ? 'SECRETS_KEY (or SECRETS_KEY_FILE)' : 'SESSION_SECRET'}: required when DATABASE_URL is set`);
+      throw new ConfigError(
+        `Missing environment variable ${!secretsKey ? 'SECRETS_KEY (or SECRETS_KEY_FILE)' : 'SESSION_SECRET'}: required when DATABASE_URL is set`,
+      );
     }
     const { keys, created } = loadOrCreateKeys(dataDir);
-    if (!secretsKey) { secretsKey = keys.secretsKey; if (created) generatedKeys.push('SECRETS_KEY'); }
-    if (!sessionSecret) { sessionSecret = keys.sessionSecret; if (created) generatedKeys.push('SESSION_SECRET'); }
+    if (!secretsKey) {
+      secretsKey = keys.secretsKey;
+      if (created) generatedKeys.push('SECRETS_KEY');
+    }
+    if (!sessionSecret) {
+      sessionSecret = keys.sessionSecret;
+      if (created) generatedKeys.push('SESSION_SECRET');
+    }
   }
-  const current = parseKey(secretsKey, e.SECRETS_KEY ? 'SECRETS_KEY' : e.SECRETS_KEY_FILE ? 'SECRETS_KEY_FILE' : 'SECRETS_KEY');
-  const old = (e.SECRETS_OLD_KEYS ?? '').split(',').filter((s) => s.trim()).map((k) => parseKey(k, 'SECRETS_OLD_KEYS'));
+  const current = parseKey(
+    secretsKey,
+    e.SECRETS_KEY ? 'SECRETS_KEY' : e.SECRETS_KEY_FILE ? 'SECRETS_KEY_FILE' : 'SECRETS_KEY',
+  );
+  const old = (e.SECRETS_OLD_KEYS ?? '')
+    .split(',')
+    .filter((s) => s.trim())
+    .map((k) => parseKey(k, 'SECRETS_OLD_KEYS'));
 
   let mailTlsCa: string | undefined;
   if (e.MAIL_TLS_CA_FILE) {
-    try { mailTlsCa = readFileSync(e.MAIL_TLS_CA_FILE, 'utf8'); } catch { throw new ConfigError(`Invalid environment variable MAIL_TLS_CA_FILE: cannot read ${e.MAIL_TLS_CA_FILE}`); }
+    try {
+      mailTlsCa = readFileSync(e.MAIL_TLS_CA_FILE, 'utf8');
+    } catch {
+      throw new ConfigError(`Invalid environment variable MAIL_TLS_CA_FILE: cannot read ${e.MAIL_TLS_CA_FILE}`);
+    }
   }
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
@@ -128,7 +172,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     logLevel: e.LOG_LEVEL,
-    google: { authorizationUrl: e.GOOGLE_AUTHORIZATION_URL, tokenUrl: e.GOOGLE_TOKEN_URL, userinfoUrl: e.GOOGLE_USERINFO_URL, revokeUrl: e.GOOGLE_REVOKE_URL },
+    google: {
+      authorizationUrl: e.GOOGLE_AUTHORIZATION_URL,
+      tokenUrl: e.GOOGLE_TOKEN_URL,
+      userinfoUrl: e.GOOGLE_USERINFO_URL,
+      revokeUrl: e.GOOGLE_REVOKE_URL,
+    },
     mailTlsCa,
     checks: { globalConcurrency: e.CHECK_CONCURRENCY, retryLimit: e.CHECK_RETRY_LIMIT },
     role: e.MAILROOM_ROLE,

@@ -12,7 +12,11 @@ import type { CredentialProviders } from './mail/credentials.ts';
 import type { ProtocolRegistry } from './mail/protocols.ts';
 import type { KeyedLimiter } from './mail/limiter.ts';
 
-export interface LoginLimits { perIp?: number; perAccount?: number; windowMs?: number }
+export interface LoginLimits {
+  perIp?: number;
+  perAccount?: number;
+  windowMs?: number;
+}
 
 export interface AppDeps {
   config: Config;

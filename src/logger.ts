@@ -4,10 +4,32 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 import { isColorSupported, prettyFactory } from 'pino-pretty';
 
 export const REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
-  '*.authorization', '*.cookie', '*.password', '*.newPassword', '*.token', '*.accessToken', '*.refreshToken',
-  '*.access_token', '*.refresh_token', '*.id_token', '*.code', '*.code_verifier', '*.clientSecret', '*.oauthClientSecret',
-  '*.client_secret', '*.secret', '*._csrf', 'password', 'token', 'accessToken', 'refreshToken', 'secret', 'clientSecret',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.authorization',
+  '*.cookie',
+  '*.password',
+  '*.newPassword',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.access_token',
+  '*.refresh_token',
+  '*.id_token',
+  '*.code',
+  '*.code_verifier',
+  '*.clientSecret',
+  '*.oauthClientSecret',
+  '*.client_secret',
+  '*.secret',
+  '*._csrf',
+  'password',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'clientSecret',
 ];
 
 export interface LogFormat {
@@ -25,8 +47,17 @@ export function createLogger(level: string, destination?: DestinationStream, for
 
 /** A synchronous pretty destination: each JSON line out as one readable line, so nothing is lost at process exit. */
 function prettyLines(out: { write(line: string): unknown }, colorize: boolean): DestinationStream {
-  const format = prettyFactory({ colorize, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app' });
-  return { write: (line: string) => { out.write(format(line)); } };
+  const format = prettyFactory({
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,app',
+  });
+  return {
+    write: (line: string) => {
+      out.write(format(line));
+    },
+  };
 }
 
 export type { Logger };

@@ -10,11 +10,20 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   let stopRequested: string | undefined;
 
   function shutdown(signal: string): void {
-    if (!runtime) { stopRequested = signal; return; } // still starting: stop as soon as it is up
+    if (!runtime) {
+      stopRequested = signal;
+      return;
+    } // still starting: stop as soon as it is up
     runtime.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
-    runtime.stop().then(() => process.exit(0), (err) => { runtime!.logger.error({ err }, 'shutdown failed'); process.exit(1); });
+    runtime.stop().then(
+      () => process.exit(0),
+      (err) => {
+        runtime!.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   }
   // Installed before start-up so a signal during start still stops cleanly (releasing the data-dir lock).
   process.once('SIGTERM', () => shutdown('SIGTERM'));

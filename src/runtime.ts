@@ -16,19 +16,36 @@ import { createHealthApp } from './web/health.ts';
 import { countUsers } from './auth/users.ts';
 import { issueSetupToken } from './auth/setup.ts';
 
-export interface Runtime { config: Config; db: Database; jobs: Jobs; server: Server; logger: Logger; url: string; stop(): Promise<void> }
+export interface Runtime {
+  config: Config;
+  db: Database;
+  jobs: Jobs;
+  server: Server;
+  logger: Logger;
+  url: string;
+  stop(): Promise<void>;
+}
 
 /** `beforeListen` runs on the migrated database before anything is served (the sandbox seeds its users there). */
-export interface RuntimeHooks { beforeListen?: (db: Database) => Promise<void> }
+export interface RuntimeHooks {
+  beforeListen?: (db: Database) => Promise<void>;
+}
 
-export async function startRuntime(config: Config, logger = createLogger(config.logLevel), hooks: RuntimeHooks = {}): Promise<Runtime> {
+export async function startRuntime(
+  config: Config,
+  logger = createLogger(config.logLevel),
+  hooks: RuntimeHooks = {},
+): Promise<Runtime> {
   const release = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   const serves = config.role !== 'worker';
   const works = config.role !== 'web';
   let db: Database | undefined;
   let jobs: Jobs | undefined;
   try {
-    for (const key of config.generatedKeys) logger.warn(`${key} was not set: generated one into ${config.dataDir}/keys.json (mode 0600). Back this file up; without it stored secrets cannot be read.`);
+    for (const key of config.generatedKeys)
+      logger.warn(
+        `${key} was not set: generated one into ${config.dataDir}/keys.json (mode 0600). Back this file up; without it stored secrets cannot be read.`,
+      );
     db = await openDatabase(config);
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
@@ -37,24 +54,33 @@ export async function startRuntime(config: Config, logger = createLogger(config.
     jobs = deps.jobs!;
     const app = serves ? createApp(deps) : null;
     const server = createServer(app ?? createHealthApp(db));
-    await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(config.port, config.host, () => res()); });
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(config.port, config.host, () => res());
+    });
     const url = `http://localhost:${(server.address() as AddressInfo).port}`;
     if (serves && (await countUsers(db.prisma)) === 0) {
       const token = await issueSetupToken(db.prisma);
       // Printed once, on purpose: it is how the first administrator gets in.
-      process.stdout.write(`\nNo users yet. Create the first administrator at:\n  ${config.publicUrl}/setup?token=${token}\n\n`);
+      process.stdout.write(
+        `\nNo users yet. Create the first administrator at:\n  ${config.publicUrl}/setup?token=${token}\n\n`,
+      );
     }
     await jobs.ready;
     if (works) await startWorkers(deps);
     logger.info({ url, publicUrl: config.publicUrl, database: db.kind, role: config.role }, 'Mailroom is ready');
     process.stdout.write(`${readyLine(config, url)}\n`);
     let stopping: Promise<void> | undefined;
-    const stop = () => (stopping ??= (async () => {
-      await new Promise<void>((res) => { server.close(() => res()); server.closeAllConnections(); });
-      await jobs!.stop().catch((err) => logger.error({ err }, 'job queue did not stop cleanly'));
-      await db!.close();
-      release();
-    })());
+    const stop = () =>
+      (stopping ??= (async () => {
+        await new Promise<void>((res) => {
+          server.close(() => res());
+          server.closeAllConnections();
+        });
+        await jobs!.stop().catch((err) => logger.error({ err }, 'job queue did not stop cleanly'));
+        await db!.close();
+        release();
+      })());
     return { config, db, jobs, server, logger, url, stop };
   } catch (e) {
     await jobs?.stop().catch(() => undefined);
@@ -67,7 +93,8 @@ export async function startRuntime(config: Config, logger = createLogger(config.
 /** The one line a newcomer looks for: where Mailroom is, and what this process does. */
 export function readyLine(config: Pick<Config, 'publicUrl' | 'role' | 'databaseUrl'>, url: string): string {
   const database = config.databaseUrl ? 'PostgreSQL' : 'embedded database';
-  if (config.role === 'worker') return `Mailroom is ready at ${config.publicUrl} (role: worker, runs the jobs; ${database}; health check ${url}/healthz)`;
+  if (config.role === 'worker')
+    return `Mailroom is ready at ${config.publicUrl} (role: worker, runs the jobs; ${database}; health check ${url}/healthz)`;
   const does = config.role === 'web' ? 'serves the pages, queues the jobs' : 'serves the pages and runs the jobs';
   return `Mailroom is ready at ${config.publicUrl} (role: ${config.role}, ${does}; ${database})`;
 }

@@ -16,10 +16,18 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
   await jobs.ready;
   await startSessionSweeper(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
   await startTestEnableWorkers({
-    prisma: db.prisma, jobs, logger, settings: checks, embedded: db.kind === 'pglite',
+    prisma: db.prisma,
+    jobs,
+    logger,
+    settings: checks,
+    embedded: db.kind === 'pglite',
     env: {
-      credentials: credentialsFor(deps.providers), protocols: deps.protocols, limiter: deps.limiter, ca: deps.mailTlsCa,
-      connectTimeoutMs: checks.connectTimeoutMs, totalTimeoutMs: checks.totalTimeoutMs,
+      credentials: credentialsFor(deps.providers),
+      protocols: deps.protocols,
+      limiter: deps.limiter,
+      ca: deps.mailTlsCa,
+      connectTimeoutMs: checks.connectTimeoutMs,
+      totalTimeoutMs: checks.totalTimeoutMs,
     },
   });
 }

@@ -19,14 +19,32 @@ const config = loadConfig(env);
 if (dir) mkdirSync(config.dataDir, { recursive: true });
 const db = await openDatabase(config);
 await migrate(db);
-const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), { mailboxes: 10000, profiles: 50, vacuum: db.kind === 'postgres' });
+const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
+  mailboxes: 10000,
+  profiles: 50,
+  vacuum: db.kind === 'postgres',
+});
 await db.close();
 const server = await spawnServer(env, { args: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
 const cookie = await signIn(server.url, seed.adminEmail, seed.password);
 let i = 0;
-const r = await autocannon({ url: server.url, connections: Number(process.env.CONN ?? 50), duration: Number(seconds), headers: { cookie },
-  requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path.replace(':id', () => seed.mailboxIds[i++ % seed.mailboxIds.length]) }) }] });
+const r = await autocannon({
+  url: server.url,
+  connections: Number(process.env.CONN ?? 50),
+  duration: Number(seconds),
+  headers: { cookie },
+  requests: [
+    {
+      method: 'GET',
+      setupRequest: (req) => ({
+        ...req,
+        path: path.replace(':id', () => seed.mailboxIds[i++ % seed.mailboxIds.length]),
+      }),
+    },
+  ],
+});
 console.log(path, Math.round(r.requests.average), 'req/s p50', r.latency.p50, 'p99', r.latency.p99, 'non2xx', r.non2xx);
 await server.stop();
-dir?.remove(); await pgdb?.drop();
+dir?.remove();
+await pgdb?.drop();
 process.exit(0);

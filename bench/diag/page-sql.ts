@@ -6,7 +6,20 @@ import { PGlite } from '@electric-sql/pglite';
 let trace: string[] | undefined;
 const seen: Array<{ sql: string; params?: unknown[] }> = [];
 const q = PGlite.prototype.query;
-(PGlite.prototype as unknown as { query: unknown }).query = async function (this: PGlite, sql: string, params?: unknown[], o?: unknown) { const t = performance.now(); const r = await q.call(this, sql, params, o as never); if (trace) seen.push({ sql, params }); trace?.push(`${(performance.now() - t).toFixed(2).padStart(6)} ms ${r.rows.length} rows  ${sql.replace(/\s+/g, ' ').slice(0, 150)}`); return r; };
+(PGlite.prototype as unknown as { query: unknown }).query = async function (
+  this: PGlite,
+  sql: string,
+  params?: unknown[],
+  o?: unknown,
+) {
+  const t = performance.now();
+  const r = await q.call(this, sql, params, o as never);
+  if (trace) seen.push({ sql, params });
+  trace?.push(
+    `${(performance.now() - t).toFixed(2).padStart(6)} ms ${r.rows.length} rows  ${sql.replace(/\s+/g, ' ').slice(0, 150)}`,
+  );
+  return r;
+};
 const { openDatabase } = await import('../../src/db/client.ts');
 const { migrate } = await import('../../src/db/migrate.ts');
 const { loadConfig } = await import('../../src/config.ts');
@@ -23,22 +36,59 @@ const config = loadConfig(env);
 mkdirSync(config.dataDir, { recursive: true });
 const db = await openDatabase(config);
 await migrate(db);
-const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), { mailboxes: 10000, profiles: 50, vacuum: db.kind === 'postgres' });
-const app = createApp(buildDeps({ config, db, logger: createLogger('warn'), sealer: createSealer(config.secretsKeys.current), jobs: false }));
-const server = createServer(app); await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
+  mailboxes: 10000,
+  profiles: 50,
+  vacuum: db.kind === 'postgres',
+});
+const app = createApp(
+  buildDeps({
+    config,
+    db,
+    logger: createLogger('warn'),
+    sealer: createSealer(config.secretsKeys.current),
+    jobs: false,
+  }),
+);
+const server = createServer(app);
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 const cookie = await signIn(base, seed.adminEmail, seed.password);
-for (const p of process.argv.slice(2).length ? process.argv.slice(2) : ['/healthz', '/profiles', '/mailboxes?sort=incoming&dir=asc', `/mailboxes/${seed.mailboxIds[7]}`]) {
+for (const p of process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['/healthz', '/profiles', '/mailboxes?sort=incoming&dir=asc', `/mailboxes/${seed.mailboxIds[7]}`]) {
   await (await fetch(base + p, { headers: { cookie } })).text(); // warm
   trace = [];
   const t = performance.now();
-  const res = await fetch(base + p, { headers: { cookie } }); await res.text();
+  const res = await fetch(base + p, { headers: { cookie } });
+  await res.text();
   const ms = performance.now() - t;
-  console.log(`\n${p}: ${res.status} in ${ms.toFixed(1)} ms, ${trace.length} statements`); for (const l of trace) console.log('  ' + l);
+  console.log(`\n${p}: ${res.status} in ${ms.toFixed(1)} ms, ${trace.length} statements`);
+  for (const l of trace) console.log('  ' + l);
   trace = undefined;
-  if (process.env.EXPLAIN) for (const st of seen.splice(0)) { if (!/^SELECT/.test(st.sql) || /Session|"User"/.test(st.sql)) continue; const plan = await db.pglite!.query<{ 'QUERY PLAN': string }>('EXPLAIN (ANALYZE, BUFFERS) ' + st.sql, st.params as unknown[]); console.log('\n  ' + st.sql.slice(0, 400) + '\n  ' + JSON.stringify(st.params)); for (const r of plan.rows) console.log('    ' + r['QUERY PLAN']); }
-  if (process.env.REPEAT) for (const st of seen.splice(0)) { const n = Number(process.env.REPEAT); const t = performance.now(); let rows = 0; for (let k = 0; k < n; k++) rows = (await db.pglite!.query(st.sql, st.params as unknown[])).rows.length; console.log(`  ${((performance.now() - t) / n).toFixed(2).padStart(6)} ms avg  ${rows} rows  ${st.sql.replace(/\s+/g, ' ').slice(0, 100)}`); }
+  if (process.env.EXPLAIN)
+    for (const st of seen.splice(0)) {
+      if (!/^SELECT/.test(st.sql) || /Session|"User"/.test(st.sql)) continue;
+      const plan = await db.pglite!.query<{ 'QUERY PLAN': string }>(
+        'EXPLAIN (ANALYZE, BUFFERS) ' + st.sql,
+        st.params as unknown[],
+      );
+      console.log('\n  ' + st.sql.slice(0, 400) + '\n  ' + JSON.stringify(st.params));
+      for (const r of plan.rows) console.log('    ' + r['QUERY PLAN']);
+    }
+  if (process.env.REPEAT)
+    for (const st of seen.splice(0)) {
+      const n = Number(process.env.REPEAT);
+      const t = performance.now();
+      let rows = 0;
+      for (let k = 0; k < n; k++) rows = (await db.pglite!.query(st.sql, st.params as unknown[])).rows.length;
+      console.log(
+        `  ${((performance.now() - t) / n).toFixed(2).padStart(6)} ms avg  ${rows} rows  ${st.sql.replace(/\s+/g, ' ').slice(0, 100)}`,
+      );
+    }
   seen.length = 0;
 }
-server.close(); await db.close(); dir.remove();
+server.close();
+await db.close();
+dir.remove();
 process.exit(0);

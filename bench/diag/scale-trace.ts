@@ -13,7 +13,8 @@ export async function benchScaleTrace(on: () => void, off: () => void) {
   const world = await startRemoteWorld(20);
   const dir = tempDir('trace');
   const config = loadConfig({ ...baseEnv(), ...world.googleEnv, DATA_DIR: dir.path });
-  const db = await openDatabase(config); await migrate(db);
+  const db = await openDatabase(config);
+  await migrate(db);
   const logger = createLogger('warn');
   const sealer = createSealer(config.secretsKeys.current);
   const deps = buildDeps({ config, db, logger, sealer, mailTlsCa: world.ca, checks: { workers: 50 } });
@@ -25,8 +26,14 @@ export async function benchScaleTrace(on: () => void, off: () => void) {
   on();
   const t0 = performance.now();
   await deps.tests!.request(seed.mailboxIds, null);
-  while (await db.prisma.mailbox.count({ where: { OR: [{ incomingStatus: 'PENDING' }, { outgoingStatus: 'PENDING' }] } })) await sleep(200);
+  while (
+    await db.prisma.mailbox.count({ where: { OR: [{ incomingStatus: 'PENDING' }, { outgoingStatus: 'PENDING' }] } })
+  )
+    await sleep(200);
   off();
   console.log('wall', performance.now() - t0);
-  await jobs.stop(); await db.close(); await world.close(); dir.remove();
+  await jobs.stop();
+  await db.close();
+  await world.close();
+  dir.remove();
 }

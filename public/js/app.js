@@ -10,18 +10,26 @@ document.addEventListener('click', async (ev) => {
     await navigator.clipboard.writeText(text.trim());
     btn.textContent = 'Copied';
   } catch {
-    const range = document.createRange(); range.selectNodeContents(el);
-    const sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const sel = getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
     btn.textContent = 'Selected: press Ctrl+C';
   }
-  setTimeout(() => { btn.textContent = 'Copy'; }, 2500);
+  setTimeout(() => {
+    btn.textContent = 'Copy';
+  }, 2500);
 });
 
 // Mailbox form: show the Credentials fieldset only for profiles that authenticate with credentials per mailbox.
 // <select data-auth-select> options carry data-auth; <fieldset data-auth-show="CREDENTIALS_PER_MAILBOX">.
 function syncAuthFields(select) {
   const auth = select.selectedOptions[0]?.getAttribute('data-auth') ?? '';
-  for (const el of select.form?.querySelectorAll('[data-auth-show]') ?? []) el.hidden = el.getAttribute('data-auth-show') !== auth;
+  for (const el of select.form?.querySelectorAll('[data-auth-show]') ?? [])
+    el.hidden = el.getAttribute('data-auth-show') !== auth;
 }
 document.querySelectorAll('select[data-auth-select]').forEach(syncAuthFields);
-document.addEventListener('change', (ev) => { if (ev.target.matches?.('select[data-auth-select]')) syncAuthFields(ev.target); });
+document.addEventListener('change', (ev) => {
+  if (ev.target.matches?.('select[data-auth-select]')) syncAuthFields(ev.target);
+});

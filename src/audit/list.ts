@@ -24,7 +24,19 @@ export function listAuditEvents(prisma: PrismaClient, l: AuditListQuery) {
 export function auditListPage(page: Awaited<ReturnType<typeof listAuditEvents>>) {
   return {
     title: 'Audit Log',
-    ...listView(auditList, page, ['at', { label: 'Actor' }, { label: 'Action' }, { label: 'Target' }, { label: 'Result' }, { label: 'Details' }]),
-    search: searchForm(auditList, page.query, { name: 'action', label: 'Action starts with', placeholder: 'e.g. auth. or profile.', button: 'Filter' }),
+    ...listView(auditList, page, [
+      'at',
+      { label: 'Actor' },
+      { label: 'Action' },
+      { label: 'Target' },
+      { label: 'Result' },
+      { label: 'Details' },
+    ]),
+    search: searchForm(auditList, page.query, {
+      name: 'action',
+      label: 'Action starts with',
+      placeholder: 'e.g. auth. or profile.',
+      button: 'Filter',
+    }),
   };
 }

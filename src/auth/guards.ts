@@ -12,10 +12,18 @@ export function requireLogin(req: Request, res: Response, next: NextFunction): v
     req.session.returnTo = req.originalUrl;
     return res.redirect(303, '/login');
   }
-  res.status(401).render('errors/error', { title: 'Sign in required', status: 401, message: 'Your session has ended. Sign in again.' });
+  res
+    .status(401)
+    .render('errors/error', {
+      title: 'Sign in required',
+      status: 401,
+      message: 'Your session has ended. Sign in again.',
+    });
 }
 
 export function requireAdmin(req: Request, res: Response, next: NextFunction): void {
   if ((req.user as PublicUser | undefined)?.role === 'ADMIN') return next();
-  res.status(403).render('errors/error', { title: 'Not allowed', status: 403, message: 'This page is for administrators.' });
+  res
+    .status(403)
+    .render('errors/error', { title: 'Not allowed', status: 403, message: 'This page is for administrators.' });
 }

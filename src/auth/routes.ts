@@ -21,7 +21,9 @@ function logIn(req: Request, user: PublicUser): Promise<string> {
 }
 
 export function authRoutes(deps: AppDeps): Router {
-  const { db: { prisma } } = deps;
+  const {
+    db: { prisma },
+  } = deps;
   const r = Router();
 
   r.get('/login', (req, res) => {
@@ -35,9 +37,17 @@ export function authRoutes(deps: AppDeps): Router {
     const email = parsed.success ? parsed.data.email.trim().toLowerCase() : '';
     const user = parsed.success ? await authenticate(prisma, email, parsed.data.password) : null;
     if (!user) {
-      await audit(prisma, { action: 'auth.login', result: 'FAILURE', targetType: 'User', details: { email }, ip: req.ip });
+      await audit(prisma, {
+        action: 'auth.login',
+        result: 'FAILURE',
+        targetType: 'User',
+        details: { email },
+        ip: req.ip,
+      });
       deps.logger.info({ email }, 'sign-in failed');
-      return res.status(401).render('auth/login', { title: 'Sign in', email, error: 'Email or password is incorrect.' });
+      return res
+        .status(401)
+        .render('auth/login', { title: 'Sign in', email, error: 'Email or password is incorrect.' });
     }
     const to = await logIn(req, user);
     await audit(prisma, { action: 'auth.login', targetType: 'User', targetId: user.id, actor: user, ip: req.ip });
@@ -46,43 +56,82 @@ export function authRoutes(deps: AppDeps): Router {
 
   r.post('/logout', async (req: Request, res: Response, next: NextFunction) => {
     const user = req.user as PublicUser | undefined;
-    if (user) await audit(prisma, { action: 'auth.logout', targetType: 'User', targetId: user.id, actor: user, ip: req.ip });
+    if (user)
+      await audit(prisma, { action: 'auth.logout', targetType: 'User', targetId: user.id, actor: user, ip: req.ip });
     req.logout((err) => {
       if (err) return next(err);
-      req.session.destroy(() => { res.clearCookie(deps.sessionCookieName, { path: '/' }); res.redirect(303, '/login'); });
+      req.session.destroy(() => {
+        res.clearCookie(deps.sessionCookieName, { path: '/' });
+        res.redirect(303, '/login');
+      });
     });
   });
 
   r.get('/setup', async (req, res) => {
-    if ((await countUsers(prisma)) > 0) return res.status(404).render('errors/error', { title: 'Not found', status: 404, message: 'Setup is complete. Sign in instead.' });
+    if ((await countUsers(prisma)) > 0)
+      return res
+        .status(404)
+        .render('errors/error', { title: 'Not found', status: 404, message: 'Setup is complete. Sign in instead.' });
     if (typeof req.query.token === 'string') {
       if (!(await checkSetupToken(prisma, req.query.token))) {
-        return res.status(403).render('errors/error', { title: 'Setup link not valid', status: 403, message: 'This setup link is not valid. Use the link printed in the server log at start-up.' });
+        return res
+          .status(403)
+          .render('errors/error', {
+            title: 'Setup link not valid',
+            status: 403,
+            message: 'This setup link is not valid. Use the link printed in the server log at start-up.',
+          });
       }
       req.session.setupOk = true;
       return res.redirect(303, '/setup'); // take the token out of the address bar and history
     }
-    if (!req.session.setupOk) return res.status(403).render('errors/error', { title: 'Setup link required', status: 403, message: 'Open the one-time setup link printed in the server log at start-up.' });
+    if (!req.session.setupOk)
+      return res
+        .status(403)
+        .render('errors/error', {
+          title: 'Setup link required',
+          status: 403,
+          message: 'Open the one-time setup link printed in the server log at start-up.',
+        });
     res.render('auth/setup', { title: 'Create the first administrator', values: {}, errors: {} });
   });
 
   r.post('/setup', async (req, res) => {
-    if (!req.session.setupOk || (await countUsers(prisma)) > 0) return res.status(403).render('errors/error', { title: 'Not allowed', status: 403, message: 'Setup is complete or the setup link was not opened.' });
+    if (!req.session.setupOk || (await countUsers(prisma)) > 0)
+      return res
+        .status(403)
+        .render('errors/error', {
+          title: 'Not allowed',
+          status: 403,
+          message: 'Setup is complete or the setup link was not opened.',
+        });
     const body = req.body as Record<string, string>;
     const parsed = newUserSchema.safeParse({ ...body, role: 'ADMIN' });
     const errors = parsed.success ? {} : fieldErrors(parsed.error);
     if (parsed.success && body.password !== body.confirmPassword) errors.confirmPassword = 'The passwords do not match';
     if (!parsed.success || Object.keys(errors).length) {
-      return res.status(422).render('auth/setup', { title: 'Create the first administrator', values: { email: body.email, name: body.name }, errors });
+      return res
+        .status(422)
+        .render('auth/setup', {
+          title: 'Create the first administrator',
+          values: { email: body.email, name: body.name },
+          errors,
+        });
     }
     const user = await createUser(prisma, parsed.data);
     await clearSetupToken(prisma);
     delete req.session.setupOk;
-    await audit(prisma, { action: 'user.create', targetType: 'User', targetId: user.id, actor: user, ip: req.ip, details: { email: user.email, role: user.role, via: 'setup' } });
+    await audit(prisma, {
+      action: 'user.create',
+      targetType: 'User',
+      targetId: user.id,
+      actor: user,
+      ip: req.ip,
+      details: { email: user.email, role: user.role, via: 'setup' },
+    });
     await logIn(req, user);
     res.redirect(303, '/');
   });
 
   return r;
 }
-

@@ -17,7 +17,10 @@ export function sessionUserId(sess: session.SessionData): string | null {
 
 export class PrismaSessionStore extends session.Store {
   private touched = new Map<string, number>();
-  constructor(private prisma: PrismaClient, private idleMs: number) {
+  constructor(
+    private prisma: PrismaClient,
+    private idleMs: number,
+  ) {
     super();
   }
 
@@ -34,21 +37,33 @@ export class PrismaSessionStore extends session.Store {
 
   override set(sid: string, sess: session.SessionData, cb?: Cb): void {
     const row = { data: JSON.stringify(sess), expiresAt: this.expiry(sess), userId: sessionUserId(sess) };
-    this.prisma.session.upsert({ where: { sid }, create: { sid, ...row }, update: row }).then(() => cb?.(), (e) => cb?.(e));
+    this.prisma.session.upsert({ where: { sid }, create: { sid, ...row }, update: row }).then(
+      () => cb?.(),
+      (e) => cb?.(e),
+    );
   }
 
   /** Every signed-in request touches its session; a write per page view is wasted work, so write once a minute. */
   override touch(sid: string, sess: session.SessionData, cb?: Cb): void {
     const now = Date.now();
-    if (now - (this.touched.get(sid) ?? 0) < TOUCH_INTERVAL_MS) { cb?.(); return; }
+    if (now - (this.touched.get(sid) ?? 0) < TOUCH_INTERVAL_MS) {
+      cb?.();
+      return;
+    }
     if (this.touched.size > 10_000) this.touched.clear();
     this.touched.set(sid, now);
-    this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: this.expiry(sess) } }).then(() => cb?.(), (e) => cb?.(e));
+    this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: this.expiry(sess) } }).then(
+      () => cb?.(),
+      (e) => cb?.(e),
+    );
   }
 
   override destroy(sid: string, cb?: Cb): void {
     this.touched.delete(sid);
-    this.prisma.session.deleteMany({ where: { sid } }).then(() => cb?.(), (e) => cb?.(e));
+    this.prisma.session.deleteMany({ where: { sid } }).then(
+      () => cb?.(),
+      (e) => cb?.(e),
+    );
   }
 }
 

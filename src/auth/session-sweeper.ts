@@ -7,7 +7,11 @@ import { QUEUES, type QueueSpec } from '../jobs/boss.ts';
 export const sessionSweeperQueues: QueueSpec[] = [{ name: QUEUES.sweepSessions, options: { policy: 'singleton' } }];
 
 /** Works the sweep queue; with `schedule`, (re)writes its hourly schedule too (one row, whichever worker writes it). */
-export async function startSessionSweeper(boss: PgBoss, deps: { prisma: PrismaClient; logger: Logger }, opts: { schedule: boolean }): Promise<void> {
+export async function startSessionSweeper(
+  boss: PgBoss,
+  deps: { prisma: PrismaClient; logger: Logger },
+  opts: { schedule: boolean },
+): Promise<void> {
   await boss.work(QUEUES.sweepSessions, async () => {
     const { count } = await deps.prisma.session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
     deps.logger.debug({ count }, 'expired sessions swept');

@@ -3,8 +3,15 @@ import { z } from 'zod';
 import type { PrismaClient, User, Role } from '../generated/prisma/client.ts';
 import { hashPassword, verifyPassword, dummyHash, PASSWORD_RULE } from './passwords.ts';
 
-export const emailSchema = z.string().trim().toLowerCase().pipe(z.email({ error: 'Enter a valid email address' }));
-export const passwordSchema = z.string().min(PASSWORD_RULE.min, `Use at least ${PASSWORD_RULE.min} characters`).max(PASSWORD_RULE.max, `Use at most ${PASSWORD_RULE.max} characters`);
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ error: 'Enter a valid email address' }));
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_RULE.min, `Use at least ${PASSWORD_RULE.min} characters`)
+  .max(PASSWORD_RULE.max, `Use at most ${PASSWORD_RULE.max} characters`);
 export const newUserSchema = z.object({
   email: emailSchema,
   name: z.string().trim().min(1, 'Enter a name').max(200, 'Use at most 200 characters'),
@@ -16,14 +23,25 @@ export type NewUser = z.infer<typeof newUserSchema>;
 export class DuplicateEmailError extends Error {}
 
 export type PublicUser = Pick<User, 'id' | 'email' | 'name' | 'role' | 'disabledAt' | 'createdAt'>;
-export const publicUserSelect = { id: true, email: true, name: true, role: true, disabledAt: true, createdAt: true } as const;
+export const publicUserSelect = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  disabledAt: true,
+  createdAt: true,
+} as const;
 
 export async function createUser(prisma: PrismaClient, input: NewUser): Promise<PublicUser> {
   const passwordHash = await hashPassword(input.password);
   try {
-    return await prisma.user.create({ data: { email: input.email, name: input.name, role: input.role as Role, passwordHash }, select: publicUserSelect });
+    return await prisma.user.create({
+      data: { email: input.email, name: input.name, role: input.role as Role, passwordHash },
+      select: publicUserSelect,
+    });
   } catch (e) {
-    if ((e as { code?: string }).code === 'P2002') throw new DuplicateEmailError(`A user with email ${input.email} already exists`);
+    if ((e as { code?: string }).code === 'P2002')
+      throw new DuplicateEmailError(`A user with email ${input.email} already exists`);
     throw e;
   }
 }

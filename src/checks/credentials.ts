@@ -7,7 +7,17 @@ import type { Credentials, RunEnv } from './run.ts';
 
 export function credentialSteps(labels: Record<'token' | 'account', string>, r: CredentialResult): Step[] {
   const steps = r.passed.map((p) => (p.status === 'ok' ? okStep : skipStep)(STEP[p.check], labels[p.check], p.message));
-  if (!r.ok) steps.push(codedFailStep(STEP[r.failure.check], labels[r.failure.check], r.failure.code, r.failure.message, r.failure.hint, r.failure.transient));
+  if (!r.ok)
+    steps.push(
+      codedFailStep(
+        STEP[r.failure.check],
+        labels[r.failure.check],
+        r.failure.code,
+        r.failure.message,
+        r.failure.hint,
+        r.failure.transient,
+      ),
+    );
   return steps;
 }
 

@@ -21,7 +21,9 @@ export interface CheckSettings {
   totalTimeoutMs?: number;
 }
 
-export interface Payload { mailboxId: string }
+export interface Payload {
+  mailboxId: string;
+}
 
 const SSS = 'SERVER_SIDE_SYNC';
 const REQUEST_CHUNK = 500;
@@ -32,11 +34,24 @@ export function testEnableQueues(settings: Pick<CheckSettings, 'expireInSeconds'
     { name: DEAD_QUEUE, options: { policy: 'standard' } },
     // stately: one queued and one active job per mailbox (singletonKey), so a running job can queue its own retry.
     // notify: an insert wakes the workers at once (LISTEN/NOTIFY, PGlite too); polling is only the backstop.
-    { name: TEST_QUEUE, options: { policy: 'stately', retryLimit: 2, retryDelay: 1, expireInSeconds: settings.expireInSeconds, deadLetter: DEAD_QUEUE, notify: true } },
+    {
+      name: TEST_QUEUE,
+      options: {
+        policy: 'stately',
+        retryLimit: 2,
+        retryDelay: 1,
+        expireInSeconds: settings.expireInSeconds,
+        deadLetter: DEAD_QUEUE,
+        notify: true,
+      },
+    },
   ];
 }
 
-export interface RequestResult { queued: string[]; alreadyQueued: string[] }
+export interface RequestResult {
+  queued: string[];
+  alreadyQueued: string[];
+}
 
 export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings: Pick<CheckSettings, 'retryLimit'> }) {
   const { prisma, jobs, settings } = deps;
@@ -55,23 +70,45 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
     for (let i = 0; i < unique.length; i += REQUEST_CHUNK) {
       const chunk = unique.slice(i, i + REQUEST_CHUNK);
       await prisma.$transaction(async (tx) => {
-        const found = await tx.mailbox.findMany({ where: { id: { in: chunk } }, select: { id: true, incomingEmail: true, outgoingEmail: true } });
+        const found = await tx.mailbox.findMany({
+          where: { id: { in: chunk } },
+          select: { id: true, incomingEmail: true, outgoingEmail: true },
+        });
         if (!found.length) return; // deleted meanwhile
         const jobIds = new Map(found.map((mb) => [randomUUID(), mb]));
         // Inserted in the same transaction: ON CONFLICT skips a mailbox already queued, and only inserted ids come back.
-        const inserted = new Set(await boss().insert(TEST_QUEUE, [...jobIds].map(([id, mb]) => ({ id, data: { mailboxId: mb.id }, singletonKey: mb.id })), { db: fromPrisma(tx), returnId: true }) ?? []);
+        const inserted = new Set(
+          (await boss().insert(
+            TEST_QUEUE,
+            [...jobIds].map(([id, mb]) => ({ id, data: { mailboxId: mb.id }, singletonKey: mb.id })),
+            { db: fromPrisma(tx), returnId: true },
+          )) ?? [],
+        );
         const queued = [...jobIds].filter(([id]) => inserted.has(id)).map(([, mb]) => mb);
         for (const mb of found) if (!queued.includes(mb)) result.alreadyQueued.push(mb.id);
         if (!queued.length) return;
         const startedAt = new Date();
-        for (const inc of [true, false]) for (const out of [true, false]) {
-          const ids = queued.filter((mb) => (mb.incomingEmail === SSS) === inc && (mb.outgoingEmail === SSS) === out).map((mb) => mb.id);
-          if (ids.length) await tx.mailbox.updateMany({ where: { id: { in: ids } }, data: {
-            incomingStatus: inc ? 'PENDING' : 'NOT_RUN', outgoingStatus: out ? 'PENDING' : 'NOT_RUN',
-            lastTestStartedAt: startedAt, retryCount: 0, retryLimit: settings.retryLimit, nextRetryAt: null,
-          } });
-        }
-        await tx.testRun.createMany({ data: queued.map((mb) => ({ mailboxId: mb.id, requestedBy, status: 'QUEUED', attempt: 1, startedAt })) });
+        for (const inc of [true, false])
+          for (const out of [true, false]) {
+            const ids = queued
+              .filter((mb) => (mb.incomingEmail === SSS) === inc && (mb.outgoingEmail === SSS) === out)
+              .map((mb) => mb.id);
+            if (ids.length)
+              await tx.mailbox.updateMany({
+                where: { id: { in: ids } },
+                data: {
+                  incomingStatus: inc ? 'PENDING' : 'NOT_RUN',
+                  outgoingStatus: out ? 'PENDING' : 'NOT_RUN',
+                  lastTestStartedAt: startedAt,
+                  retryCount: 0,
+                  retryLimit: settings.retryLimit,
+                  nextRetryAt: null,
+                },
+              });
+          }
+        await tx.testRun.createMany({
+          data: queued.map((mb) => ({ mailboxId: mb.id, requestedBy, status: 'QUEUED', attempt: 1, startedAt })),
+        });
         result.queued.push(...queued.map((mb) => mb.id));
       });
     }

@@ -25,25 +25,54 @@ export interface Outcome {
 }
 
 const COMMON = [STEP.token, STEP.account];
-const passed = (steps: Step[], ids: readonly string[]) => ids.every((id) => { const s = steps.find((x) => x.id === id); return !s || s.status !== 'fail'; })
-  && ids.some((id) => steps.find((x) => x.id === id)?.status === 'ok');
+const passed = (steps: Step[], ids: readonly string[]) =>
+  ids.every((id) => {
+    const s = steps.find((x) => x.id === id);
+    return !s || s.status !== 'fail';
+  }) && ids.some((id) => steps.find((x) => x.id === id)?.status === 'ok');
 
 export function decideOutcome(i: OutcomeInput): Outcome {
   const failed = i.steps.filter((s) => s.status === 'fail');
   const retry = failed.length > 0 && failed.every((s) => s.transient) && i.attempt <= i.retryLimit;
-  const incomingOk = i.incomingChecked && passed(i.steps, [...COMMON, STEP.incomingLogin, STEP.incomingMailbox]) && i.steps.some((s) => s.id === STEP.incomingMailbox && s.status === 'ok');
-  const outgoingOk = i.outgoingChecked && passed(i.steps, [...COMMON, STEP.outgoingLogin]) && i.steps.some((s) => s.id === STEP.outgoingLogin && s.status === 'ok');
+  const incomingOk =
+    i.incomingChecked &&
+    passed(i.steps, [...COMMON, STEP.incomingLogin, STEP.incomingMailbox]) &&
+    i.steps.some((s) => s.id === STEP.incomingMailbox && s.status === 'ok');
+  const outgoingOk =
+    i.outgoingChecked &&
+    passed(i.steps, [...COMMON, STEP.outgoingLogin]) &&
+    i.steps.some((s) => s.id === STEP.outgoingLogin && s.status === 'ok');
   const side = (checked: boolean, ok: boolean): SideStatus => (!checked ? 'NOT_RUN' : ok ? 'SUCCESS' : 'FAILURE');
   const first = failed[0];
   let alert: Outcome['alert'];
   if (first) {
-    alert = { level: 'ERROR', code: first.code ?? 'UNKNOWN', message: `${first.label}: ${first.message ?? 'failed'}`, hint: first.hint ?? '' };
+    alert = {
+      level: 'ERROR',
+      code: first.code ?? 'UNKNOWN',
+      message: `${first.label}: ${first.message ?? 'failed'}`,
+      hint: first.hint ?? '',
+    };
   } else if (!i.incomingChecked && !i.outgoingChecked) {
-    alert = { level: 'WARNING', code: 'NOTHING_TO_TEST', message: 'Neither Incoming nor Outgoing Email uses Server-Side Synchronization, so nothing was tested.', hint: 'Set Incoming Email or Outgoing Email to Server-Side Synchronization, then select Test & Enable Mailbox.' };
+    alert = {
+      level: 'WARNING',
+      code: 'NOTHING_TO_TEST',
+      message: 'Neither Incoming nor Outgoing Email uses Server-Side Synchronization, so nothing was tested.',
+      hint: 'Set Incoming Email or Outgoing Email to Server-Side Synchronization, then select Test & Enable Mailbox.',
+    };
   } else if (!i.approved) {
-    alert = { level: 'WARNING', code: 'NOT_APPROVED', message: 'All checks passed, but the mailbox was not enabled because its email address is not approved.', hint: 'An administrator must select Approve Email on this mailbox, then select Test & Enable Mailbox again.' };
+    alert = {
+      level: 'WARNING',
+      code: 'NOT_APPROVED',
+      message: 'All checks passed, but the mailbox was not enabled because its email address is not approved.',
+      hint: 'An administrator must select Approve Email on this mailbox, then select Test & Enable Mailbox again.',
+    };
   } else {
-    alert = { level: 'INFO', code: 'ENABLED', message: 'All checks passed. The mailbox is enabled for server-side synchronization.', hint: '' };
+    alert = {
+      level: 'INFO',
+      code: 'ENABLED',
+      message: 'All checks passed. The mailbox is enabled for server-side synchronization.',
+      hint: '',
+    };
   }
   return {
     retry,

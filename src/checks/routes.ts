@@ -13,11 +13,18 @@ const MAX_CONFIRM_LIST = 200;
 
 const queuedMessage = (q: RequestResult) =>
   `Test & Enable Mailbox queued for ${q.queued.length} mailbox${q.queued.length === 1 ? '' : 'es'}` +
-  (q.alreadyQueued.length ? ` (${q.alreadyQueued.length} already queued or running)` : '') + '. Statuses update on the list as each finishes.';
+  (q.alreadyQueued.length ? ` (${q.alreadyQueued.length} already queued or running)` : '') +
+  '. Statuses update on the list as each finishes.';
 
 type Listed = Awaited<ReturnType<typeof selectedMailboxes>>;
-const confirmPage = (title: string, mailboxes: Listed, ids: string[], action: string, back: string) =>
-  ({ title, mailboxes: mailboxes.slice(0, MAX_CONFIRM_LIST), count: mailboxes.length, ids, action, back });
+const confirmPage = (title: string, mailboxes: Listed, ids: string[], action: string, back: string) => ({
+  title,
+  mailboxes: mailboxes.slice(0, MAX_CONFIRM_LIST),
+  count: mailboxes.length,
+  ids,
+  action,
+  back,
+});
 
 /** Nothing (visible) was selected: back to the list with a message. */
 function nothingSelected(req: Request, res: Response): void {
@@ -43,13 +50,25 @@ export function checkRoutes(deps: AppDeps): Router {
   r.post('/mailboxes/test/confirm', async (req, res) => {
     const selected = await selectedMailboxes(prisma, currentUser(req), req.body.ids);
     if (!selected.length) return nothingSelected(req, res);
-    res.render('checks/confirm', confirmPage('Test & Enable Mailbox', selected, selected.map((m) => m.id), '/mailboxes/test', '/mailboxes'));
+    res.render(
+      'checks/confirm',
+      confirmPage(
+        'Test & Enable Mailbox',
+        selected,
+        selected.map((m) => m.id),
+        '/mailboxes/test',
+        '/mailboxes',
+      ),
+    );
   });
 
   r.post('/mailboxes/test', async (req, res) => {
     const selected = await selectedMailboxes(prisma, currentUser(req), req.body.ids);
     if (!selected.length) return nothingSelected(req, res);
-    const q = await tests().request(selected.map((m) => m.id), currentUser(req).id);
+    const q = await tests().request(
+      selected.map((m) => m.id),
+      currentUser(req).id,
+    );
     flash(req, 'success', queuedMessage(q));
     res.redirect(303, `/mailboxes?tested=${q.queued.length}`);
   });
@@ -57,18 +76,36 @@ export function checkRoutes(deps: AppDeps): Router {
   r.post('/mailboxes/:id/test', async (req: Request<{ id: string }>, res: Response) => {
     const mb = await loadMailboxFor(prisma, req, req.params.id);
     const q = await tests().request([mb.id], currentUser(req).id);
-    flash(req, q.queued.length ? 'success' : 'info', q.queued.length ? 'Test & Enable Mailbox queued. The result appears here in a few seconds.' : 'A test of this mailbox is already queued or running.');
+    flash(
+      req,
+      q.queued.length ? 'success' : 'info',
+      q.queued.length
+        ? 'Test & Enable Mailbox queued. The result appears here in a few seconds.'
+        : 'A test of this mailbox is already queued or running.',
+    );
     res.redirect(303, `/mailboxes/${mb.id}`);
   });
 
   r.get('/profiles/:id/test-all', requireAdmin, async (req: Request<{ id: string }>, res: Response) => {
     const { profile, mailboxes } = await profileWithMailboxes(prisma, req.params.id);
-    res.render('checks/confirm', confirmPage(`Test & Enable all mailboxes on ${profile.name}`, mailboxes, [], `/profiles/${profile.id}/test-all`, `/profiles/${profile.id}`));
+    res.render(
+      'checks/confirm',
+      confirmPage(
+        `Test & Enable all mailboxes on ${profile.name}`,
+        mailboxes,
+        [],
+        `/profiles/${profile.id}/test-all`,
+        `/profiles/${profile.id}`,
+      ),
+    );
   });
 
   r.post('/profiles/:id/test-all', requireAdmin, async (req: Request<{ id: string }>, res: Response) => {
     const { profile, mailboxes } = await profileWithMailboxes(prisma, req.params.id);
-    const q = await tests().request(mailboxes.map((m) => m.id), currentUser(req).id);
+    const q = await tests().request(
+      mailboxes.map((m) => m.id),
+      currentUser(req).id,
+    );
     flash(req, 'success', queuedMessage(q));
     res.redirect(303, `/mailboxes?profile=${profile.id}`);
   });

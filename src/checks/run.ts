@@ -10,20 +10,31 @@ import type { Prisma } from '../generated/prisma/client.ts';
 
 /** What a run reads of the mailbox and its profile: the job selects exactly this, the types follow from it. */
 export const testMailboxSelect = {
-  ...mailboxCredentialFields, incomingEmail: true, outgoingEmail: true, emailApproval: true, retryCount: true,
-  profile: { select: {
-    ...profileCredentialFields, serverType: true, incomingServer: true, incomingPort: true, incomingUseSsl: true,
-    outgoingServer: true, outgoingPort: true, outgoingSecurity: true, maxConcurrentConnections: true,
-  } },
+  ...mailboxCredentialFields,
+  incomingEmail: true,
+  outgoingEmail: true,
+  emailApproval: true,
+  retryCount: true,
+  profile: {
+    select: {
+      ...profileCredentialFields,
+      serverType: true,
+      incomingServer: true,
+      incomingPort: true,
+      incomingUseSsl: true,
+      outgoingServer: true,
+      outgoingPort: true,
+      outgoingSecurity: true,
+      maxConcurrentConnections: true,
+    },
+  },
 } as const satisfies Prisma.MailboxSelect;
 
 export type TestMailbox = Prisma.MailboxGetPayload<{ select: typeof testMailboxSelect }>;
 type TestProfile = NonNullable<TestMailbox['profile']>;
 
 /** What the token step produced: credentials for the probes, or the failed step(s) that stop the run. */
-export type Credentials =
-  | { ok: true; auth: MailAuth; steps: Step[] }
-  | { ok: false; steps: Step[] };
+export type Credentials = { ok: true; auth: MailAuth; steps: Step[] } | { ok: false; steps: Step[] };
 
 export interface RunEnv {
   credentials(mb: TestMailbox & { profile: TestProfile }): Promise<Credentials>;
@@ -40,7 +51,9 @@ const SSS = 'SERVER_SIDE_SYNC';
 /** Every step a protocol would have reported, as skipped: why, or that its side is not synchronised at all. */
 function skipped(protocol: MailProtocol, checked: boolean, why: string): Step[] {
   const side = protocol.direction === 'incoming' ? 'Incoming' : 'Outgoing';
-  return protocol.steps.map((s) => skipStep(s.id, s.label, checked ? why : `${side} Email is not Server-Side Synchronization.`));
+  return protocol.steps.map((s) =>
+    skipStep(s.id, s.label, checked ? why : `${side} Email is not Server-Side Synchronization.`),
+  );
 }
 
 export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
@@ -51,11 +64,24 @@ export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
   const outbound = env.protocols.outgoingFor(serverType);
   const skipRest = (why: string): Step[] => [...skipped(inbound, incoming, why), ...skipped(outbound, outgoing, why)];
   if (!mb.profile) {
-    return [codedFailStep(STEP.token, 'Email server profile', 'NO_PROFILE', 'The mailbox has no email server profile.', 'Edit the mailbox and choose a Server Profile, then select Test & Enable Mailbox.'), ...skipRest('Not tested: no email server profile.')];
+    return [
+      codedFailStep(
+        STEP.token,
+        'Email server profile',
+        'NO_PROFILE',
+        'The mailbox has no email server profile.',
+        'Edit the mailbox and choose a Server Profile, then select Test & Enable Mailbox.',
+      ),
+      ...skipRest('Not tested: no email server profile.'),
+    ];
   }
   const profile = mb.profile;
   if (!incoming && !outgoing) {
-    return [skipStep(STEP.token, 'Access token', 'Nothing to test.'), skipStep(STEP.account, 'Account and scope', 'Nothing to test.'), ...skipRest('')];
+    return [
+      skipStep(STEP.token, 'Access token', 'Nothing to test.'),
+      skipStep(STEP.account, 'Account and scope', 'Nothing to test.'),
+      ...skipRest(''),
+    ];
   }
   const creds = await env.credentials({ ...mb, profile });
   if (!creds.ok) return [...creds.steps, ...skipRest('Not tested: the earlier step failed.')];
@@ -63,8 +89,14 @@ export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
   // Each connection takes a slot of the profile's Maximum Concurrent Connections.
   const probe = (protocol: MailProtocol, checked: boolean): Promise<Step[]> => {
     if (!checked) return Promise.resolve(skipped(protocol, false, ''));
-    const o: ProbeOptions = { endpoint: protocol.endpoint(profile), auth: creds.auth, ca: env.ca, connectTimeoutMs: env.connectTimeoutMs, totalTimeoutMs: env.totalTimeoutMs,
-      ...(protocol.direction === 'outgoing' ? { sendTestMessageTo: env.sendTestMessageTo } : {}) };
+    const o: ProbeOptions = {
+      endpoint: protocol.endpoint(profile),
+      auth: creds.auth,
+      ca: env.ca,
+      connectTimeoutMs: env.connectTimeoutMs,
+      totalTimeoutMs: env.totalTimeoutMs,
+      ...(protocol.direction === 'outgoing' ? { sendTestMessageTo: env.sendTestMessageTo } : {}),
+    };
     return env.limiter.run(`profile:${profile.id}`, profile.maxConcurrentConnections, () => protocol.probe(o));
   };
   const [incomingSteps, outgoingSteps] = await Promise.all([probe(inbound, incoming), probe(outbound, outgoing)]);

@@ -9,7 +9,10 @@ import { HttpError } from '../web/errors.ts';
 import { liveStatus, statusSelect, type LiveStatus } from './report.ts';
 
 /** Mailbox ids from a form (repeated field) or a query string (comma-separated), at most 1,000. */
-export const mailboxIds = z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : String(v).split(',')), z.array(z.uuid()).max(1000));
+export const mailboxIds = z.preprocess(
+  (v) => (v === undefined ? [] : Array.isArray(v) ? v : String(v).split(',')),
+  z.array(z.uuid()).max(1000),
+);
 
 type User = Pick<PublicUser, 'id' | 'role'>;
 const listed = { id: true, name: true, emailAddress: true, profile: { select: { name: true } } } as const;
@@ -18,11 +21,18 @@ const listed = { id: true, name: true, emailAddress: true, profile: { select: { 
 export async function selectedMailboxes(prisma: PrismaClient, user: User, raw: unknown) {
   const parsed = mailboxIds.safeParse(raw);
   if (!parsed.success || !parsed.data.length) return [];
-  return prisma.mailbox.findMany({ where: { id: { in: parsed.data }, ...visibleMailboxesWhere(user) }, select: listed, orderBy: { name: 'asc' } });
+  return prisma.mailbox.findMany({
+    where: { id: { in: parsed.data }, ...visibleMailboxesWhere(user) },
+    select: listed,
+    orderBy: { name: 'asc' },
+  });
 }
 
 export async function liveStatuses(prisma: PrismaClient, user: User, ids: string[]): Promise<LiveStatus[]> {
-  const rows = await prisma.mailbox.findMany({ where: { id: { in: ids }, ...visibleMailboxesWhere(user) }, select: statusSelect });
+  const rows = await prisma.mailbox.findMany({
+    where: { id: { in: ids }, ...visibleMailboxesWhere(user) },
+    select: statusSelect,
+  });
   return rows.map(liveStatus);
 }
 
@@ -30,6 +40,10 @@ export async function liveStatuses(prisma: PrismaClient, user: User, ids: string
 export async function profileWithMailboxes(prisma: PrismaClient, profileId: string) {
   const profile = await getProfile(prisma, profileId);
   if (!profile) throw new HttpError(404, 'No such email server profile.');
-  const mailboxes = await prisma.mailbox.findMany({ where: { profileId: profile.id }, select: listed, orderBy: { name: 'asc' } });
+  const mailboxes = await prisma.mailbox.findMany({
+    where: { profileId: profile.id },
+    select: listed,
+    orderBy: { name: 'asc' },
+  });
   return { profile, mailboxes };
 }

@@ -27,8 +27,18 @@ export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<void
   const b = deps.jobs.boss;
   const h = handlers(deps);
   if (deps.embedded) await h.failOrphans();
-  await b.work<Payload>(TEST_QUEUE, { localConcurrency: settings.workers, pollingIntervalSeconds: settings.pollingIntervalSeconds, notifyPollingIntervalSeconds: settings.pollingIntervalSeconds * 5 }, async ([job]) => h.handle(job));
-  await b.work<Payload>(DEAD_QUEUE, { pollingIntervalSeconds: settings.pollingIntervalSeconds }, async ([job]) => h.giveUp(job.data.mailboxId));
+  await b.work<Payload>(
+    TEST_QUEUE,
+    {
+      localConcurrency: settings.workers,
+      pollingIntervalSeconds: settings.pollingIntervalSeconds,
+      notifyPollingIntervalSeconds: settings.pollingIntervalSeconds * 5,
+    },
+    async ([job]) => h.handle(job),
+  );
+  await b.work<Payload>(DEAD_QUEUE, { pollingIntervalSeconds: settings.pollingIntervalSeconds }, async ([job]) =>
+    h.giveUp(job.data.mailboxId),
+  );
 }
 
 function handlers(deps: TestWorkerDeps) {
@@ -51,53 +61,113 @@ function handlers(deps: TestWorkerDeps) {
     const mb = await prisma.mailbox.findUnique({ where: { id: mailboxId }, select: testMailboxSelect });
     if (!mb) return; // deleted meanwhile
     const attempt = mb.retryCount + 1;
-    await prisma.testRun.updateMany({ where: { mailboxId, status: 'RUNNING' }, data: { status: 'INTERRUPTED', finishedAt: new Date() } });
-    const queuedRun = await prisma.testRun.findFirst({ where: { mailboxId, status: 'QUEUED' }, orderBy: { startedAt: 'desc' } });
+    await prisma.testRun.updateMany({
+      where: { mailboxId, status: 'RUNNING' },
+      data: { status: 'INTERRUPTED', finishedAt: new Date() },
+    });
+    const queuedRun = await prisma.testRun.findFirst({
+      where: { mailboxId, status: 'QUEUED' },
+      orderBy: { startedAt: 'desc' },
+    });
     const run = queuedRun
-      ? await prisma.testRun.update({ where: { id: queuedRun.id }, data: { status: 'RUNNING', startedAt: new Date(), jobId: job.id, attempt } })
+      ? await prisma.testRun.update({
+          where: { id: queuedRun.id },
+          data: { status: 'RUNNING', startedAt: new Date(), jobId: job.id, attempt },
+        })
       : await prisma.testRun.create({ data: { mailboxId, status: 'RUNNING', jobId: job.id, attempt } });
     const steps = await runChecks(mb, deps.env);
     const outcome = decideOutcome({
-      steps, incomingChecked: mb.incomingEmail === SSS, outgoingChecked: mb.outgoingEmail === SSS,
-      approved: mb.emailApproval === 'APPROVED', attempt, retryLimit: settings.retryLimit,
+      steps,
+      incomingChecked: mb.incomingEmail === SSS,
+      outgoingChecked: mb.outgoingEmail === SSS,
+      approved: mb.emailApproval === 'APPROVED',
+      attempt,
+      retryLimit: settings.retryLimit,
     });
     const stepsJson = steps as unknown as object[];
     if (outcome.retry) {
       const nextRetryAt = new Date(Date.now() + retryDelayMs(attempt, settings.retryBaseMs));
       await prisma.$transaction(async (tx) => {
-        await tx.testRun.update({ where: { id: run.id }, data: { status: 'RETRYING', finishedAt: new Date(), steps: stepsJson } });
-        await tx.mailbox.update({ where: { id: mailboxId }, data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt } });
-        await tx.alert.create({ data: { mailboxId, level: 'WARNING', code: outcome.alert.code, message: `${outcome.alert.message} Retry ${attempt} of ${settings.retryLimit} at ${when(nextRetryAt)}.`, hint: outcome.alert.hint } });
+        await tx.testRun.update({
+          where: { id: run.id },
+          data: { status: 'RETRYING', finishedAt: new Date(), steps: stepsJson },
+        });
+        await tx.mailbox.update({
+          where: { id: mailboxId },
+          data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt },
+        });
+        await tx.alert.create({
+          data: {
+            mailboxId,
+            level: 'WARNING',
+            code: outcome.alert.code,
+            message: `${outcome.alert.message} Retry ${attempt} of ${settings.retryLimit} at ${when(nextRetryAt)}.`,
+            hint: outcome.alert.hint,
+          },
+        });
         // stately: this job is active, so one more may wait in "created" until its start time.
-        await boss().send(TEST_QUEUE, { mailboxId }, { singletonKey: mailboxId, startAfter: nextRetryAt, db: fromPrisma(tx) });
+        await boss().send(
+          TEST_QUEUE,
+          { mailboxId },
+          { singletonKey: mailboxId, startAfter: nextRetryAt, db: fromPrisma(tx) },
+        );
       });
       logger.info({ mailboxId, attempt, code: outcome.alert.code }, 'mailbox test will retry');
       return;
     }
     await prisma.$transaction(async (tx) => {
-      await tx.testRun.update({ where: { id: run.id }, data: { status: stepsFailed(steps) ? 'FAILURE' : 'SUCCESS', finishedAt: new Date(), steps: stepsJson } });
-      await tx.mailbox.update({ where: { id: mailboxId }, data: {
-        incomingStatus: outcome.incomingStatus, outgoingStatus: outcome.outgoingStatus,
-        enabledForIncoming: outcome.enabledForIncoming, enabledForOutgoing: outcome.enabledForOutgoing,
-        lastTestCompletedAt: new Date(), retryCount: 0, nextRetryAt: null,
-      } });
+      await tx.testRun.update({
+        where: { id: run.id },
+        data: { status: stepsFailed(steps) ? 'FAILURE' : 'SUCCESS', finishedAt: new Date(), steps: stepsJson },
+      });
+      await tx.mailbox.update({
+        where: { id: mailboxId },
+        data: {
+          incomingStatus: outcome.incomingStatus,
+          outgoingStatus: outcome.outgoingStatus,
+          enabledForIncoming: outcome.enabledForIncoming,
+          enabledForOutgoing: outcome.enabledForOutgoing,
+          lastTestCompletedAt: new Date(),
+          retryCount: 0,
+          nextRetryAt: null,
+        },
+      });
       await tx.alert.create({ data: { mailboxId, ...outcome.alert } });
     });
-    logger.info({ mailboxId, incoming: outcome.incomingStatus, outgoing: outcome.outgoingStatus, code: outcome.alert.code }, 'mailbox test finished');
+    logger.info(
+      { mailboxId, incoming: outcome.incomingStatus, outgoing: outcome.outgoingStatus, code: outcome.alert.code },
+      'mailbox test finished',
+    );
   }
 
   /** The job failed for good (crashed runs used up pg-boss's retries): never leave the mailbox Pending. */
   async function giveUp(mailboxId: string): Promise<void> {
     const hint = 'The test was interrupted (the server stopped or a check hung). Select Test & Enable Mailbox again.';
     await prisma.$transaction(async (tx) => {
-      const mb = await tx.mailbox.findUnique({ where: { id: mailboxId }, select: { incomingStatus: true, outgoingStatus: true } });
+      const mb = await tx.mailbox.findUnique({
+        where: { id: mailboxId },
+        select: { incomingStatus: true, outgoingStatus: true },
+      });
       if (!mb) return;
-      await tx.testRun.updateMany({ where: { mailboxId, status: { in: ['RUNNING', 'QUEUED'] } }, data: { status: 'INTERRUPTED', finishedAt: new Date() } });
-      await tx.mailbox.update({ where: { id: mailboxId }, data: {
-        incomingStatus: mb.incomingStatus === 'PENDING' ? 'FAILURE' : mb.incomingStatus, outgoingStatus: mb.outgoingStatus === 'PENDING' ? 'FAILURE' : mb.outgoingStatus,
-        enabledForIncoming: false, enabledForOutgoing: false, lastTestCompletedAt: new Date(), retryCount: 0, nextRetryAt: null,
-      } });
-      await tx.alert.create({ data: { mailboxId, level: 'ERROR', code: 'INTERRUPTED', message: 'The test did not finish.', hint } });
+      await tx.testRun.updateMany({
+        where: { mailboxId, status: { in: ['RUNNING', 'QUEUED'] } },
+        data: { status: 'INTERRUPTED', finishedAt: new Date() },
+      });
+      await tx.mailbox.update({
+        where: { id: mailboxId },
+        data: {
+          incomingStatus: mb.incomingStatus === 'PENDING' ? 'FAILURE' : mb.incomingStatus,
+          outgoingStatus: mb.outgoingStatus === 'PENDING' ? 'FAILURE' : mb.outgoingStatus,
+          enabledForIncoming: false,
+          enabledForOutgoing: false,
+          lastTestCompletedAt: new Date(),
+          retryCount: 0,
+          nextRetryAt: null,
+        },
+      });
+      await tx.alert.create({
+        data: { mailboxId, level: 'ERROR', code: 'INTERRUPTED', message: 'The test did not finish.', hint },
+      });
     });
   }
 

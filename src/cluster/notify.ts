@@ -31,9 +31,14 @@ function pgliteNotifier(db: Database): Notifier {
       checkChannel(channel);
       const unsub = await pglite.listen(channel, handler);
       unsubs.add(unsub);
-      return () => { unsubs.delete(unsub); if (!pglite.closed) void unsub().catch(() => undefined); };
+      return () => {
+        unsubs.delete(unsub);
+        if (!pglite.closed) void unsub().catch(() => undefined);
+      };
     },
-    async notify(channel, payload) { await db.raw.query('SELECT pg_notify($1, $2)', [channel, payload]); },
+    async notify(channel, payload) {
+      await db.raw.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
     async close() {
       if (!pglite.closed) await Promise.all([...unsubs].map((u) => u().catch(() => undefined)));
       unsubs.clear();
@@ -50,18 +55,26 @@ function postgresNotifier(db: Database, logger?: Logger): Notifier {
 
   const dispatch = (channel: string, payload: string) => {
     for (const h of handlers.get(channel) ?? []) {
-      try { h(payload); } catch (e) { logger?.error({ err: e, channel }, 'notification handler failed'); }
+      try {
+        h(payload);
+      } catch (e) {
+        logger?.error({ err: e, channel }, 'notification handler failed');
+      }
     }
   };
 
   async function connect(): Promise<pg.Client> {
     const c = new pg.Client({ connectionString: db.databaseUrl });
     c.on('notification', (n) => dispatch(n.channel, n.payload ?? ''));
-    c.on('error', () => { /* 'end' follows and reconnects */ });
+    c.on('error', () => {
+      /* 'end' follows and reconnects */
+    });
     c.on('end', () => {
       if (client === c) client = undefined;
       if (closed) return;
-      setTimeout(() => { void ensure().catch(() => undefined); }, retryMs).unref();
+      setTimeout(() => {
+        void ensure().catch(() => undefined);
+      }, retryMs).unref();
       retryMs = Math.min(retryMs * 2, 5_000);
     });
     await c.connect();
@@ -71,21 +84,31 @@ function postgresNotifier(db: Database, logger?: Logger): Notifier {
 
   function ensure(): Promise<pg.Client> {
     if (client) return Promise.resolve(client);
-    connecting ??= connect().then((c) => {
-      const reconnected = retryMs > 250;
-      client = c; connecting = undefined; retryMs = 250;
-      if (closed) { void c.end(); throw new Error('notifier closed'); }
-      if (reconnected) for (const channel of handlers.keys()) dispatch(channel, RESYNC);
-      return c;
-    }, (e) => {
-      connecting = undefined;
-      if (!closed) {
-        logger?.warn({ err: e }, 'notification connection failed; retrying');
-        setTimeout(() => { void ensure().catch(() => undefined); }, retryMs).unref();
-        retryMs = Math.min(retryMs * 2, 5_000);
-      }
-      throw e;
-    });
+    connecting ??= connect().then(
+      (c) => {
+        const reconnected = retryMs > 250;
+        client = c;
+        connecting = undefined;
+        retryMs = 250;
+        if (closed) {
+          void c.end();
+          throw new Error('notifier closed');
+        }
+        if (reconnected) for (const channel of handlers.keys()) dispatch(channel, RESYNC);
+        return c;
+      },
+      (e) => {
+        connecting = undefined;
+        if (!closed) {
+          logger?.warn({ err: e }, 'notification connection failed; retrying');
+          setTimeout(() => {
+            void ensure().catch(() => undefined);
+          }, retryMs).unref();
+          retryMs = Math.min(retryMs * 2, 5_000);
+        }
+        throw e;
+      },
+    );
     return connecting;
   }
 
@@ -99,9 +122,13 @@ function postgresNotifier(db: Database, logger?: Logger): Notifier {
         await (await ensure()).query(`LISTEN "${channel}"`); // idempotent if connect() just listened
       }
       set.add(handler);
-      return () => { set.delete(handler); };
+      return () => {
+        set.delete(handler);
+      };
     },
-    async notify(channel, payload) { await db.raw.query('SELECT pg_notify($1, $2)', [channel, payload]); },
+    async notify(channel, payload) {
+      await db.raw.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
     async close() {
       closed = true;
       const c = client ?? (connecting ? await connecting.catch(() => undefined) : undefined);

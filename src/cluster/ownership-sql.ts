@@ -16,17 +16,27 @@ export async function ensureSyncRows(sql: RawSql): Promise<void> {
     ON CONFLICT DO NOTHING`);
 }
 
-export interface OwnedRow { id: string; profileId: string | null; eligible: boolean }
+export interface OwnedRow {
+  id: string;
+  profileId: string | null;
+  eligible: boolean;
+}
 
 /**
  * What this process owns, in one row: count, ineligible count and an md5 of "id:profileId" sorted bytewise. When it
  * matches what the process runs, the pass skips reading the whole list (1,000 rows cost ~20 ms on PGlite).
  */
-export async function ownedFingerprint(sql: RawSql, processId: string): Promise<{ n: number; ineligible: number; hash: string | null }> {
-  const [row] = await sql.query<{ n: number; ineligible: number; hash: string | null }>(`SELECT count(*)::int AS n,
+export async function ownedFingerprint(
+  sql: RawSql,
+  processId: string,
+): Promise<{ n: number; ineligible: number; hash: string | null }> {
+  const [row] = await sql.query<{ n: number; ineligible: number; hash: string | null }>(
+    `SELECT count(*)::int AS n,
       (count(*) FILTER (WHERE NOT ${ELIGIBLE}))::int AS ineligible,
       md5(string_agg(s."mailboxId" || ':' || COALESCE(m."profileId", ''), ',' ORDER BY s."mailboxId" COLLATE "C")) AS hash
-    FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE s."ownerId" = $1`, [processId]);
+    FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE s."ownerId" = $1`,
+    [processId],
+  );
   return { n: Number(row.n), ineligible: Number(row.ineligible), hash: row.hash };
 }
 
@@ -37,16 +47,21 @@ export function localFingerprint(held: Iterable<[string, { profileId: string | n
 }
 
 export async function ownedBy(sql: RawSql, processId: string): Promise<OwnedRow[]> {
-  return sql.query<OwnedRow>(`SELECT s."mailboxId" AS id, m."profileId" AS "profileId", ${ELIGIBLE} AS eligible
-    FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE s."ownerId" = $1`, [processId]);
+  return sql.query<OwnedRow>(
+    `SELECT s."mailboxId" AS id, m."profileId" AS "profileId", ${ELIGIBLE} AS eligible
+    FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE s."ownerId" = $1`,
+    [processId],
+  );
 }
 
 /** Eligible mailboxes, and live synchronizing processes that take new work: the fair share is their ceil(ratio). */
 export async function shareCounts(sql: RawSql, deadAfterSec: number): Promise<{ mailboxes: number; workers: number }> {
-  const [row] = await sql.query<{ mailboxes: number; workers: number }>(`SELECT
+  const [row] = await sql.query<{ mailboxes: number; workers: number }>(
+    `SELECT
     (SELECT count(*)::int FROM "MailboxSync" s JOIN "Mailbox" m ON m.id = s."mailboxId" WHERE ${ELIGIBLE}) AS mailboxes,
     (SELECT count(*)::int FROM "WorkerProcess" w WHERE ${aliveSql('w', '$1')} AND w.role IN (${ROLES}) AND w."stoppingAt" IS NULL) AS workers`,
-  [deadAfterSec]);
+    [deadAfterSec],
+  );
   return { mailboxes: Number(row.mailboxes), workers: Number(row.workers) };
 }
 
@@ -56,9 +71,15 @@ export async function shareCounts(sql: RawSql, deadAfterSec: number): Promise<{ 
  * claimer sees the new owner and leaves the row alone. A stopping owner's mailboxes are not taken: it releases them
  * itself once their sessions are closed.
  */
-export async function claimMailboxes(sql: RawSql, processId: string, limit: number, deadAfterSec: number): Promise<OwnedRow[]> {
+export async function claimMailboxes(
+  sql: RawSql,
+  processId: string,
+  limit: number,
+  deadAfterSec: number,
+): Promise<OwnedRow[]> {
   if (limit <= 0) return [];
-  return sql.query<OwnedRow>(`UPDATE "MailboxSync" s SET "ownerId" = $1, "claimedAt" = now(), "updatedAt" = now(), state = 'STARTING'
+  return sql.query<OwnedRow>(
+    `UPDATE "MailboxSync" s SET "ownerId" = $1, "claimedAt" = now(), "updatedAt" = now(), state = 'STARTING'
     FROM "Mailbox" m
     WHERE m.id = s."mailboxId" AND s."mailboxId" IN (
       SELECT s2."mailboxId" FROM "MailboxSync" s2 JOIN "Mailbox" m ON m.id = s2."mailboxId"
@@ -66,15 +87,25 @@ export async function claimMailboxes(sql: RawSql, processId: string, limit: numb
         OR NOT EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = s2."ownerId" AND ${aliveSql('w', '$3')}))
       ORDER BY s2."mailboxId" LIMIT $2
       FOR UPDATE OF s2 SKIP LOCKED)
-    RETURNING s."mailboxId" AS id, m."profileId" AS "profileId", true AS eligible`, [processId, limit, deadAfterSec]);
+    RETURNING s."mailboxId" AS id, m."profileId" AS "profileId", true AS eligible`,
+    [processId, limit, deadAfterSec],
+  );
 }
 
 /**
  * Gives a mailbox up (its session has stopped). Only the owner can; a row taken over meanwhile is left alone. The
  * notification lets the other processes claim it at once (rebalance, graceful stop) instead of at their next pass.
  */
-export async function releaseMailbox(sql: RawSql, processId: string, mailboxId: string, state: 'STOPPED' | 'STARTING'): Promise<void> {
-  await sql.query(`WITH r AS (UPDATE "MailboxSync" SET "ownerId" = NULL, "claimedAt" = NULL, "updatedAt" = now(), state = $3::"SyncState"
+export async function releaseMailbox(
+  sql: RawSql,
+  processId: string,
+  mailboxId: string,
+  state: 'STOPPED' | 'STARTING',
+): Promise<void> {
+  await sql.query(
+    `WITH r AS (UPDATE "MailboxSync" SET "ownerId" = NULL, "claimedAt" = NULL, "updatedAt" = now(), state = $3::"SyncState"
       WHERE "mailboxId" = $2 AND "ownerId" = $1 RETURNING "mailboxId")
-    SELECT pg_notify('mailroom_sync', 'mailbox:' || "mailboxId") FROM r`, [processId, mailboxId, state]);
+    SELECT pg_notify('mailroom_sync', 'mailbox:' || "mailboxId") FROM r`,
+    [processId, mailboxId, state],
+  );
 }

@@ -7,7 +7,14 @@ import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { RESYNC, type Notifier } from './notify.ts';
 import {
-  claimMailboxes, ensureSyncRows, localFingerprint, ownedBy, ownedFingerprint, releaseMailbox, shareCounts, type OwnedRow,
+  claimMailboxes,
+  ensureSyncRows,
+  localFingerprint,
+  ownedBy,
+  ownedFingerprint,
+  releaseMailbox,
+  shareCounts,
+  type OwnedRow,
 } from './ownership-sql.ts';
 import type { ProcessRegistration } from './registry.ts';
 import { deadAfterSeconds } from './timing.ts';
@@ -39,7 +46,10 @@ export interface OwnershipDeps {
   intervalMs?: number;
 }
 
-interface Held { profileId: string | null; claimedAt: number }
+interface Held {
+  profileId: string | null;
+  claimedAt: number;
+}
 
 export class MailboxOwnership {
   private held = new Map<string, Held>();
@@ -55,7 +65,9 @@ export class MailboxOwnership {
   constructor(private readonly deps: OwnershipDeps) {}
 
   /** Mailboxes this process runs now. */
-  owned(): string[] { return [...this.held.keys()]; }
+  owned(): string[] {
+    return [...this.held.keys()];
+  }
 
   async start(): Promise<void> {
     this.offLost = this.deps.registration.onLost(() => this.dropAll());
@@ -66,13 +78,21 @@ export class MailboxOwnership {
 
   /** Runs one reconcile pass now (or right after the one in progress). */
   reconcile(): Promise<void> {
-    if (this.running) { this.rerun = true; return this.running; }
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
     this.running = (async () => {
       try {
-        do { this.rerun = false; await this.pass(); } while (this.rerun && !this.closed);
+        do {
+          this.rerun = false;
+          await this.pass();
+        } while (this.rerun && !this.closed);
       } catch (e) {
         this.deps.logger?.warn({ err: e }, 'mailbox ownership pass failed; retrying at the next heartbeat');
-      } finally { this.running = undefined; }
+      } finally {
+        this.running = undefined;
+      }
     })();
     return this.running;
   }
@@ -92,7 +112,9 @@ export class MailboxOwnership {
 
   private schedule(): void {
     if (this.closed) return;
-    this.timer = setTimeout(() => { void this.reconcile().then(() => this.schedule()); }, this.deps.intervalMs ?? this.deps.registration.timing.heartbeatMs);
+    this.timer = setTimeout(() => {
+      void this.reconcile().then(() => this.schedule());
+    }, this.deps.intervalMs ?? this.deps.registration.timing.heartbeatMs);
     this.timer.unref();
   }
 
@@ -101,12 +123,15 @@ export class MailboxOwnership {
     if (payload !== RESYNC) {
       const [kind, id] = [payload.slice(0, payload.indexOf(':')), payload.slice(payload.indexOf(':') + 1)];
       for (const [mailboxId, h] of this.held) {
-        if ((kind === 'mailbox' && mailboxId === id) || (kind === 'profile' && h.profileId === id)) this.safely(() => this.deps.handlers.changed?.(mailboxId));
+        if ((kind === 'mailbox' && mailboxId === id) || (kind === 'profile' && h.profileId === id))
+          this.safely(() => this.deps.handlers.changed?.(mailboxId));
       }
     }
     // Coalesce bursts (a bulk Test & Enable updates hundreds of rows in one commit).
     clearTimeout(this.soon);
-    this.soon = setTimeout(() => { void this.reconcile(); }, 25);
+    this.soon = setTimeout(() => {
+      void this.reconcile();
+    }, 25);
     this.soon.unref();
   }
 
@@ -125,7 +150,8 @@ export class MailboxOwnership {
       if (!row.eligible) {
         if (held) void this.giveUp(row.id, 'ineligible', 'STOPPED');
         else await releaseMailbox(db.raw, registration.id, row.id, 'STOPPED');
-      } else if (!held) this.begin(row); // ours in the database but not running here (after a lost lease): adopt
+      } else if (!held)
+        this.begin(row); // ours in the database but not running here (after a lost lease): adopt
       else held.profileId = row.profileId;
     }
 
@@ -133,7 +159,9 @@ export class MailboxOwnership {
     const share = Math.ceil(mailboxes / Math.max(1, workers));
     const mine = [...this.held.keys()].filter((k) => rows.get(k)?.eligible);
     if (mine.length > share) {
-      const newest = mine.sort((a, b) => this.held.get(b)!.claimedAt - this.held.get(a)!.claimedAt).slice(0, mine.length - share);
+      const newest = mine
+        .sort((a, b) => this.held.get(b)!.claimedAt - this.held.get(a)!.claimedAt)
+        .slice(0, mine.length - share);
       for (const k of newest) void this.giveUp(k, 'released', 'STARTING');
     } else if (mine.length < share && registration.leaseValid() && !this.closed) {
       for (const row of await claimMailboxes(db.raw, registration.id, share - mine.length, deadSec)) this.begin(row);
@@ -153,8 +181,11 @@ export class MailboxOwnership {
   private begin(row: OwnedRow): void {
     this.held.set(row.id, { profileId: row.profileId, claimedAt: Date.now() });
     const previous = this.stopping.get(row.id);
-    const go = () => { if (this.held.has(row.id)) this.safely(() => this.deps.handlers.start(row.id)); };
-    if (previous) void previous.then(go); else go();
+    const go = () => {
+      if (this.held.has(row.id)) this.safely(() => this.deps.handlers.start(row.id));
+    };
+    if (previous) void previous.then(go);
+    else go();
   }
 
   /** Stops the session; no release (the row is gone or belongs to someone else). */
@@ -166,15 +197,24 @@ export class MailboxOwnership {
   /** Stops the session, then releases the row so another process (or a later pass) can take it. */
   private giveUp(mailboxId: string, reason: StopReason, state: 'STOPPED' | 'STARTING'): Promise<void> {
     const { db, registration } = this.deps;
-    return this.drop(mailboxId, reason).then(() => releaseMailbox(db.raw, registration.id, mailboxId, state))
-      .catch((e) => this.deps.logger?.warn({ err: e, mailboxId }, 'could not release a mailbox; it is freed when this process stops'));
+    return this.drop(mailboxId, reason)
+      .then(() => releaseMailbox(db.raw, registration.id, mailboxId, state))
+      .catch((e) =>
+        this.deps.logger?.warn(
+          { err: e, mailboxId },
+          'could not release a mailbox; it is freed when this process stops',
+        ),
+      );
   }
 
   private stopSession(mailboxId: string, reason: StopReason): Promise<void> {
     const prior = this.stopping.get(mailboxId) ?? Promise.resolve();
-    const done: Promise<void> = prior.then(() => this.deps.handlers.stop(mailboxId, reason))
+    const done: Promise<void> = prior
+      .then(() => this.deps.handlers.stop(mailboxId, reason))
       .catch((e) => this.deps.logger?.error({ err: e, mailboxId }, 'stopping a mailbox session failed'))
-      .finally(() => { if (this.stopping.get(mailboxId) === done) this.stopping.delete(mailboxId); });
+      .finally(() => {
+        if (this.stopping.get(mailboxId) === done) this.stopping.delete(mailboxId);
+      });
     this.stopping.set(mailboxId, done);
     return done;
   }
@@ -185,6 +225,10 @@ export class MailboxOwnership {
   }
 
   private safely(fn: () => void): void {
-    try { fn(); } catch (e) { this.deps.logger?.error({ err: e }, 'mailbox ownership handler failed'); }
+    try {
+      fn();
+    } catch (e) {
+      this.deps.logger?.error({ err: e }, 'mailbox ownership handler failed');
+    }
   }
 }

@@ -47,8 +47,10 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
 
   const insert = async () => {
     const start = now();
-    await db.raw.query('INSERT INTO "WorkerProcess" (id, host, pid, role, "startedAt", "heartbeatAt") VALUES ($1, $2, $3, $4, now(), now())',
-      [id, hostname(), process.pid, opts.role]);
+    await db.raw.query(
+      'INSERT INTO "WorkerProcess" (id, host, pid, role, "startedAt", "heartbeatAt") VALUES ($1, $2, $3, $4, now(), now())',
+      [id, hostname(), process.pid, opts.role],
+    );
     granted(start);
   };
 
@@ -57,7 +59,10 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
     lost = false;
     clearTimeout(fence);
     // Fires only if no later heartbeat succeeds in time: the process fences itself before others may claim its work.
-    fence = setTimeout(() => declareLost('no heartbeat reached the database in time'), Math.max(0, start + validity - now()));
+    fence = setTimeout(
+      () => declareLost('no heartbeat reached the database in time'),
+      Math.max(0, start + validity - now()),
+    );
     fence.unref();
   }
 
@@ -66,7 +71,11 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
     lost = true;
     opts.logger?.warn({ processId: id, reason }, 'this process lost its leases; it stops its work and rejoins');
     for (const l of [...listeners]) {
-      try { l(reason); } catch (e) { opts.logger?.error({ err: e }, 'onLost listener failed'); }
+      try {
+        l(reason);
+      } catch (e) {
+        opts.logger?.error({ err: e }, 'onLost listener failed');
+      }
     }
   }
 
@@ -75,11 +84,16 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
     const start = now();
     try {
       // Only a still-fresh row may be renewed: once stale, others may already hold this process's work.
-      const rows = await db.raw.query(`UPDATE "WorkerProcess" w SET "heartbeatAt" = now() WHERE w.id = $1 AND ${aliveSql('w', '$2')} RETURNING id`,
-        [id, deadAfterSeconds(timing)]);
+      const rows = await db.raw.query(
+        `UPDATE "WorkerProcess" w SET "heartbeatAt" = now() WHERE w.id = $1 AND ${aliveSql('w', '$2')} RETURNING id`,
+        [id, deadAfterSeconds(timing)],
+      );
       if (rows.length && now() - start < validity) {
         granted(start);
-        if (warned) { warned = false; opts.logger?.info({ processId: id }, 'heartbeat reaches the database again'); }
+        if (warned) {
+          warned = false;
+          opts.logger?.info({ processId: id }, 'heartbeat reaches the database again');
+        }
         await reapDead(db.raw, timing);
         return true;
       }
@@ -88,14 +102,20 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
       await insert();
       return false;
     } catch (e) {
-      if (!warned) { warned = true; opts.logger?.warn({ err: e, processId: id }, 'heartbeat failed; retrying'); }
+      if (!warned) {
+        warned = true;
+        opts.logger?.warn({ err: e, processId: id }, 'heartbeat failed; retrying');
+      }
       if (now() - lastGoodBeatStart >= validity) declareLost('no heartbeat reached the database in time');
       return false;
     }
   }
 
   const loop = () => {
-    timer = setTimeout(async () => { await beat(); if (!stopped) loop(); }, timing.heartbeatMs);
+    timer = setTimeout(async () => {
+      await beat();
+      if (!stopped) loop();
+    }, timing.heartbeatMs);
     timer.unref();
   };
 
@@ -104,11 +124,18 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
   loop();
 
   return {
-    id, role: opts.role, timing,
+    id,
+    role: opts.role,
+    timing,
     leaseValid: () => !lost && !stopped && now() - lastGoodBeatStart < validity,
-    onLost: (l) => { listeners.add(l); return () => listeners.delete(l); },
+    onLost: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
     beat,
-    markStopping: async () => { await db.raw.query('UPDATE "WorkerProcess" SET "stoppingAt" = now() WHERE id = $1', [id]); },
+    markStopping: async () => {
+      await db.raw.query('UPDATE "WorkerProcess" SET "stoppingAt" = now() WHERE id = $1', [id]);
+    },
     stop: async () => {
       stopped = true;
       clearTimeout(timer);

@@ -53,7 +53,9 @@ export class DbSemaphore extends QueueingSemaphore {
       const counts = await tx.query<{ key: string; n: number }>(
         `SELECT c.key, count(*)::int AS n FROM "ConnectionSlot" c
          WHERE c.key = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})
-         GROUP BY c.key`, [keys, deadAfterSeconds(registration.timing)]);
+         GROUP BY c.key`,
+        [keys, deadAfterSeconds(registration.timing)],
+      );
       const n = new Map(counts.map((r) => [r.key, Number(r.n)]));
       const full = claims.filter((c) => (n.get(c.key) ?? 0) >= c.limit).map((c) => c.key);
       if (full.length) return { full };
@@ -61,7 +63,8 @@ export class DbSemaphore extends QueueingSemaphore {
       await tx.query(
         `INSERT INTO "ConnectionSlot" (id, key, "holderId", purpose, yieldable, "acquiredAt")
          SELECT unnest($1::text[]), unnest($2::text[]), $3, $4, $5, now()`,
-        [slotIds, keys, registration.id, opts.purpose, opts.yieldable ?? false]);
+        [slotIds, keys, registration.id, opts.purpose, opts.yieldable ?? false],
+      );
       return { slotIds };
     });
     if ('full' in ids) return ids;
@@ -76,12 +79,17 @@ export class DbSemaphore extends QueueingSemaphore {
       try {
         await this.deps.db.raw.query(
           `WITH d AS (DELETE FROM "ConnectionSlot" WHERE id = ANY($1::text[]) RETURNING key)
-           SELECT pg_notify('${SLOTS_CHANNEL}', 'free:' || key) FROM d`, [slotIds]);
+           SELECT pg_notify('${SLOTS_CHANNEL}', 'free:' || key) FROM d`,
+          [slotIds],
+        );
         break;
       } catch (e) {
         if (attempt >= 3 || this.closed) {
           // The rows go at the latest with this process's WorkerProcess row; until then they count against the key.
-          this.deps.logger?.warn({ err: e, keys }, 'could not release connection slots; they are freed when this process stops');
+          this.deps.logger?.warn(
+            { err: e, keys },
+            'could not release connection slots; they are freed when this process stops',
+          );
           break;
         }
         await new Promise((r) => setTimeout(r, 500 * attempt));
@@ -95,14 +103,17 @@ export class DbSemaphore extends QueueingSemaphore {
     await db.raw.query(
       `SELECT pg_notify('${SLOTS_CHANNEL}', 'yield:' || c.id) FROM "ConnectionSlot" c
        WHERE c.key = $1 AND c.yieldable AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})
-       ORDER BY c."acquiredAt", c.id LIMIT 1`, [key, deadAfterSeconds(registration.timing)]);
+       ORDER BY c."acquiredAt", c.id LIMIT 1`,
+      [key, deadAfterSeconds(registration.timing)],
+    );
   }
 
   async holders(key: string): Promise<number> {
     const rows = await this.deps.db.raw.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "ConnectionSlot" c
        WHERE c.key = $1 AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})`,
-      [key, deadAfterSeconds(this.deps.registration.timing)]);
+      [key, deadAfterSeconds(this.deps.registration.timing)],
+    );
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -7,7 +7,9 @@ export class LocalSemaphore extends QueueingSemaphore {
   private held = new Map<string, Set<HeldPermit>>();
 
   /** Every release happens here and wakes waiters at once; the timer only repeats the yield requests of long waits. */
-  constructor() { super(1_000); }
+  constructor() {
+    super(1_000);
+  }
 
   protected async attempt(claims: ResolvedClaim[], opts: AcquireOptions): Promise<Attempt> {
     const full = claims.filter((c) => (this.held.get(c.key)?.size ?? 0) >= c.limit).map((c) => c.key);
@@ -31,7 +33,8 @@ export class LocalSemaphore extends QueueingSemaphore {
 
   protected async askToYield(key: string): Promise<void> {
     let oldest: HeldPermit | undefined;
-    for (const p of this.held.get(key) ?? []) if (p.yieldable && (!oldest || p.acquiredAt < oldest.acquiredAt)) oldest = p;
+    for (const p of this.held.get(key) ?? [])
+      if (p.yieldable && (!oldest || p.acquiredAt < oldest.acquiredAt)) oldest = p;
     oldest?.requestYield();
   }
 

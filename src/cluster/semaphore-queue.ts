@@ -2,7 +2,10 @@
 // blocked on a full key holds back later waiters for that key), woken on release, notification or a backstop timer.
 import type { AcquireOptions, ConnectionSemaphore, Permit, SlotClaim } from './semaphore.ts';
 
-export interface ResolvedClaim { key: string; limit: number }
+export interface ResolvedClaim {
+  key: string;
+  limit: number;
+}
 export type Attempt = { permit: HeldPermit } | { full: string[] };
 
 /** How often a waiter may ask a key's oldest yieldable holder to give way. */
@@ -12,17 +15,29 @@ export class HeldPermit implements Permit {
   private listeners = new Set<() => void>();
   private released = false;
   readonly acquiredAt = Date.now();
-  constructor(readonly keys: readonly string[], readonly yieldable: boolean, private readonly free: () => Promise<void>) {}
+  constructor(
+    readonly keys: readonly string[],
+    readonly yieldable: boolean,
+    private readonly free: () => Promise<void>,
+  ) {}
 
-  onYieldRequested(listener: () => void): void { this.listeners.add(listener); }
+  onYieldRequested(listener: () => void): void {
+    this.listeners.add(listener);
+  }
 
   requestYield(): void {
     for (const l of this.listeners) {
-      try { l(); } catch { /* a holder's listener must not break the requester */ }
+      try {
+        l();
+      } catch {
+        /* a holder's listener must not break the requester */
+      }
     }
   }
 
-  get isReleased(): boolean { return this.released; }
+  get isReleased(): boolean {
+    return this.released;
+  }
 
   async release(): Promise<void> {
     if (this.released) return;
@@ -97,7 +112,11 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
 
   async run<T>(claims: SlotClaim[], opts: AcquireOptions, fn: () => Promise<T>): Promise<T> {
     const permit = await this.acquire(claims, opts);
-    try { return await fn(); } finally { await permit.release(); }
+    try {
+      return await fn();
+    } finally {
+      await permit.release();
+    }
   }
 
   /** Something was freed (here or, via a notification, elsewhere): let the waiters for these keys try again. */
@@ -122,7 +141,10 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping) { this.again = true; return; }
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
     this.pumping = true;
     clearTimeout(this.backstop);
     try {
@@ -139,7 +161,8 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
             continue;
           }
           if ('permit' in result) {
-            if (w.settled) await result.permit.release(); // cancelled while the attempt ran
+            if (w.settled)
+              await result.permit.release(); // cancelled while the attempt ran
             else this.settle(w, () => w.resolve(result.permit));
             continue;
           }
@@ -157,7 +180,9 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
       this.pumping = false;
     }
     if (this.queue.length && this.pollMs !== null && !this.closed) {
-      this.backstop = setTimeout(() => { void this.pump(); }, this.pollMs);
+      this.backstop = setTimeout(() => {
+        void this.pump();
+      }, this.pollMs);
       this.backstop.unref();
     }
   }

@@ -30,17 +30,29 @@ export interface Cluster {
 }
 
 /** PostgreSQL: the ConnectionSlot table, shared by all processes. PGlite: in memory, no SQL per connection. */
-export function createConnectionSemaphore(db: Database, registration: ProcessRegistration, notifier: Notifier, logger?: Logger, pollMs?: number): ConnectionSemaphore {
+export function createConnectionSemaphore(
+  db: Database,
+  registration: ProcessRegistration,
+  notifier: Notifier,
+  logger?: Logger,
+  pollMs?: number,
+): ConnectionSemaphore {
   return db.kind === 'pglite' ? new LocalSemaphore() : new DbSemaphore({ db, registration, notifier, logger, pollMs });
 }
 
 export async function startCluster(db: Database, opts: ClusterOptions): Promise<Cluster> {
-  const registration = await registerProcess(db, { role: opts.role, timing: opts.timing ?? DEFAULT_TIMING, logger: opts.logger });
+  const registration = await registerProcess(db, {
+    role: opts.role,
+    timing: opts.timing ?? DEFAULT_TIMING,
+    logger: opts.logger,
+  });
   const notifier = createNotifier(db, opts.logger);
   const semaphore = createConnectionSemaphore(db, registration, notifier, opts.logger, opts.semaphorePollMs);
   const owners: MailboxOwnership[] = [];
   return {
-    registration, notifier, semaphore,
+    registration,
+    notifier,
+    semaphore,
     async own(handlers) {
       if (opts.role === 'web') throw new Error('A web process does not synchronize mailboxes.');
       const ownership = new MailboxOwnership({ db, registration, notifier, handlers, logger: opts.logger });

@@ -30,31 +30,53 @@ export interface Database {
 export function pgliteDatabase(pglite: PGlite): Database {
   const raw: RawSql = {
     query: async (sql, params) => (await pglite.query(sql, params as unknown[])).rows as never,
-    exec: async (sql) => { await pglite.exec(sql); },
+    exec: async (sql) => {
+      await pglite.exec(sql);
+    },
   };
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
-    kind: 'pglite', prisma, raw, pglite,
+    kind: 'pglite',
+    prisma,
+    raw,
+    pglite,
     withConnection: (fn) => fn(raw),
-    close: async () => { await prisma.$disconnect(); if (!pglite.closed) await pglite.close(); },
+    close: async () => {
+      await prisma.$disconnect();
+      if (!pglite.closed) await pglite.close();
+    },
   };
 }
 
 export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
-  pool.on('error', () => { /* a broken idle client is dropped by the pool; queries report their own errors */ });
+  pool.on('error', () => {
+    /* a broken idle client is dropped by the pool; queries report their own errors */
+  });
   const wrap = (c: pg.Pool | pg.PoolClient): RawSql => ({
     query: async (sql, params) => (await c.query(sql, params as unknown[])).rows,
-    exec: async (sql) => { await c.query(sql); },
+    exec: async (sql) => {
+      await c.query(sql);
+    },
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
-    kind: 'postgres', prisma, raw: wrap(pool), databaseUrl,
+    kind: 'postgres',
+    prisma,
+    raw: wrap(pool),
+    databaseUrl,
     withConnection: async (fn) => {
       const client = await pool.connect();
-      try { return await fn(wrap(client)); } finally { client.release(); }
+      try {
+        return await fn(wrap(client));
+      } finally {
+        client.release();
+      }
     },
-    close: async () => { await prisma.$disconnect(); await pool.end(); },
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
   };
 }
 
@@ -69,6 +91,10 @@ export const PGLITE_EXTENSIONS = { pg_trgm };
 
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl);
-  const pglite = await PGlite.create({ dataDir: join(opts.dataDir, 'pglite'), extensions: PGLITE_EXTENSIONS, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
+  const pglite = await PGlite.create({
+    dataDir: join(opts.dataDir, 'pglite'),
+    extensions: PGLITE_EXTENSIONS,
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+  });
   return pgliteDatabase(pglite);
 }

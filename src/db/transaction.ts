@@ -5,10 +5,14 @@ import type { Database, RawSql } from './client.ts';
 
 export async function transaction<T>(db: Database, fn: (tx: RawSql) => Promise<T>): Promise<T> {
   if (db.pglite) {
-    return db.pglite.transaction(async (tx) => fn({
-      query: async (sql, params) => (await tx.query(sql, params as unknown[])).rows as never,
-      exec: async (sql) => { await tx.exec(sql); },
-    }));
+    return db.pglite.transaction(async (tx) =>
+      fn({
+        query: async (sql, params) => (await tx.query(sql, params as unknown[])).rows as never,
+        exec: async (sql) => {
+          await tx.exec(sql);
+        },
+      }),
+    );
   }
   return db.withConnection(async (conn) => {
     await conn.exec('BEGIN');

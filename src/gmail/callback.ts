@@ -26,7 +26,12 @@ const callbackQuery = z.object({
 });
 
 /** One callback: who is signing in, the flow they started, and what Google put in the query. */
-export interface Attempt { user: PublicUser; state: string; flow: PendingFlow; query: z.infer<typeof callbackQuery> }
+export interface Attempt {
+  user: PublicUser;
+  state: string;
+  flow: PendingFlow;
+  query: z.infer<typeof callbackQuery>;
+}
 
 export function gmailCallback(deps: Deps) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -55,66 +60,137 @@ export function takePendingFlow(req: Request, now = Date.now()): Attempt {
 async function loadFlowTarget(deps: Deps, a: Attempt): Promise<SignInTarget> {
   const { flow, query } = a;
   if (query.error || !query.code) {
-    throw new SignInFailure(400, googleErrorPage(query.error ?? 'no_code', query.error_description, flow.mailboxId), { flow, reason: query.error ?? 'no-code' });
+    throw new SignInFailure(400, googleErrorPage(query.error ?? 'no_code', query.error_description, flow.mailboxId), {
+      flow,
+      reason: query.error ?? 'no-code',
+    });
   }
   const target = await loadTarget(deps, a.user, flow);
   if (typeof target === 'string') {
-    throw new SignInFailure(400, { title: 'Cannot finish signing in', message: `${target} Nothing was saved.`, mailboxId: flow.mailboxId }, { flow, reason: 'target-changed' });
+    throw new SignInFailure(
+      400,
+      { title: 'Cannot finish signing in', message: `${target} Nothing was saved.`, mailboxId: flow.mailboxId },
+      { flow, reason: 'target-changed' },
+    );
   }
   return target;
 }
 
 /** 3. The code (with the flow's PKCE verifier) exchanged for tokens, and the account's userinfo. */
-async function exchangeCode(deps: Deps, req: Request, res: Response, a: Attempt, target: SignInTarget): Promise<GmailAccount> {
+async function exchangeCode(
+  deps: Deps,
+  req: Request,
+  res: Response,
+  a: Attempt,
+  target: SignInTarget,
+): Promise<GmailAccount> {
   try {
     return await finishGmailFlow(gmailStrategy(deps.config, deps.google, target.creds, takenFlowStore(a)), req, res);
   } catch (e) {
     if (e instanceof FlowStateError) throw new SignInFailure(400, FLOW_PROBLEMS.unknown);
     if (!(e instanceof GoogleOAuthError)) throw e;
     deps.logger.warn({ error: e.error, status: e.status, mailboxId: a.flow.mailboxId }, 'Gmail code exchange failed');
-    throw new SignInFailure(e.transient ? 502 : 400, { title: 'Google did not accept the sign-in', mailboxId: a.flow.mailboxId, detail: e.description,
-      message: e.transient
-        ? `Google could not be reached or had a temporary problem (${e.error}). Nothing was saved. Try Sign in to Gmail again in a minute.`
-        : `Google refused to exchange the sign-in for tokens (${e.error}). Nothing was saved. Start again with Sign in to Gmail; if it keeps happening, check the profile's client ID and secret.` },
-    { flow: a.flow, reason: 'token-exchange', details: { error: e.error, status: e.status ?? null } });
+    throw new SignInFailure(
+      e.transient ? 502 : 400,
+      {
+        title: 'Google did not accept the sign-in',
+        mailboxId: a.flow.mailboxId,
+        detail: e.description,
+        message: e.transient
+          ? `Google could not be reached or had a temporary problem (${e.error}). Nothing was saved. Try Sign in to Gmail again in a minute.`
+          : `Google refused to exchange the sign-in for tokens (${e.error}). Nothing was saved. Start again with Sign in to Gmail; if it keeps happening, check the profile's client ID and secret.`,
+      },
+      { flow: a.flow, reason: 'token-exchange', details: { error: e.error, status: e.status ?? null } },
+    );
   }
 }
 
 /** What Google issued in this attempt, to revoke when it is refused (Google then revokes the whole grant). */
-const issued = (target: SignInTarget, account: GmailAccount, googleEmail: string) =>
-  ({ token: account.token.refresh_token ?? account.token.access_token, googleEmail, clientId: target.creds.clientId });
+const issued = (target: SignInTarget, account: GmailAccount, googleEmail: string) => ({
+  token: account.token.refresh_token ?? account.token.access_token,
+  googleEmail,
+  clientId: target.creds.clientId,
+});
 
 /** 4. A verified address, the mailbox's own (Sign in to Gmail), with the Gmail scope granted. Returns the address. */
 export function checkAccount(a: Attempt, target: SignInTarget, account: GmailAccount): string {
   const googleEmail = account.userinfo.email?.toLowerCase() ?? '';
-  const problem = checkGoogleAccount({ scope: account.token.scope, userinfo: account.userinfo }, target.mailbox?.emailAddress);
+  const problem = checkGoogleAccount(
+    { scope: account.token.scope, userinfo: account.userinfo },
+    target.mailbox?.emailAddress,
+  );
   if (problem) {
-    throw new SignInFailure(400, { title: 'Gmail not connected', message: `${problem.message} Nothing was saved.`, mailboxId: a.flow.mailboxId },
-      { flow: a.flow, reason: problem.code, details: { googleEmail: problem.googleEmail ?? null, scopes: account.token.scope } }, issued(target, account, googleEmail));
+    throw new SignInFailure(
+      400,
+      { title: 'Gmail not connected', message: `${problem.message} Nothing was saved.`, mailboxId: a.flow.mailboxId },
+      {
+        flow: a.flow,
+        reason: problem.code,
+        details: { googleEmail: problem.googleEmail ?? null, scopes: account.token.scope },
+      },
+      issued(target, account, googleEmail),
+    );
   }
   return googleEmail;
 }
 
 /** 5. The grant stored (sealed) under the mailbox's lock, or Connect Gmail's new mailbox with it. */
-async function storeGrant(deps: Deps, req: Request, a: Attempt, target: SignInTarget, account: GmailAccount, googleEmail: string): Promise<Stored> {
+async function storeGrant(
+  deps: Deps,
+  req: Request,
+  a: Attempt,
+  target: SignInTarget,
+  account: GmailAccount,
+  googleEmail: string,
+): Promise<Stored> {
   try {
     return await storeSignIn(deps, a.flow, a.user, googleEmail, account, actorOf(req));
   } catch (e) {
     if (!(e instanceof SignInRefused)) throw e;
-    throw new SignInFailure(400, { title: 'Gmail not connected', message: `${e.message} Nothing was saved.`, mailboxId: a.flow.mailboxId },
-      { flow: a.flow, reason: e.reason, details: { googleEmail } }, issued(target, account, googleEmail));
+    throw new SignInFailure(
+      400,
+      { title: 'Gmail not connected', message: `${e.message} Nothing was saved.`, mailboxId: a.flow.mailboxId },
+      { flow: a.flow, reason: e.reason, details: { googleEmail } },
+      issued(target, account, googleEmail),
+    );
   }
 }
 
 /** 6. Audited and logged; back to the mailbox with what happened. */
-async function connected(deps: Deps, req: Request, res: Response, a: Attempt, googleEmail: string, account: GmailAccount, stored: Stored): Promise<void> {
+async function connected(
+  deps: Deps,
+  req: Request,
+  res: Response,
+  a: Attempt,
+  googleEmail: string,
+  account: GmailAccount,
+  stored: Stored,
+): Promise<void> {
   const { mailboxId, needsReconsent } = stored;
-  await audit(deps.db.prisma, { action: 'gmail.connect', targetType: 'Mailbox', targetId: mailboxId, ...actorOf(req),
-    details: { googleEmail, scopes: account.token.scope, via: a.flow.kind === 'mailbox' ? 'sign-in' : 'connect-gmail', needsReconsent } });
+  await audit(deps.db.prisma, {
+    action: 'gmail.connect',
+    targetType: 'Mailbox',
+    targetId: mailboxId,
+    ...actorOf(req),
+    details: {
+      googleEmail,
+      scopes: account.token.scope,
+      via: a.flow.kind === 'mailbox' ? 'sign-in' : 'connect-gmail',
+      needsReconsent,
+    },
+  });
   deps.logger.info({ mailboxId, googleEmail, needsReconsent }, 'Gmail connected');
-  flash(req, 'success', `Signed in to Gmail as ${googleEmail}.${a.flow.kind === 'connect' ? ' Your mailbox was created; an administrator must approve its email address.' : ''}`);
+  flash(
+    req,
+    'success',
+    `Signed in to Gmail as ${googleEmail}.${a.flow.kind === 'connect' ? ' Your mailbox was created; an administrator must approve its email address.' : ''}`,
+  );
   if (needsReconsent) {
-    flash(req, 'warning', 'Google did not return a refresh token, so Mailroom cannot renew access on its own. Sign in again with consent: remove Mailroom at myaccount.google.com/permissions, then use Sign in to Gmail again.');
+    flash(
+      req,
+      'warning',
+      'Google did not return a refresh token, so Mailroom cannot renew access on its own. Sign in again with consent: remove Mailroom at myaccount.google.com/permissions, then use Sign in to Gmail again.',
+    );
   }
   res.redirect(303, `/mailboxes/${mailboxId}`);
 }

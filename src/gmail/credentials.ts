@@ -13,16 +13,35 @@ export type ProfileClient = { ok: true; creds: ClientCredentials } | { ok: false
 type ProfileFields = Pick<EmailServerProfile, 'name' | 'authenticateUsing' | 'oauthClientId' | 'oauthClientSecret'>;
 
 export function profileClient(sealer: Sealer, profile: ProfileFields | null | undefined): ProfileClient {
-  if (!profile) return { ok: false, problem: 'This mailbox has no email server profile. Choose a Gmail OAuth profile for it first.' };
+  if (!profile)
+    return {
+      ok: false,
+      problem: 'This mailbox has no email server profile. Choose a Gmail OAuth profile for it first.',
+    };
   if (profile.authenticateUsing !== GMAIL_OAUTH) {
-    return { ok: false, problem: `The email server profile “${profile.name}” authenticates with a user name and password per mailbox, not Gmail OAuth. Enter the mailbox's credentials instead.` };
+    return {
+      ok: false,
+      problem: `The email server profile “${profile.name}” authenticates with a user name and password per mailbox, not Gmail OAuth. Enter the mailbox's credentials instead.`,
+    };
   }
   if (!profile.oauthClientId || !profile.oauthClientSecret) {
-    return { ok: false, problem: `The email server profile “${profile.name}” has no OAuth client ID or client secret. Ask your administrator to enter them on the profile.` };
+    return {
+      ok: false,
+      problem: `The email server profile “${profile.name}” has no OAuth client ID or client secret. Ask your administrator to enter them on the profile.`,
+    };
   }
   try {
-    return { ok: true, creds: { clientId: profile.oauthClientId, clientSecret: sealer.open(profile.oauthClientSecret, SEALED.profileClientSecret) } };
+    return {
+      ok: true,
+      creds: {
+        clientId: profile.oauthClientId,
+        clientSecret: sealer.open(profile.oauthClientSecret, SEALED.profileClientSecret),
+      },
+    };
   } catch {
-    return { ok: false, problem: `The client secret of the email server profile “${profile.name}” cannot be read with the current key. Ask your administrator to enter it again.` };
+    return {
+      ok: false,
+      problem: `The client secret of the email server profile “${profile.name}” cannot be read with the current key. Ask your administrator to enter it again.`,
+    };
   }
 }

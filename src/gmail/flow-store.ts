@@ -18,7 +18,9 @@ export interface PendingFlow {
 }
 
 declare module 'express-session' {
-  interface SessionData { gmailFlows?: Record<string, PendingFlow> }
+  interface SessionData {
+    gmailFlows?: Record<string, PendingFlow>;
+  }
 }
 
 export type FlowProblem = 'missing' | 'unknown' | 'expired' | 'other-user';
@@ -41,7 +43,10 @@ export function takeFlow(req: Request, state: string | undefined, userId: string
 }
 
 /** The state store a flow starts with: records the pending flow and its PKCE verifier under a fresh handle. */
-export function pendingFlowStore(pending: Pick<PendingFlow, 'kind' | 'mailboxId' | 'profileId' | 'userId'>, now: () => number = Date.now): PkceStateStore {
+export function pendingFlowStore(
+  pending: Pick<PendingFlow, 'kind' | 'mailboxId' | 'profileId' | 'userId'>,
+  now: () => number = Date.now,
+): PkceStateStore {
   return {
     store(req, verifier, _state, _meta, cb) {
       const at = now();
@@ -61,6 +66,9 @@ export function pendingFlowStore(pending: Pick<PendingFlow, 'kind' | 'mailboxId'
 export function takenFlowStore(taken: { state: string; flow: PendingFlow }): PkceStateStore {
   return {
     store: (_req, _verifier, _state, _meta, cb) => cb(new Error('A finishing Gmail flow stores nothing.')),
-    verify: (_req, state, cb) => (state === taken.state ? cb(null, taken.flow.codeVerifier) : cb(null, false, { message: 'Unable to verify authorization request state.' })),
+    verify: (_req, state, cb) =>
+      state === taken.state
+        ? cb(null, taken.flow.codeVerifier)
+        : cb(null, false, { message: 'Unable to verify authorization request state.' }),
   };
 }

@@ -7,11 +7,19 @@ export const MAIL_SCOPE = 'https://mail.google.com/';
 /** What Sign in to Gmail asks for: full IMAP/POP3/SMTP access plus the account's verified address. */
 export const GMAIL_SCOPES: readonly string[] = [MAIL_SCOPE, 'openid', 'email'];
 
-export interface ClientCredentials { clientId: string; clientSecret: string }
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
 export type GoogleEndpoints = Config['google'];
 
 export class GoogleOAuthError extends Error {
-  constructor(readonly error: string, readonly description: string | undefined, readonly status: number | undefined, readonly transient: boolean) {
+  constructor(
+    readonly error: string,
+    readonly description: string | undefined,
+    readonly status: number | undefined,
+    readonly transient: boolean,
+  ) {
     super(description ? `${error}: ${description}` : error);
     this.name = 'GoogleOAuthError';
   }
@@ -38,8 +46,15 @@ const errorBodySchema = z.object({
   error_description: z.string().optional(),
 });
 
-const TRANSIENT_ERRORS = new Set(['temporarily_unavailable', 'internal_failure', 'server_error', 'rate_limit_exceeded', 'backend_error']);
-const clip = (s: string | undefined, n = 300): string | undefined => (s === undefined ? undefined : s.length > n ? s.slice(0, n) + '…' : s);
+const TRANSIENT_ERRORS = new Set([
+  'temporarily_unavailable',
+  'internal_failure',
+  'server_error',
+  'rate_limit_exceeded',
+  'backend_error',
+]);
+const clip = (s: string | undefined, n = 300): string | undefined =>
+  s === undefined ? undefined : s.length > n ? s.slice(0, n) + '…' : s;
 
 export function hasMailScope(scope: string): boolean {
   return scope.split(/\s+/).includes(MAIL_SCOPE);
@@ -48,16 +63,30 @@ export function hasMailScope(scope: string): boolean {
 /** Google's error answer (OAuth `{error, error_description}` or API `{error: {message, status}}`) as a typed error. */
 export function googleErrorFrom(status: number, body: string): GoogleOAuthError {
   let parsed: z.infer<typeof errorBodySchema> | undefined;
-  try { parsed = errorBodySchema.safeParse(JSON.parse(body)).data; } catch { /* not JSON: keep the status only */ }
+  try {
+    parsed = errorBodySchema.safeParse(JSON.parse(body)).data;
+  } catch {
+    /* not JSON: keep the status only */
+  }
   const e = parsed?.error;
-  const error = typeof e === 'string' ? e : e?.status?.toLowerCase() ?? `http_${status}`;
+  const error = typeof e === 'string' ? e : (e?.status?.toLowerCase() ?? `http_${status}`);
   const description = clip(typeof e === 'string' ? parsed?.error_description : e?.message);
-  return new GoogleOAuthError(error, description, status, status >= 500 || status === 429 || TRANSIENT_ERRORS.has(error));
+  return new GoogleOAuthError(
+    error,
+    description,
+    status,
+    status >= 500 || status === 429 || TRANSIENT_ERRORS.has(error),
+  );
 }
 
 function networkError(e: unknown): GoogleOAuthError {
   const timeout = (e as { name?: string }).name === 'TimeoutError';
-  return new GoogleOAuthError('network_error', timeout ? 'Google did not answer in time.' : 'Google could not be reached.', undefined, true);
+  return new GoogleOAuthError(
+    'network_error',
+    timeout ? 'Google did not answer in time.' : 'Google could not be reached.',
+    undefined,
+    true,
+  );
 }
 
 export interface GoogleClient {
@@ -85,9 +114,19 @@ export function createGoogleClient(endpoints: GoogleEndpoints, opts: { timeoutMs
     const { status, text } = await call(url, init);
     if (status < 200 || status > 299) throw googleErrorFrom(status, text);
     let body: unknown;
-    try { body = JSON.parse(text); } catch { body = undefined; }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
     const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new GoogleOAuthError('invalid_response', 'Google answered with something that is not the expected JSON.', status, true);
+    if (!parsed.success)
+      throw new GoogleOAuthError(
+        'invalid_response',
+        'Google answered with something that is not the expected JSON.',
+        status,
+        true,
+      );
     return parsed.data;
   }
 
@@ -98,10 +137,23 @@ export function createGoogleClient(endpoints: GoogleEndpoints, opts: { timeoutMs
   });
 
   return {
-    refreshAccessToken: (creds, refreshToken) => json(endpoints.tokenUrl,
-      form({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: creds.clientId, client_secret: creds.clientSecret }), tokenResponseSchema),
-    fetchUserinfo: (accessToken) => json(endpoints.userinfoUrl,
-      { method: 'GET', headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } }, userinfoSchema),
+    refreshAccessToken: (creds, refreshToken) =>
+      json(
+        endpoints.tokenUrl,
+        form({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+          client_id: creds.clientId,
+          client_secret: creds.clientSecret,
+        }),
+        tokenResponseSchema,
+      ),
+    fetchUserinfo: (accessToken) =>
+      json(
+        endpoints.userinfoUrl,
+        { method: 'GET', headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } },
+        userinfoSchema,
+      ),
     async revokeToken(token) {
       const { status, text } = await call(endpoints.revokeUrl, form({ token }));
       if (status < 200 || status > 299) throw googleErrorFrom(status, text);

@@ -13,22 +13,50 @@ export interface ResultPage {
 const START_AGAIN = 'Nothing was saved. Start again with Sign in to Gmail on the mailbox.';
 
 export const FLOW_PROBLEMS: Record<FlowProblem | 'signed-out', ResultPage> = {
-  missing: { title: 'Sign-in not recognised', message: `Google's answer carried no state, so it cannot be matched to a sign-in started here. ${START_AGAIN}` },
-  unknown: { title: 'Sign-in not recognised', message: `This Google answer does not match a sign-in started in this browser session, or it was already used. ${START_AGAIN}` },
-  expired: { title: 'Sign-in expired', message: `This sign-in was started more than 15 minutes ago and has expired. ${START_AGAIN}` },
-  'other-user': { title: 'Sign-in not recognised', message: `This sign-in was started by another Mailroom user. ${START_AGAIN}` },
-  'signed-out': { title: 'Sign in to Mailroom first', message: 'Your Mailroom session has ended, so this Google answer cannot be matched to a mailbox. Sign in to Mailroom, then start again with Sign in to Gmail.' },
+  missing: {
+    title: 'Sign-in not recognised',
+    message: `Google's answer carried no state, so it cannot be matched to a sign-in started here. ${START_AGAIN}`,
+  },
+  unknown: {
+    title: 'Sign-in not recognised',
+    message: `This Google answer does not match a sign-in started in this browser session, or it was already used. ${START_AGAIN}`,
+  },
+  expired: {
+    title: 'Sign-in expired',
+    message: `This sign-in was started more than 15 minutes ago and has expired. ${START_AGAIN}`,
+  },
+  'other-user': {
+    title: 'Sign-in not recognised',
+    message: `This sign-in was started by another Mailroom user. ${START_AGAIN}`,
+  },
+  'signed-out': {
+    title: 'Sign in to Mailroom first',
+    message:
+      'Your Mailroom session has ended, so this Google answer cannot be matched to a mailbox. Sign in to Mailroom, then start again with Sign in to Gmail.',
+  },
 };
 
 export function googleErrorPage(error: string, description: string | undefined, mailboxId?: string): ResultPage {
   const detail = description?.slice(0, 500);
   if (error === 'access_denied') {
-    return { title: 'Access not granted', mailboxId, detail,
-      message: 'Google reports that access was not granted: the sign-in was cancelled, or consent was refused. Nothing was saved. To connect the mailbox, start again and choose Allow on Google\'s consent screen.' };
+    return {
+      title: 'Access not granted',
+      mailboxId,
+      detail,
+      message:
+        "Google reports that access was not granted: the sign-in was cancelled, or consent was refused. Nothing was saved. To connect the mailbox, start again and choose Allow on Google's consent screen.",
+    };
   }
-  return { title: 'Google refused the sign-in', mailboxId, detail, message: `Google answered with the error “${error.slice(0, 100)}”. Nothing was saved.` };
+  return {
+    title: 'Google refused the sign-in',
+    mailboxId,
+    detail,
+    message: `Google answered with the error “${error.slice(0, 100)}”. Nothing was saved.`,
+  };
 }
 
 export function renderResult(res: Response, status: number, page: ResultPage): void {
-  res.status(status).render('gmail/result', { ...page, detail: page.detail ?? null, mailboxId: page.mailboxId ?? null });
+  res
+    .status(status)
+    .render('gmail/result', { ...page, detail: page.detail ?? null, mailboxId: page.mailboxId ?? null });
 }

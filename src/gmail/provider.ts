@@ -4,7 +4,13 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { SEALED, type Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
-import type { CredentialFailure, CredentialMailbox, CredentialProvider, CredentialResult, CheckPassed } from '../mail/credentials.ts';
+import type {
+  CredentialFailure,
+  CredentialMailbox,
+  CredentialProvider,
+  CredentialResult,
+  CheckPassed,
+} from '../mail/credentials.ts';
 import { classifyTokenError, failure, safeRemoteText } from '../mail/errors.ts';
 import { KeyedMutex } from '../mail/limiter.ts';
 import { when } from '../mailboxes/labels.ts';
@@ -14,18 +20,37 @@ import { revokeStoredGrant, revokeNote, type RevokeDeps } from './grants.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
 
-export interface GmailProviderDeps { prisma: PrismaClient; sealer: Sealer; google: GoogleClient; logger: Logger; now?: () => number }
+export interface GmailProviderDeps {
+  prisma: PrismaClient;
+  sealer: Sealer;
+  google: GoogleClient;
+  logger: Logger;
+  now?: () => number;
+}
 
-const tokenFailure = (code: string, message: string, hint: string, transient = false): CredentialFailure =>
-  ({ check: 'token', code, message, hint, transient });
+const tokenFailure = (code: string, message: string, hint: string, transient = false): CredentialFailure => ({
+  check: 'token',
+  code,
+  message,
+  hint,
+  transient,
+});
 
 export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
   const now = deps.now ?? Date.now;
   const refreshLock = new KeyedMutex();
-  const revokeDeps: RevokeDeps = { db: { prisma: deps.prisma }, sealer: deps.sealer, logger: deps.logger, google: deps.google };
+  const revokeDeps: RevokeDeps = {
+    db: { prisma: deps.prisma },
+    sealer: deps.sealer,
+    logger: deps.logger,
+    google: deps.google,
+  };
   return {
     labels: { token: 'Access token', account: 'Account and scope' },
-    profileProblem: (profile) => { const client = profileClient(deps.sealer, profile); return client.ok ? null : client.problem; },
+    profileProblem: (profile) => {
+      const client = profileClient(deps.sealer, profile);
+      return client.ok ? null : client.problem;
+    },
     credentials: (mb) => refreshLock.run(mb.id, () => oauthCredentials(deps, mb, now)),
     async release(tx, mailbox) {
       const grant = await tx.gmailGrant.findUnique({ where: { mailboxId: mailbox.id } });
@@ -40,13 +65,35 @@ export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
 }
 
 /** A usable access token (refreshed if needed) for a grant with the Gmail scope and the mailbox's own account. */
-async function oauthCredentials(deps: GmailProviderDeps, mb: CredentialMailbox, now: () => number): Promise<CredentialResult> {
+async function oauthCredentials(
+  deps: GmailProviderDeps,
+  mb: CredentialMailbox,
+  now: () => number,
+): Promise<CredentialResult> {
   const { prisma, sealer } = deps;
-  const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({ ok: false, failure: f, passed });
+  const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({
+    ok: false,
+    failure: f,
+    passed,
+  });
   const grant = await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id } });
-  if (!grant) return fail(tokenFailure('NOT_SIGNED_IN', 'Nobody has signed in to Gmail for this mailbox.', 'Open the mailbox and select Sign in to Gmail, then select Test & Enable Mailbox.'));
+  if (!grant)
+    return fail(
+      tokenFailure(
+        'NOT_SIGNED_IN',
+        'Nobody has signed in to Gmail for this mailbox.',
+        'Open the mailbox and select Sign in to Gmail, then select Test & Enable Mailbox.',
+      ),
+    );
   const client = profileClient(sealer, mb.profile);
-  if (!client.ok) return fail(tokenFailure('OAUTH_CLIENT', client.problem, 'Fix the email server profile, then select Test & Enable Mailbox again.'));
+  if (!client.ok)
+    return fail(
+      tokenFailure(
+        'OAUTH_CLIENT',
+        client.problem,
+        'Fix the email server profile, then select Test & Enable Mailbox again.',
+      ),
+    );
 
   let accessToken: string;
   let scopes = grant.grantedScopes;
@@ -54,9 +101,16 @@ async function oauthCredentials(deps: GmailProviderDeps, mb: CredentialMailbox, 
   try {
     if (grant.accessTokenExpiresAt.getTime() - now() > REFRESH_MARGIN_MS) {
       accessToken = sealer.open(grant.accessToken, SEALED.grantAccessToken);
-      token = { check: 'token', status: 'ok', message: `Access token valid until ${when(grant.accessTokenExpiresAt)}.` };
+      token = {
+        check: 'token',
+        status: 'ok',
+        message: `Access token valid until ${when(grant.accessTokenExpiresAt)}.`,
+      };
     } else {
-      if (!grant.refreshToken) return fail(tokenFailure('TOKEN_REVOKED', 'There is no refresh token for this mailbox.', failure('TOKEN_REVOKED').hint));
+      if (!grant.refreshToken)
+        return fail(
+          tokenFailure('TOKEN_REVOKED', 'There is no refresh token for this mailbox.', failure('TOKEN_REVOKED').hint),
+        );
       const refreshToken = sealer.open(grant.refreshToken, SEALED.grantRefreshToken);
       const t = await deps.google.refreshAccessToken(client.creds, refreshToken);
       accessToken = t.access_token;
@@ -65,7 +119,10 @@ async function oauthCredentials(deps: GmailProviderDeps, mb: CredentialMailbox, 
       await prisma.gmailGrant.update({
         where: { mailboxId: mb.id },
         data: {
-          accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken), accessTokenExpiresAt: expiresAt, refreshedAt: new Date(now()), grantedScopes: scopes,
+          accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken),
+          accessTokenExpiresAt: expiresAt,
+          refreshedAt: new Date(now()),
+          grantedScopes: scopes,
           ...(t.refresh_token ? { refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken) } : {}),
         },
       });
@@ -75,21 +132,52 @@ async function oauthCredentials(deps: GmailProviderDeps, mb: CredentialMailbox, 
   } catch (e) {
     if (e instanceof GoogleOAuthError) {
       if (e.transient) {
-        return fail(tokenFailure('TOKEN_ENDPOINT', `Google's token endpoint failed: ${safeRemoteText(e.message)}`, 'Google is having trouble; Test & Enable Mailbox will try again automatically.', true));
+        return fail(
+          tokenFailure(
+            'TOKEN_ENDPOINT',
+            `Google's token endpoint failed: ${safeRemoteText(e.message)}`,
+            'Google is having trouble; Test & Enable Mailbox will try again automatically.',
+            true,
+          ),
+        );
       }
       const code = classifyTokenError(e.error);
-      return fail(tokenFailure(code, `Google refused to refresh the access token: ${safeRemoteText(e.message)}`, failure(code).hint));
+      return fail(
+        tokenFailure(
+          code,
+          `Google refused to refresh the access token: ${safeRemoteText(e.message)}`,
+          failure(code).hint,
+        ),
+      );
     }
-    return fail(tokenFailure('SECRET_UNREADABLE', 'The stored token cannot be read with the current key.', 'Select Sign in to Gmail again.'));
+    return fail(
+      tokenFailure(
+        'SECRET_UNREADABLE',
+        'The stored token cannot be read with the current key.',
+        'Select Sign in to Gmail again.',
+      ),
+    );
   }
 
-  const account = (code: string, message: string, hint: string) => fail({ check: 'account', code, message, hint, transient: false }, [token]);
+  const account = (code: string, message: string, hint: string) =>
+    fail({ check: 'account', code, message, hint, transient: false }, [token]);
   if (!hasMailScope(scopes)) {
-    return account('MISSING_SCOPE', `The grant does not include https://mail.google.com/ (granted: ${safeRemoteText(scopes) || 'none'}).`, failure('MISSING_SCOPE').hint);
+    return account(
+      'MISSING_SCOPE',
+      `The grant does not include https://mail.google.com/ (granted: ${safeRemoteText(scopes) || 'none'}).`,
+      failure('MISSING_SCOPE').hint,
+    );
   }
   if (grant.googleEmail.toLowerCase() !== mb.emailAddress.toLowerCase()) {
-    return account('ACCOUNT_MISMATCH', `Signed in as ${grant.googleEmail}, but the mailbox address is ${mb.emailAddress}.`, `Select Sign in to Gmail again and choose the Google account ${mb.emailAddress}.`);
+    return account(
+      'ACCOUNT_MISMATCH',
+      `Signed in as ${grant.googleEmail}, but the mailbox address is ${mb.emailAddress}.`,
+      `Select Sign in to Gmail again and choose the Google account ${mb.emailAddress}.`,
+    );
   }
-  return { ok: true, auth: { kind: 'xoauth2', user: grant.googleEmail, accessToken },
-    passed: [token, { check: 'account', status: 'ok', message: `${grant.googleEmail} with full Gmail access.` }] };
+  return {
+    ok: true,
+    auth: { kind: 'xoauth2', user: grant.googleEmail, accessToken },
+    passed: [token, { check: 'account', status: 'ok', message: `${grant.googleEmail} with full Gmail access.` }],
+  };
 }

@@ -32,10 +32,13 @@ export function gmailRoutes(deps: AppDeps): Router {
     startGmailFlow(gmailStrategy(deps.config, deps.google, s.creds, store), s.loginHint, req, res, next);
   }
 
-  r.get('/mailboxes/connect-gmail', requireLogin, async (req, res, next) => start(req, res, next, await connectStart(deps)));
+  r.get('/mailboxes/connect-gmail', requireLogin, async (req, res, next) =>
+    start(req, res, next, await connectStart(deps)),
+  );
 
   r.get('/mailboxes/:id/gmail/signin', requireLogin, async (req, res, next) =>
-    start(req, res, next, mailboxStart(deps, await loadMailboxFor(prisma, req, req.params.id))));
+    start(req, res, next, mailboxStart(deps, await loadMailboxFor(prisma, req, req.params.id))),
+  );
 
   r.get(GMAIL_REDIRECT_PATH, gmailCallback(deps), signInFailed(deps));
 
@@ -43,14 +46,32 @@ export function gmailRoutes(deps: AppDeps): Router {
     const mailbox = await loadMailboxFor(prisma, req, req.params.id);
     const revoked = await disconnectGmail(deps, mailbox, actorOf(req));
     if (revoked === 'none') flash(req, 'info', 'This mailbox was not signed in to Gmail.');
-    else flash(req, revoked === 'failed' ? 'warning' : 'success', `Disconnected from Gmail (${mailbox.grant?.googleEmail}).${revokeNote(revoked)}`);
+    else
+      flash(
+        req,
+        revoked === 'failed' ? 'warning' : 'success',
+        `Disconnected from Gmail (${mailbox.grant?.googleEmail}).${revokeNote(revoked)}`,
+      );
     res.redirect(303, `/mailboxes/${mailbox.id}`);
   });
 
-  const tokenPage = (res: Response, status: number, mailbox: MailboxDetail, values: Record<string, string>, errors: FieldErrors) => {
+  const tokenPage = (
+    res: Response,
+    status: number,
+    mailbox: MailboxDetail,
+    values: Record<string, string>,
+    errors: FieldErrors,
+  ) => {
     const client = profileClient(deps.sealer, mailbox.profile);
-    res.status(status).render('gmail/token', { title: `Refresh token for ${mailbox.name}`, mailbox: mailboxView(mailbox),
-      problem: client.ok ? null : client.problem, values: { googleEmail: mailbox.emailAddress, ...values }, errors });
+    res
+      .status(status)
+      .render('gmail/token', {
+        title: `Refresh token for ${mailbox.name}`,
+        mailbox: mailboxView(mailbox),
+        problem: client.ok ? null : client.problem,
+        values: { googleEmail: mailbox.emailAddress, ...values },
+        errors,
+      });
   };
 
   r.get('/mailboxes/:id/gmail/token', requireLogin, requireAdmin, async (req, res) => {
@@ -67,7 +88,11 @@ export function gmailRoutes(deps: AppDeps): Router {
     if (!parsed.success) return tokenPage(res, 422, mailbox, values, fieldErrors(parsed.error));
     const result = await connectWithRefreshToken(deps, mailbox, client.creds, parsed.data, actorOf(req));
     if (!result.ok) return tokenPage(res, 422, mailbox, values, result.errors);
-    flash(req, 'success', `Refresh token checked with Google and saved: the mailbox uses the Gmail account ${result.googleEmail}.`);
+    flash(
+      req,
+      'success',
+      `Refresh token checked with Google and saved: the mailbox uses the Gmail account ${result.googleEmail}.`,
+    );
     res.redirect(303, `/mailboxes/${mailbox.id}`);
   });
 

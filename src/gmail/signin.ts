@@ -12,15 +12,33 @@ import type { ResultPage } from './pages.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'sealer'>;
 type Pending = Pick<PendingFlow, 'kind' | 'mailboxId' | 'profileId'>;
-export type Start = { ok: true; creds: ClientCredentials; pending: Pending; loginHint?: string } | { ok: false; page: ResultPage };
+export type Start =
+  | { ok: true; creds: ClientCredentials; pending: Pending; loginHint?: string }
+  | { ok: false; page: ResultPage };
 
 /** Connect Gmail starts on the default Gmail profile, while it has room and a usable OAuth client. */
 export async function connectStart(deps: Deps): Promise<Start> {
-  const profile = await deps.db.prisma.emailServerProfile.findFirst({ where: { isDefaultGmail: true, authenticateUsing: GMAIL_OAUTH }, orderBy: { createdAt: 'asc' },
-    include: { _count: { select: { mailboxes: true } } } });
-  if (!profile) return { ok: false, page: { title: 'Connect Gmail is not set up', message: 'There is no default Gmail profile. Ask your administrator to choose a default Gmail profile.' } };
+  const profile = await deps.db.prisma.emailServerProfile.findFirst({
+    where: { isDefaultGmail: true, authenticateUsing: GMAIL_OAUTH },
+    orderBy: { createdAt: 'asc' },
+    include: { _count: { select: { mailboxes: true } } },
+  });
+  if (!profile)
+    return {
+      ok: false,
+      page: {
+        title: 'Connect Gmail is not set up',
+        message: 'There is no default Gmail profile. Ask your administrator to choose a default Gmail profile.',
+      },
+    };
   if (profile._count.mailboxes >= GMAIL_PROFILE_CAPACITY) {
-    return { ok: false, page: { title: 'Connect Gmail is full', message: `The default Gmail profile already serves ${GMAIL_PROFILE_CAPACITY} mailboxes. Ask your administrator to create another Gmail profile and make it the default.` } };
+    return {
+      ok: false,
+      page: {
+        title: 'Connect Gmail is full',
+        message: `The default Gmail profile already serves ${GMAIL_PROFILE_CAPACITY} mailboxes. Ask your administrator to create another Gmail profile and make it the default.`,
+      },
+    };
   }
   const client = profileClient(deps.sealer, profile);
   if (!client.ok) return { ok: false, page: { title: 'Connect Gmail is not set up', message: client.problem } };
@@ -30,20 +48,37 @@ export async function connectStart(deps: Deps): Promise<Start> {
 /** Sign in to Gmail on a mailbox starts with its profile's OAuth client, hinting Google at the mailbox's address. */
 export function mailboxStart(deps: Deps, mailbox: MailboxDetail): Start {
   const client = profileClient(deps.sealer, mailbox.profile);
-  if (!client.ok) return { ok: false, page: { title: 'Cannot Sign in to Gmail', message: client.problem, mailboxId: mailbox.id } };
-  return { ok: true, creds: client.creds, pending: { kind: 'mailbox', mailboxId: mailbox.id, profileId: mailbox.profileId! }, loginHint: mailbox.emailAddress };
+  if (!client.ok)
+    return { ok: false, page: { title: 'Cannot Sign in to Gmail', message: client.problem, mailboxId: mailbox.id } };
+  return {
+    ok: true,
+    creds: client.creds,
+    pending: { kind: 'mailbox', mailboxId: mailbox.id, profileId: mailbox.profileId! },
+    loginHint: mailbox.emailAddress,
+  };
 }
 
-export interface SignInTarget { mailbox: MailboxDetail | null; creds: ClientCredentials }
+export interface SignInTarget {
+  mailbox: MailboxDetail | null;
+  creds: ClientCredentials;
+}
 
 /** The mailbox (kind 'mailbox') and the profile's OAuth client the flow started with, still valid now; or why not. */
-export async function loadTarget(deps: Deps, user: Pick<PublicUser, 'id' | 'role'>, flow: PendingFlow): Promise<SignInTarget | string> {
+export async function loadTarget(
+  deps: Deps,
+  user: Pick<PublicUser, 'id' | 'role'>,
+  flow: PendingFlow,
+): Promise<SignInTarget | string> {
   let mailbox: MailboxDetail | null = null;
   let profile;
   if (flow.kind === 'mailbox') {
-    mailbox = await loadMailboxForUser(deps.db.prisma, user, flow.mailboxId).catch((e: unknown) => { if (e instanceof HttpError) return null; throw e; });
+    mailbox = await loadMailboxForUser(deps.db.prisma, user, flow.mailboxId).catch((e: unknown) => {
+      if (e instanceof HttpError) return null;
+      throw e;
+    });
     if (!mailbox) return 'The mailbox no longer exists, or you no longer have access to it.';
-    if (mailbox.profileId !== flow.profileId) return 'The mailbox’s email server profile changed while you were signing in to Google. Start again with Sign in to Gmail.';
+    if (mailbox.profileId !== flow.profileId)
+      return 'The mailbox’s email server profile changed while you were signing in to Google. Start again with Sign in to Gmail.';
     profile = mailbox.profile;
   } else {
     profile = await deps.db.prisma.emailServerProfile.findUnique({ where: { id: flow.profileId } });

@@ -10,7 +10,10 @@ export const QUEUES = {
 } as const;
 
 /** A queue and its policy, created (if missing) when the job queue starts, in the order given. */
-export interface QueueSpec { name: string; options: Omit<Queue, 'name'> }
+export interface QueueSpec {
+  name: string;
+  options: Omit<Queue, 'name'>;
+}
 
 export interface Jobs {
   boss: PgBoss;

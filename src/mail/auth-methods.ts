@@ -19,8 +19,20 @@ export interface AuthMethod {
 export const GMAIL_PROFILE_CAPACITY = 100;
 
 export const AUTH_METHODS: Readonly<Record<AuthenticateUsing, AuthMethod>> = {
-  GMAIL_OAUTH: { label: 'Gmail OAuth', oauthClient: true, mailboxCapacity: GMAIL_PROFILE_CAPACITY, credentialsPerMailbox: false, mailboxPanel: 'gmail' },
-  CREDENTIALS_PER_MAILBOX: { label: 'Credentials Specified by a User or Queue', oauthClient: false, mailboxCapacity: null, credentialsPerMailbox: true, mailboxPanel: 'credentials' },
+  GMAIL_OAUTH: {
+    label: 'Gmail OAuth',
+    oauthClient: true,
+    mailboxCapacity: GMAIL_PROFILE_CAPACITY,
+    credentialsPerMailbox: false,
+    mailboxPanel: 'gmail',
+  },
+  CREDENTIALS_PER_MAILBOX: {
+    label: 'Credentials Specified by a User or Queue',
+    oauthClient: false,
+    mailboxCapacity: null,
+    credentialsPerMailbox: true,
+    mailboxPanel: 'credentials',
+  },
 };
 
 export function authMethod(profile: { authenticateUsing: AuthenticateUsing }): AuthMethod {

@@ -1,6 +1,9 @@
 // Time bounds for a probe: a total budget, a connect-phase limit and the caller's AbortSignal, all tearing the client down.
 export class ProbeStop extends Error {
-  constructor(readonly code: 'TIMEOUT' | 'CANCELLED', message: string) {
+  constructor(
+    readonly code: 'TIMEOUT' | 'CANCELLED',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -14,19 +17,28 @@ export class Budget {
   readonly stopped: Promise<never>;
   private readonly abortListener = () => this.stop(new ProbeStop('CANCELLED', 'The check was cancelled.'));
 
-  constructor(totalMs: number, private readonly signal?: AbortSignal) {
-    this.stopped = new Promise<never>((_, reject) => { this.rejectStopped = reject; });
+  constructor(
+    totalMs: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.stopped = new Promise<never>((_, reject) => {
+      this.rejectStopped = reject;
+    });
     this.stopped.catch(() => {}); // only observed through race()
-    this.timers.push(setTimeout(() => this.stop(new ProbeStop('TIMEOUT', `The check did not finish within ${totalMs} ms.`)), totalMs));
+    this.timers.push(
+      setTimeout(() => this.stop(new ProbeStop('TIMEOUT', `The check did not finish within ${totalMs} ms.`)), totalMs),
+    );
     if (signal?.aborted) this.abortListener();
     else signal?.addEventListener('abort', this.abortListener, { once: true });
   }
 
   /** Stops with TIMEOUT after `ms` unless `stillConnecting()` is false by then (greeting seen). */
   connectDeadline(ms: number, stillConnecting: () => boolean, what: string): void {
-    this.timers.push(setTimeout(() => {
-      if (stillConnecting()) this.stop(new ProbeStop('TIMEOUT', `No greeting from ${what} within ${ms} ms.`));
-    }, ms));
+    this.timers.push(
+      setTimeout(() => {
+        if (stillConnecting()) this.stop(new ProbeStop('TIMEOUT', `No greeting from ${what} within ${ms} ms.`));
+      }, ms),
+    );
   }
 
   /** Runs `teardown` (close the client) when the budget stops; at once if it already has. */
@@ -39,14 +51,20 @@ export class Budget {
     return Promise.race([work, this.stopped]);
   }
 
-  get error(): ProbeStop | null { return this.stopError; }
+  get error(): ProbeStop | null {
+    return this.stopError;
+  }
 
   private stop(err: ProbeStop): void {
     if (this.stopError) return;
     this.stopError = err;
     this.rejectStopped(err);
     for (const teardown of this.onStops.splice(0)) {
-      try { teardown(); } catch { /* the client is going away anyway */ }
+      try {
+        teardown();
+      } catch {
+        /* the client is going away anyway */
+      }
     }
   }
 

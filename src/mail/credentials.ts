@@ -7,22 +7,41 @@ import type { MailAuth } from './types.ts';
 
 /** What a provider reads of a mailbox and of its profile. Callers select these along with what they need. */
 export const mailboxCredentialFields = {
-  id: true, emailAddress: true, credentialUsername: true, credentialPassword: true,
+  id: true,
+  emailAddress: true,
+  credentialUsername: true,
+  credentialPassword: true,
 } as const satisfies Prisma.MailboxSelect;
 export const profileCredentialFields = {
-  id: true, name: true, authenticateUsing: true, oauthClientId: true, oauthClientSecret: true,
+  id: true,
+  name: true,
+  authenticateUsing: true,
+  oauthClientId: true,
+  oauthClientSecret: true,
 } as const satisfies Prisma.EmailServerProfileSelect;
 
 export type CredentialProfile = Prisma.EmailServerProfileGetPayload<{ select: typeof profileCredentialFields }>;
-export type CredentialMailbox = Prisma.MailboxGetPayload<{ select: typeof mailboxCredentialFields }> & { profile: CredentialProfile };
+export type CredentialMailbox = Prisma.MailboxGetPayload<{ select: typeof mailboxCredentialFields }> & {
+  profile: CredentialProfile;
+};
 
 /** The two things a provider checks before any mail server is contacted, in this order. */
 export type CredentialCheck = 'token' | 'account';
 
-export interface CheckPassed { check: CredentialCheck; status: 'ok' | 'skip'; message: string }
+export interface CheckPassed {
+  check: CredentialCheck;
+  status: 'ok' | 'skip';
+  message: string;
+}
 
 /** A refusal the provider explains: its code, what happened, what to do, and whether trying later may clear it. */
-export interface CredentialFailure { check: CredentialCheck; code: string; message: string; hint: string; transient: boolean }
+export interface CredentialFailure {
+  check: CredentialCheck;
+  code: string;
+  message: string;
+  hint: string;
+  transient: boolean;
+}
 
 export type CredentialResult =
   | { ok: true; auth: MailAuth; passed: CheckPassed[] }
@@ -30,7 +49,10 @@ export type CredentialResult =
 
 export type ReleaseOutcome = 'revoked' | 'failed' | 'kept-shared' | 'none';
 /** What releasing a mailbox's credentials did, and a sentence for the admin (empty when there is nothing to say). */
-export interface Released { outcome: ReleaseOutcome; note: string }
+export interface Released {
+  outcome: ReleaseOutcome;
+  note: string;
+}
 
 export interface CredentialProvider {
   /** Test & Enable's step labels for the two checks. */
@@ -47,12 +69,18 @@ export interface CredentialProvider {
 }
 
 /** The mailbox whose credentials go, with its profile (whose OAuth client may still share the grant elsewhere). */
-export interface ReleasedMailbox { id: string; profile: Pick<CredentialProfile, 'oauthClientId'> | null }
+export interface ReleasedMailbox {
+  id: string;
+  profile: Pick<CredentialProfile, 'oauthClientId'> | null;
+}
 
 /** One provider per Authenticate Using value: a missing one is a type error where the registry is built. */
 export type CredentialProviders = Readonly<Record<AuthenticateUsing, CredentialProvider>>;
 
-export function providerFor(providers: CredentialProviders, profile: { authenticateUsing: AuthenticateUsing }): CredentialProvider {
+export function providerFor(
+  providers: CredentialProviders,
+  profile: { authenticateUsing: AuthenticateUsing },
+): CredentialProvider {
   return providers[profile.authenticateUsing];
 }
 
@@ -62,7 +90,11 @@ export const NOTHING_RELEASED: Released = { outcome: 'none', note: '' };
  * Releases what the mailbox holds with every provider (it may hold a grant from before its profile changed), inside
  * the caller's transaction. The returned function runs the follow-ups after the commit; null when nothing was held.
  */
-export async function releaseAll(providers: CredentialProviders, tx: Prisma.TransactionClient, mailbox: ReleasedMailbox): Promise<(() => Promise<Released>) | null> {
+export async function releaseAll(
+  providers: CredentialProviders,
+  tx: Prisma.TransactionClient,
+  mailbox: ReleasedMailbox,
+): Promise<(() => Promise<Released>) | null> {
   const after: Array<() => Promise<Released>> = [];
   for (const provider of Object.values(providers)) {
     const next = await provider.release(tx, mailbox);

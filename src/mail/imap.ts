@@ -24,9 +24,10 @@ export async function probeImap(o: ProbeOptions): Promise<Step[]> {
       secure: o.endpoint.secure,
       // Never send credentials in clear: a non-TLS port must upgrade with STARTTLS.
       doSTARTTLS: o.endpoint.secure ? undefined : true,
-      auth: o.auth.kind === 'xoauth2'
-        ? { user: o.auth.user, accessToken: o.auth.accessToken }
-        : { user: o.auth.user, pass: o.auth.password },
+      auth:
+        o.auth.kind === 'xoauth2'
+          ? { user: o.auth.user, accessToken: o.auth.accessToken }
+          : { user: o.auth.user, pass: o.auth.password },
       tls: trustOptions(o.ca),
       logger: false,
       connectionTimeout: connectMs,
@@ -64,4 +65,11 @@ export async function probeImap(o: ProbeOptions): Promise<Step[]> {
   }
 }
 
-export const imap: MailProtocol = { id: 'imap', label: 'IMAP', direction: 'incoming', steps: [LOGIN, MAILBOX], endpoint: incomingEndpoint, probe: probeImap };
+export const imap: MailProtocol = {
+  id: 'imap',
+  label: 'IMAP',
+  direction: 'incoming',
+  steps: [LOGIN, MAILBOX],
+  endpoint: incomingEndpoint,
+  probe: probeImap,
+};

@@ -8,7 +8,12 @@ const MAX_BUFFERED = 64 * 1024;
 export const POP3_MAX_MULTILINE = 40 * 1024 * 1024;
 
 export class Pop3Error extends Error {
-  constructor(message: string, readonly code: string, readonly response?: string, readonly oauthError?: unknown) {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly response?: string,
+    readonly oauthError?: unknown,
+  ) {
     super(message);
   }
 }
@@ -25,8 +30,12 @@ type Reply = { kind: 'ok' | 'err' | 'cont'; text: string; line: string };
 
 /** The data lines of a multi-line answer being read (RFC 1939 §3: dot-stuffed, ended by a lone "."). */
 interface Body {
-  lines: Buffer[]; size: number; max: number;
-  done: Promise<Buffer[]>; resolve(lines: Buffer[]): void; reject(err: Error): void;
+  lines: Buffer[];
+  size: number;
+  max: number;
+  done: Promise<Buffer[]>;
+  resolve(lines: Buffer[]): void;
+  reject(err: Error): void;
 }
 
 export class Pop3Client {
@@ -48,13 +57,22 @@ export class Pop3Client {
 
   /** Resolves once the server's +OK greeting arrived (implicit TLS, like pop.gmail.com:995). */
   static async connect(o: Pop3ConnectOptions, created?: (client: Pop3Client) => void): Promise<Pop3Client> {
-    const socket = tls.connect({ host: o.host, port: o.port, ...trustOptions(o.ca), servername: isIp(o.host) ? undefined : o.host });
+    const socket = tls.connect({
+      host: o.host,
+      port: o.port,
+      ...trustOptions(o.ca),
+      servername: isIp(o.host) ? undefined : o.host,
+    });
     const client = new Pop3Client(socket);
     created?.(client); // lets the caller close a connection that is still coming up
-    const timer = setTimeout(() => client.fail(new Pop3Error(`No greeting within ${o.timeoutMs} ms.`, 'TIMEOUT')), o.timeoutMs);
+    const timer = setTimeout(
+      () => client.fail(new Pop3Error(`No greeting within ${o.timeoutMs} ms.`, 'TIMEOUT')),
+      o.timeoutMs,
+    );
     try {
       const greeting = await client.read();
-      if (greeting.kind !== 'ok') throw new Pop3Error('The server refused the connection.', 'POP3_REFUSED', greeting.line);
+      if (greeting.kind !== 'ok')
+        throw new Pop3Error('The server refused the connection.', 'POP3_REFUSED', greeting.line);
       client.greeted = true;
       return client;
     } catch (err) {
@@ -123,7 +141,10 @@ export class Pop3Client {
     if (this.bodyNext || this.body) throw new Pop3Error('One multi-line command at a time.', 'POP3_CLIENT');
     let resolve!: (lines: Buffer[]) => void;
     let reject!: (err: Error) => void;
-    const done = new Promise<Buffer[]>((res, rej) => { resolve = res; reject = rej; });
+    const done = new Promise<Buffer[]>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     done.catch(() => {}); // observed below; a failure before the +OK must not surface as unhandled
     this.bodyNext = { lines: [], size: 0, max: maxBytes, done, resolve, reject };
     try {
@@ -136,10 +157,16 @@ export class Pop3Client {
   }
 
   async quit(): Promise<void> {
-    try { await this.command('QUIT'); } finally { this.close(); }
+    try {
+      await this.command('QUIT');
+    } finally {
+      this.close();
+    }
   }
 
-  close(): void { this.socket.destroy(); }
+  close(): void {
+    this.socket.destroy();
+  }
 
   /** Sends one command and returns its +OK line; -ERR becomes a Pop3Error carrying the server's line. */
   async command(line: string): Promise<string> {
@@ -191,8 +218,13 @@ export class Pop3Client {
     const limit = this.body ? this.body.max - this.body.size : MAX_LINE;
     if (this.buf.length > Math.max(limit, MAX_LINE)) {
       if (this.body) this.fail(tooLarge(this.body.max));
-      else this.fail(new Pop3Error(this.buf.length > MAX_BUFFERED ? 'The server sent too much data.' : 'Response line too long.',
-        'POP3_PROTOCOL'));
+      else
+        this.fail(
+          new Pop3Error(
+            this.buf.length > MAX_BUFFERED ? 'The server sent too much data.' : 'Response line too long.',
+            'POP3_PROTOCOL',
+          ),
+        );
     }
   }
 
@@ -239,7 +271,11 @@ const tooLarge = (max: number) => new Pop3Error(`The answer is larger than ${max
 const protocolError = (line: string) => new Pop3Error('Unexpected answer from the POP3 server.', 'POP3_PROTOCOL', line);
 
 function parseChallenge(b64: string): unknown {
-  try { return JSON.parse(Buffer.from(b64.trim(), 'base64').toString('utf8')); } catch { return undefined; }
+  try {
+    return JSON.parse(Buffer.from(b64.trim(), 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 const isIp = (host: string) => /^[\d.]+$|:/.test(host);

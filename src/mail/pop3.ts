@@ -25,13 +25,16 @@ export async function probePop3(o: ProbeOptions): Promise<Step[]> {
   budget.onStop(() => client?.close());
   try {
     try {
-      const pop = await budget.race(Pop3Client.connect(
-        { host: o.endpoint.host, port: o.endpoint.port, ca: o.ca, timeoutMs: connectMs },
-        (c) => { client = c; },
-      ));
-      await budget.race(o.auth.kind === 'xoauth2'
-        ? pop.authXoauth2(o.auth.user, o.auth.accessToken)
-        : pop.login(o.auth.user, o.auth.password));
+      const pop = await budget.race(
+        Pop3Client.connect({ host: o.endpoint.host, port: o.endpoint.port, ca: o.ca, timeoutMs: connectMs }, (c) => {
+          client = c;
+        }),
+      );
+      await budget.race(
+        o.auth.kind === 'xoauth2'
+          ? pop.authXoauth2(o.auth.user, o.auth.accessToken)
+          : pop.login(o.auth.user, o.auth.password),
+      );
     } catch (err) {
       return [fail(LOGIN, err), skipStep(MAILBOX.id, MAILBOX.label, SKIPPED)];
     }
@@ -50,4 +53,11 @@ export async function probePop3(o: ProbeOptions): Promise<Step[]> {
   }
 }
 
-export const pop3: MailProtocol = { id: 'pop3', label: 'POP3', direction: 'incoming', steps: [LOGIN, MAILBOX], endpoint: incomingEndpoint, probe: probePop3 };
+export const pop3: MailProtocol = {
+  id: 'pop3',
+  label: 'POP3',
+  direction: 'incoming',
+  steps: [LOGIN, MAILBOX],
+  endpoint: incomingEndpoint,
+  probe: probePop3,
+};

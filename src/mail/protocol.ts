@@ -6,10 +6,15 @@ import type { Endpoint, ProbeOptions, Step } from './types.ts';
 /** Also the error map's context (mapError's `protocol`): rules that only hold for one protocol key on it. */
 export type ProtocolId = 'imap' | 'pop3' | 'smtp';
 export type Direction = 'incoming' | 'outgoing';
-export interface StepDef { readonly id: string; readonly label: string }
+export interface StepDef {
+  readonly id: string;
+  readonly label: string;
+}
 
-export type ProfileServers = Pick<EmailServerProfile,
-  'incomingServer' | 'incomingPort' | 'incomingUseSsl' | 'outgoingServer' | 'outgoingPort' | 'outgoingSecurity'>;
+export type ProfileServers = Pick<
+  EmailServerProfile,
+  'incomingServer' | 'incomingPort' | 'incomingUseSsl' | 'outgoingServer' | 'outgoingPort' | 'outgoingSecurity'
+>;
 
 export interface MailProtocol {
   readonly id: ProtocolId;
@@ -24,7 +29,15 @@ export interface MailProtocol {
   probe(o: ProbeOptions): Promise<Step[]>;
 }
 
-export const incomingEndpoint = (p: ProfileServers): Endpoint => ({ host: p.incomingServer, port: p.incomingPort, secure: p.incomingUseSsl });
+export const incomingEndpoint = (p: ProfileServers): Endpoint => ({
+  host: p.incomingServer,
+  port: p.incomingPort,
+  secure: p.incomingUseSsl,
+});
 
-export const outgoingEndpoint = (p: ProfileServers): Endpoint =>
-  ({ host: p.outgoingServer, port: p.outgoingPort, secure: p.outgoingSecurity === 'SSL', starttls: p.outgoingSecurity === 'STARTTLS' });
+export const outgoingEndpoint = (p: ProfileServers): Endpoint => ({
+  host: p.outgoingServer,
+  port: p.outgoingPort,
+  secure: p.outgoingSecurity === 'SSL',
+  starttls: p.outgoingSecurity === 'STARTTLS',
+});

@@ -19,13 +19,19 @@ export function redact(text: string, secrets: readonly string[] = []): string {
     .replace(/\b1\/\/[\w.-]{10,}/g, '[redacted]')
     .replace(/eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]+/g, '[redacted]')
     .replace(/\b(bearer)\s+[^\s"',;\x01]+/gi, '$1 [redacted]')
-    .replace(/\b(access_token|refresh_token|id_token|client_secret|accessToken|refreshToken|password|pass)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi, '$1$2[redacted]')
+    .replace(
+      /\b(access_token|refresh_token|id_token|client_secret|accessToken|refreshToken|password|pass)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi,
+      '$1$2[redacted]',
+    )
     .replace(BASE64_RUN, (run) => (decodesToCredentials(run) ? '[redacted]' : run));
 }
 
 /** Normalises line breaks, drops control characters and caps the text at `max` characters. */
 export function truncate(text: string, max = 512): string {
-  const clean = text.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ' ').trim();
+  const clean = text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ' ')
+    .trim();
   return clean.length <= max ? clean : `${clean.slice(0, Math.max(0, max - 1))}…`;
 }
 

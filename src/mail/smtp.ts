@@ -35,12 +35,14 @@ export async function probeSmtp(o: ProbeOptions): Promise<Step[]> {
   const steps: Step[] = [okStep(LOGIN.id, LOGIN.label, `Signed in as ${o.auth.user}.`)];
   try {
     if (o.sendTestMessageTo) {
-      const info = await budget.race(transporter.sendMail({
-        from: o.auth.user,
-        to: o.sendTestMessageTo,
-        subject: 'Mailroom test message',
-        text: 'This message was sent by Test & Enable Mailbox to check outgoing email. You can delete it.',
-      }));
+      const info = await budget.race(
+        transporter.sendMail({
+          from: o.auth.user,
+          to: o.sendTestMessageTo,
+          subject: 'Mailroom test message',
+          text: 'This message was sent by Test & Enable Mailbox to check outgoing email. You can delete it.',
+        }),
+      );
       steps.push(okStep(SEND.id, SEND.label, `Accepted for ${info.accepted.map(String).join(', ')}.`));
     }
   } catch (err) {
@@ -58,9 +60,10 @@ function makeTransport(o: ProbeOptions, connectMs: number, totalMs: number) {
     port: o.endpoint.port,
     secure: o.endpoint.secure,
     requireTLS: !o.endpoint.secure, // STARTTLS or nothing: credentials never go in clear
-    auth: o.auth.kind === 'xoauth2'
-      ? { type: 'OAuth2', user: o.auth.user, accessToken: o.auth.accessToken }
-      : { user: o.auth.user, pass: o.auth.password },
+    auth:
+      o.auth.kind === 'xoauth2'
+        ? { type: 'OAuth2', user: o.auth.user, accessToken: o.auth.accessToken }
+        : { user: o.auth.user, pass: o.auth.password },
     tls: trustOptions(o.ca),
     connectionTimeout: connectMs,
     greetingTimeout: connectMs,
@@ -69,4 +72,11 @@ function makeTransport(o: ProbeOptions, connectMs: number, totalMs: number) {
   });
 }
 
-export const smtp: MailProtocol = { id: 'smtp', label: 'SMTP', direction: 'outgoing', steps: [LOGIN], endpoint: outgoingEndpoint, probe: probeSmtp };
+export const smtp: MailProtocol = {
+  id: 'smtp',
+  label: 'SMTP',
+  direction: 'outgoing',
+  steps: [LOGIN],
+  endpoint: outgoingEndpoint,
+  probe: probeSmtp,
+};

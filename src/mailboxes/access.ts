@@ -26,10 +26,17 @@ export function mailboxNotFound(): HttpError {
 }
 
 /** Loads a mailbox (with profile, grant and owner) the user may see; throws HttpError 404 otherwise. */
-export async function loadMailboxForUser(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, id: unknown): Promise<MailboxDetail> {
+export async function loadMailboxForUser(
+  prisma: PrismaClient,
+  user: Pick<PublicUser, 'id' | 'role'>,
+  id: unknown,
+): Promise<MailboxDetail> {
   const parsed = idParam.safeParse(id);
   const mailbox = parsed.success
-    ? await prisma.mailbox.findFirst({ where: { id: parsed.data, ...visibleMailboxesWhere(user) }, include: mailboxInclude })
+    ? await prisma.mailbox.findFirst({
+        where: { id: parsed.data, ...visibleMailboxesWhere(user) },
+        include: mailboxInclude,
+      })
     : null;
   if (!mailbox) throw mailboxNotFound();
   return mailbox;

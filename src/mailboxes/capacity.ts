@@ -7,8 +7,14 @@ import { authMethod, GMAIL_PROFILE_CAPACITY } from '../mail/auth-methods.ts';
 export { GMAIL_PROFILE_CAPACITY };
 
 export class ProfileFullError extends Error {
-  constructor(readonly profileName: string, readonly capacity: number, method: string) {
-    super(`The email server profile “${profileName}” already serves ${capacity} mailboxes, the most one ${method} client should. Create another ${method} email server profile (with its own OAuth client) and choose it for this mailbox.`);
+  constructor(
+    readonly profileName: string,
+    readonly capacity: number,
+    method: string,
+  ) {
+    super(
+      `The email server profile “${profileName}” already serves ${capacity} mailboxes, the most one ${method} client should. Create another ${method} email server profile (with its own OAuth client) and choose it for this mailbox.`,
+    );
   }
 }
 
@@ -18,13 +24,19 @@ export class ProfileMissingError extends Error {}
  * Locks the profile row, then checks there is room for one more mailbox (not counting `exceptMailboxId`).
  * Call only inside an interactive transaction, with its tx client (on PGlite the global client would deadlock).
  */
-export async function lockProfileWithRoom(tx: Prisma.TransactionClient, profileId: string, exceptMailboxId?: string): Promise<EmailServerProfile> {
+export async function lockProfileWithRoom(
+  tx: Prisma.TransactionClient,
+  profileId: string,
+  exceptMailboxId?: string,
+): Promise<EmailServerProfile> {
   await tx.$queryRaw`SELECT id FROM "EmailServerProfile" WHERE id = ${profileId} FOR UPDATE`;
   const profile = await tx.emailServerProfile.findUnique({ where: { id: profileId } });
   if (!profile) throw new ProfileMissingError('No such email server profile');
   const { mailboxCapacity: capacity, label } = authMethod(profile);
   if (capacity === null) return profile;
-  const used = await tx.mailbox.count({ where: { profileId, ...(exceptMailboxId ? { id: { not: exceptMailboxId } } : {}) } });
+  const used = await tx.mailbox.count({
+    where: { profileId, ...(exceptMailboxId ? { id: { not: exceptMailboxId } } : {}) },
+  });
   if (used >= capacity) throw new ProfileFullError(profile.name, capacity, label);
   return profile;
 }

@@ -3,13 +3,21 @@ import { z } from 'zod';
 import { emailSchema } from '../auth/users.ts';
 
 const blankToUndefined = (v: unknown) => (v === '' ? undefined : v);
-const syncMethod = z.enum(['NONE', 'SERVER_SIDE_SYNC', 'EMAIL_ROUTER'], { error: 'Choose None, Server-Side Synchronization or Email Router' });
+const syncMethod = z.enum(['NONE', 'SERVER_SIDE_SYNC', 'EMAIL_ROUTER'], {
+  error: 'Choose None, Server-Side Synchronization or Email Router',
+});
 
 export const mailboxFormSchema = z.object({
   name: z.string({ error: 'Enter a name' }).trim().min(1, 'Enter a name').max(200, 'Use at most 200 characters'),
-  emailAddress: z.string({ error: 'Enter a valid email address' }).max(320, 'Use at most 320 characters').pipe(emailSchema),
+  emailAddress: z
+    .string({ error: 'Enter a valid email address' })
+    .max(320, 'Use at most 320 characters')
+    .pipe(emailSchema),
   ownerId: z.preprocess(blankToUndefined, z.uuid({ error: 'Choose an owner' }).optional()),
-  profileId: z.preprocess((v) => (v === '' || v === undefined ? null : v), z.uuid({ error: 'Choose an email server profile' }).nullable()),
+  profileId: z.preprocess(
+    (v) => (v === '' || v === undefined ? null : v),
+    z.uuid({ error: 'Choose an email server profile' }).nullable(),
+  ),
   incomingEmail: syncMethod,
   outgoingEmail: syncMethod,
   credentialUsername: z.string().trim().max(320, 'Use at most 320 characters').optional().default(''),

@@ -33,16 +33,31 @@ export type MailboxListQuery = QueryOf<typeof mailboxList>;
 
 /** Only what a row shows: the list is the busiest page, so no sealed columns and nothing unused is read. */
 const rowSelect = {
-  id: true, name: true, emailAddress: true, incomingStatus: true, outgoingStatus: true, emailApproval: true,
-  enabledForIncoming: true, enabledForOutgoing: true, lastTestCompletedAt: true,
-  profile: { select: { id: true, name: true } }, grant: { select: { googleEmail: true, needsReconsent: true } },
+  id: true,
+  name: true,
+  emailAddress: true,
+  incomingStatus: true,
+  outgoingStatus: true,
+  emailApproval: true,
+  enabledForIncoming: true,
+  enabledForOutgoing: true,
+  lastTestCompletedAt: true,
+  profile: { select: { id: true, name: true } },
+  grant: { select: { googleEmail: true, needsReconsent: true } },
 } as const satisfies Prisma.MailboxSelect;
 
 export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
   const where: Prisma.MailboxWhereInput = {
     ...visibleMailboxesWhere(user),
     ...(l.profile ? { profileId: l.profile } : {}),
-    ...(l.q ? { OR: [{ name: { contains: l.q, mode: 'insensitive' } }, { emailAddress: { contains: l.q, mode: 'insensitive' } }] } : {}),
+    ...(l.q
+      ? {
+          OR: [
+            { name: { contains: l.q, mode: 'insensitive' } },
+            { emailAddress: { contains: l.q, mode: 'insensitive' } },
+          ],
+        }
+      : {}),
   };
   return mailboxList.read(l, {
     rows: (w) => prisma.mailbox.findMany({ where, ...w, select: rowSelect }),
@@ -51,15 +66,27 @@ export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser,
 }
 
 /** The list page: the rows, the profile a filter names, and whether to offer Connect Gmail (a user with no mailbox). */
-export async function mailboxListPage(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
+export async function mailboxListPage(
+  prisma: PrismaClient,
+  user: Pick<PublicUser, 'id' | 'role'>,
+  l: MailboxListQuery,
+) {
   const [page, owned, profile] = await Promise.all([
     listMailboxes(prisma, user, l),
     user.role === 'ADMIN' ? null : prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
-    l.profile ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } }) : null,
+    l.profile
+      ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } })
+      : null,
   ]);
   return {
-    title: 'Mailboxes', labels, profile, showConnect: user.role !== 'ADMIN' && !owned,
-    ...listView(mailboxList, page, [{ label: 'Select', srOnly: true }, ...(Object.keys(mailboxList.spec.sorts) as SortKey[])]),
+    title: 'Mailboxes',
+    labels,
+    profile,
+    showConnect: user.role !== 'ADMIN' && !owned,
+    ...listView(mailboxList, page, [
+      { label: 'Select', srOnly: true },
+      ...(Object.keys(mailboxList.spec.sorts) as SortKey[]),
+    ]),
     search: searchForm(mailboxList, page.query, { label: 'Search mailboxes', placeholder: 'Name or email address' }),
   };
 }

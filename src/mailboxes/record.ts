@@ -17,7 +17,10 @@ export async function loadReport(prisma: PrismaClient, mailboxId: string) {
 export type Report = Awaited<ReturnType<typeof loadReport>>;
 
 /** The sign-in panel (views/mailboxes/_<panel>.ejs) and why signing in cannot work now; null without a profile. */
-export function signInPanel(providers: CredentialProviders, mailbox: Pick<MailboxDetail, 'profile'>): { panel: string; problem: string | null } | null {
+export function signInPanel(
+  providers: CredentialProviders,
+  mailbox: Pick<MailboxDetail, 'profile'>,
+): { panel: string; problem: string | null } | null {
   const { profile } = mailbox;
   if (!profile) return null;
   return { panel: authMethod(profile).mailboxPanel, problem: providerFor(providers, profile).profileProblem(profile) };

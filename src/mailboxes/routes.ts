@@ -17,8 +17,11 @@ export function mailboxRoutes(deps: AppDeps): Router {
   const { prisma } = deps.db;
   const r = Router();
 
-  const renderForm = async (req: Request, res: Response, o: { status?: number; mailbox?: MailboxDetail; values: Record<string, string>; errors: FieldErrors }) =>
-    res.status(o.status ?? 200).render('mailboxes/form', await formPage(deps, currentUser(req), o));
+  const renderForm = async (
+    req: Request,
+    res: Response,
+    o: { status?: number; mailbox?: MailboxDetail; values: Record<string, string>; errors: FieldErrors },
+  ) => res.status(o.status ?? 200).render('mailboxes/form', await formPage(deps, currentUser(req), o));
 
   r.get('/', async (req, res) => {
     res.render('mailboxes/list', await mailboxListPage(prisma, currentUser(req), mailboxList.parse(req.query)));
@@ -31,10 +34,15 @@ export function mailboxRoutes(deps: AppDeps): Router {
   r.post('/', async (req, res) => {
     const body = req.body as Record<string, unknown>;
     const parsed = mailboxFormSchema.safeParse(body);
-    if (!parsed.success) return renderForm(req, res, { status: 422, values: formValues(body), errors: fieldErrors(parsed.error) });
+    if (!parsed.success)
+      return renderForm(req, res, { status: 422, values: formValues(body), errors: fieldErrors(parsed.error) });
     try {
       const mailbox = await createMailbox(deps, currentUser(req), parsed.data, { ip: req.ip });
-      flash(req, 'success', `Mailbox ${mailbox.emailAddress} created. An administrator must approve its email address before it can be enabled.`);
+      flash(
+        req,
+        'success',
+        `Mailbox ${mailbox.emailAddress} created. An administrator must approve its email address before it can be enabled.`,
+      );
       res.redirect(303, `/mailboxes/${mailbox.id}`);
     } catch (e) {
       if (!(e instanceof MailboxFormError)) throw e;
@@ -56,12 +64,22 @@ export function mailboxRoutes(deps: AppDeps): Router {
     const mailbox = await loadMailboxFor(prisma, req, req.params.id);
     const body = req.body as Record<string, unknown>;
     const parsed = mailboxFormSchema.safeParse(body);
-    if (!parsed.success) return renderForm(req, res, { status: 422, mailbox, values: formValues(body), errors: fieldErrors(parsed.error) });
+    if (!parsed.success)
+      return renderForm(req, res, {
+        status: 422,
+        mailbox,
+        values: formValues(body),
+        errors: fieldErrors(parsed.error),
+      });
     try {
       const { reset, grantDropped } = await updateMailbox(deps, currentUser(req), mailbox, parsed.data, { ip: req.ip });
       flash(req, 'success', `Mailbox ${parsed.data.emailAddress} saved.`);
       if (reset) {
-        flash(req, 'warning', `The email address or server profile changed, so the approval is back to Pending and the test results were reset${grantDropped ? ', and the Gmail sign-in was removed: Sign in to Gmail again' : ''}.`);
+        flash(
+          req,
+          'warning',
+          `The email address or server profile changed, so the approval is back to Pending and the test results were reset${grantDropped ? ', and the Gmail sign-in was removed: Sign in to Gmail again' : ''}.`,
+        );
       }
       res.redirect(303, `/mailboxes/${mailbox.id}`);
     } catch (e) {
@@ -78,15 +96,26 @@ export function mailboxRoutes(deps: AppDeps): Router {
   r.post('/:id/delete', async (req, res) => {
     const mailbox = await loadMailboxFor(prisma, req, req.params.id);
     const released = await deleteMailbox(deps, currentUser(req), mailbox, { ip: req.ip });
-    flash(req, released.outcome === 'failed' ? 'warning' : 'success', `Mailbox ${mailbox.emailAddress} deleted.${released.note}`);
+    flash(
+      req,
+      released.outcome === 'failed' ? 'warning' : 'success',
+      `Mailbox ${mailbox.emailAddress} deleted.${released.note}`,
+    );
     res.redirect(303, '/mailboxes');
   });
 
-  for (const [action, decision] of [['approve', 'APPROVED'], ['reject', 'REJECTED']] as const) {
+  for (const [action, decision] of [
+    ['approve', 'APPROVED'],
+    ['reject', 'REJECTED'],
+  ] as const) {
     r.post(`/:id/${action}`, requireAdmin, async (req, res) => {
       const mailbox = await loadMailboxFor(prisma, req, req.params.id);
       await setApproval(deps, currentUser(req), mailbox, decision, { ip: req.ip });
-      flash(req, 'success', `Email address ${mailbox.emailAddress} ${decision === 'APPROVED' ? 'approved' : 'rejected'}.`);
+      flash(
+        req,
+        'success',
+        `Email address ${mailbox.emailAddress} ${decision === 'APPROVED' ? 'approved' : 'rejected'}.`,
+      );
       res.redirect(303, `/mailboxes/${mailbox.id}`);
     });
   }

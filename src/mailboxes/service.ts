@@ -19,20 +19,29 @@ type Actor = Pick<PublicUser, 'id' | 'email' | 'role'>;
 type AuditMeta = { ip?: string | null };
 
 export class MailboxFormError extends Error {
-  constructor(readonly errors: FieldErrors) { super('The mailbox form has errors'); }
+  constructor(readonly errors: FieldErrors) {
+    super('The mailbox form has errors');
+  }
 }
 
 /** Address or profile changed: the old grant no longer fits and every check must run again. */
 export const RESET_ON_IDENTITY_CHANGE = {
-  emailApproval: 'PENDING', incomingStatus: 'NOT_RUN', outgoingStatus: 'NOT_RUN',
-  enabledForIncoming: false, enabledForOutgoing: false, retryCount: 0, nextRetryAt: null,
+  emailApproval: 'PENDING',
+  incomingStatus: 'NOT_RUN',
+  outgoingStatus: 'NOT_RUN',
+  enabledForIncoming: false,
+  enabledForOutgoing: false,
+  retryCount: 0,
+  nextRetryAt: null,
 } as const;
 
 function asFormError(e: unknown): MailboxFormError | undefined {
   if (e instanceof MailboxFormError) return e;
   if (e instanceof ProfileFullError) return new MailboxFormError({ profileId: e.message });
-  if (e instanceof ProfileMissingError) return new MailboxFormError({ profileId: 'Choose an email server profile that exists' });
-  if ((e as { code?: string }).code === 'P2002') return new MailboxFormError({ emailAddress: 'A mailbox with this email address already exists' });
+  if (e instanceof ProfileMissingError)
+    return new MailboxFormError({ profileId: 'Choose an email server profile that exists' });
+  if ((e as { code?: string }).code === 'P2002')
+    return new MailboxFormError({ emailAddress: 'A mailbox with this email address already exists' });
   return undefined;
 }
 
@@ -46,14 +55,22 @@ async function ownerFor(deps: MailboxDeps, actor: Actor, input: MailboxInput, ex
 
 /** Credentials only for profiles that use them; the password is write-only: blank keeps it, the box clears it. */
 function credentials(deps: MailboxDeps, profile: EmailServerProfile | null, input: MailboxInput, existing?: Mailbox) {
-  if (!profile || !authMethod(profile).credentialsPerMailbox) return { credentialUsername: null, credentialPassword: null };
-  const credentialPassword = input.clearCredentialPassword ? null
-    : input.credentialPassword ? deps.sealer.seal(input.credentialPassword, SEALED.mailboxPassword)
-    : existing?.credentialPassword ?? null;
+  if (!profile || !authMethod(profile).credentialsPerMailbox)
+    return { credentialUsername: null, credentialPassword: null };
+  const credentialPassword = input.clearCredentialPassword
+    ? null
+    : input.credentialPassword
+      ? deps.sealer.seal(input.credentialPassword, SEALED.mailboxPassword)
+      : (existing?.credentialPassword ?? null);
   return { credentialUsername: input.credentialUsername || null, credentialPassword };
 }
 
-export async function createMailbox(deps: MailboxDeps, actor: Actor, input: MailboxInput, meta: AuditMeta = {}): Promise<Mailbox> {
+export async function createMailbox(
+  deps: MailboxDeps,
+  actor: Actor,
+  input: MailboxInput,
+  meta: AuditMeta = {},
+): Promise<Mailbox> {
   const ownerId = await ownerFor(deps, actor, input);
   let mailbox: Mailbox;
   try {
@@ -61,8 +78,13 @@ export async function createMailbox(deps: MailboxDeps, actor: Actor, input: Mail
       const profile = input.profileId ? await lockProfileWithRoom(tx, input.profileId) : null;
       return tx.mailbox.create({
         data: {
-          name: input.name, emailAddress: input.emailAddress, ownerId, profileId: profile?.id ?? null,
-          incomingEmail: input.incomingEmail, outgoingEmail: input.outgoingEmail, emailApproval: 'PENDING',
+          name: input.name,
+          emailAddress: input.emailAddress,
+          ownerId,
+          profileId: profile?.id ?? null,
+          incomingEmail: input.incomingEmail,
+          outgoingEmail: input.outgoingEmail,
+          emailApproval: 'PENDING',
           ...credentials(deps, profile, input),
         },
       });
@@ -70,30 +92,54 @@ export async function createMailbox(deps: MailboxDeps, actor: Actor, input: Mail
   } catch (e) {
     throw asFormError(e) ?? e;
   }
-  await audit(deps.db.prisma, { action: 'mailbox.create', targetType: 'Mailbox', targetId: mailbox.id, actor, ip: meta.ip,
-    details: { emailAddress: mailbox.emailAddress, ownerId, profileId: mailbox.profileId } });
+  await audit(deps.db.prisma, {
+    action: 'mailbox.create',
+    targetType: 'Mailbox',
+    targetId: mailbox.id,
+    actor,
+    ip: meta.ip,
+    details: { emailAddress: mailbox.emailAddress, ownerId, profileId: mailbox.profileId },
+  });
   return mailbox;
 }
 
-export interface UpdateResult { mailbox: Mailbox; reset: boolean; grantDropped: boolean }
+export interface UpdateResult {
+  mailbox: Mailbox;
+  reset: boolean;
+  grantDropped: boolean;
+}
 
-export async function updateMailbox(deps: MailboxDeps, actor: Actor, current: MailboxDetail, input: MailboxInput, meta: AuditMeta = {}): Promise<UpdateResult> {
+export async function updateMailbox(
+  deps: MailboxDeps,
+  actor: Actor,
+  current: MailboxDetail,
+  input: MailboxInput,
+  meta: AuditMeta = {},
+): Promise<UpdateResult> {
   const ownerId = await ownerFor(deps, actor, input, current);
   const reset = input.emailAddress !== current.emailAddress || input.profileId !== current.profileId;
   let result: { mailbox: Mailbox; release: (() => Promise<Released>) | null };
   try {
     result = await deps.db.prisma.$transaction(async (tx) => {
-      if (!(await lockMailbox(tx, current.id))) throw new MailboxFormError({ _form: 'This mailbox was deleted meanwhile.' });
-      const profile = !input.profileId ? null
-        : input.profileId !== current.profileId ? await lockProfileWithRoom(tx, input.profileId, current.id)
-        : await tx.emailServerProfile.findUnique({ where: { id: input.profileId } });
+      if (!(await lockMailbox(tx, current.id)))
+        throw new MailboxFormError({ _form: 'This mailbox was deleted meanwhile.' });
+      const profile = !input.profileId
+        ? null
+        : input.profileId !== current.profileId
+          ? await lockProfileWithRoom(tx, input.profileId, current.id)
+          : await tx.emailServerProfile.findUnique({ where: { id: input.profileId } });
       const release = reset ? await releaseAll(deps.providers, tx, current) : null;
       const mailbox = await tx.mailbox.update({
         where: { id: current.id },
         data: {
-          name: input.name, emailAddress: input.emailAddress, ownerId, profileId: profile?.id ?? null,
-          incomingEmail: input.incomingEmail, outgoingEmail: input.outgoingEmail,
-          ...credentials(deps, profile, input, current), ...(reset ? RESET_ON_IDENTITY_CHANGE : {}),
+          name: input.name,
+          emailAddress: input.emailAddress,
+          ownerId,
+          profileId: profile?.id ?? null,
+          incomingEmail: input.incomingEmail,
+          outgoingEmail: input.outgoingEmail,
+          ...credentials(deps, profile, input, current),
+          ...(reset ? RESET_ON_IDENTITY_CHANGE : {}),
         },
       });
       return { mailbox, release };
@@ -101,33 +147,78 @@ export async function updateMailbox(deps: MailboxDeps, actor: Actor, current: Ma
   } catch (e) {
     throw asFormError(e) ?? e;
   }
-  const fields = ['name', 'emailAddress', 'ownerId', 'profileId', 'incomingEmail', 'outgoingEmail', 'credentialUsername', 'credentialPassword'] as const;
+  const fields = [
+    'name',
+    'emailAddress',
+    'ownerId',
+    'profileId',
+    'incomingEmail',
+    'outgoingEmail',
+    'credentialUsername',
+    'credentialPassword',
+  ] as const;
   const changed: string[] = fields.filter((k) => result.mailbox[k] !== current[k]);
-  await audit(deps.db.prisma, { action: 'mailbox.update', targetType: 'Mailbox', targetId: current.id, actor, ip: meta.ip,
-    details: { emailAddress: result.mailbox.emailAddress, changed, reset, grantDropped: !!result.release } });
+  await audit(deps.db.prisma, {
+    action: 'mailbox.update',
+    targetType: 'Mailbox',
+    targetId: current.id,
+    actor,
+    ip: meta.ip,
+    details: { emailAddress: result.mailbox.emailAddress, changed, reset, grantDropped: !!result.release },
+  });
   await result.release?.();
   return { mailbox: result.mailbox, reset, grantDropped: !!result.release };
 }
 
 /** Deletes the mailbox (its grant, test runs and alerts go with it), then releases its sign-in (revoked at Google). */
-export async function deleteMailbox(deps: MailboxDeps, actor: Actor, mailbox: MailboxDetail, meta: AuditMeta = {}): Promise<Released> {
+export async function deleteMailbox(
+  deps: MailboxDeps,
+  actor: Actor,
+  mailbox: MailboxDetail,
+  meta: AuditMeta = {},
+): Promise<Released> {
   const release = await deps.db.prisma.$transaction(async (tx) => {
     const after = await releaseAll(deps.providers, tx, mailbox);
     await tx.mailbox.deleteMany({ where: { id: mailbox.id } });
     return after;
   }, TX_OPTIONS);
   const released = (await release?.()) ?? NOTHING_RELEASED;
-  await audit(deps.db.prisma, { action: 'mailbox.delete', targetType: 'Mailbox', targetId: mailbox.id, actor, ip: meta.ip,
-    details: { emailAddress: mailbox.emailAddress, googleEmail: mailbox.grant?.googleEmail ?? null, revoked: released.outcome } });
+  await audit(deps.db.prisma, {
+    action: 'mailbox.delete',
+    targetType: 'Mailbox',
+    targetId: mailbox.id,
+    actor,
+    ip: meta.ip,
+    details: {
+      emailAddress: mailbox.emailAddress,
+      googleEmail: mailbox.grant?.googleEmail ?? null,
+      revoked: released.outcome,
+    },
+  });
   return released;
 }
 
 /** Approve Email / Reject Email (admins). A rejected address cannot stay enabled. */
-export async function setApproval(deps: MailboxDeps, actor: Actor, mailbox: Mailbox, decision: 'APPROVED' | 'REJECTED', meta: AuditMeta = {}): Promise<void> {
+export async function setApproval(
+  deps: MailboxDeps,
+  actor: Actor,
+  mailbox: Mailbox,
+  decision: 'APPROVED' | 'REJECTED',
+  meta: AuditMeta = {},
+): Promise<void> {
   await deps.db.prisma.mailbox.update({
     where: { id: mailbox.id },
-    data: decision === 'APPROVED' ? { emailApproval: 'APPROVED' } : { emailApproval: 'REJECTED', enabledForIncoming: false, enabledForOutgoing: false },
+    data:
+      decision === 'APPROVED'
+        ? { emailApproval: 'APPROVED' }
+        : { emailApproval: 'REJECTED', enabledForIncoming: false, enabledForOutgoing: false },
   });
-  await audit(deps.db.prisma, { action: decision === 'APPROVED' ? 'mailbox.approve' : 'mailbox.reject', targetType: 'Mailbox', targetId: mailbox.id,
-    actor, ip: meta.ip, details: { emailAddress: mailbox.emailAddress, previous: mailbox.emailApproval } });
+  await audit(deps.db.prisma, {
+    action: decision === 'APPROVED' ? 'mailbox.approve' : 'mailbox.reject',
+    targetType: 'Mailbox',
+    targetId: mailbox.id,
+    actor,
+    ip: meta.ip,
+    details: { emailAddress: mailbox.emailAddress, previous: mailbox.emailApproval },
+  });
 }

@@ -11,22 +11,60 @@ export const LIMITS = { name: 100, description: 2000, clientId: 255, clientSecre
 
 /** What the form shows: text as typed, ticks as booleans. No secret here by design. */
 export interface ProfileFormValues {
-  name: string; description: string; serverType: string;
-  incomingServer: string; incomingPort: string; incomingUseSsl: boolean;
-  outgoingServer: string; outgoingPort: string; outgoingSecurity: string;
-  authenticateUsing: string; oauthClientId: string; clearClientSecret: boolean; isDefaultGmail: boolean;
-  maxConcurrentConnections: string; minPollingIntervalMinutes: string; processEmailFrom: string; moveFailedToUndeliverable: boolean;
+  name: string;
+  description: string;
+  serverType: string;
+  incomingServer: string;
+  incomingPort: string;
+  incomingUseSsl: boolean;
+  outgoingServer: string;
+  outgoingPort: string;
+  outgoingSecurity: string;
+  authenticateUsing: string;
+  oauthClientId: string;
+  clearClientSecret: boolean;
+  isDefaultGmail: boolean;
+  maxConcurrentConnections: string;
+  minPollingIntervalMinutes: string;
+  processEmailFrom: string;
+  moveFailedToUndeliverable: boolean;
 }
 
-const TEXT = ['name', 'description', 'serverType', 'incomingServer', 'incomingPort', 'outgoingServer', 'outgoingPort', 'outgoingSecurity',
-  'authenticateUsing', 'oauthClientId', 'maxConcurrentConnections', 'minPollingIntervalMinutes', 'processEmailFrom'] as const;
+const TEXT = [
+  'name',
+  'description',
+  'serverType',
+  'incomingServer',
+  'incomingPort',
+  'outgoingServer',
+  'outgoingPort',
+  'outgoingSecurity',
+  'authenticateUsing',
+  'oauthClientId',
+  'maxConcurrentConnections',
+  'minPollingIntervalMinutes',
+  'processEmailFrom',
+] as const;
 const TICKS = ['incomingUseSsl', 'clearClientSecret', 'isDefaultGmail', 'moveFailedToUndeliverable'] as const;
 
 export const DEFAULT_VALUES: ProfileFormValues = {
-  name: '', description: '', serverType: 'IMAP', incomingServer: '', incomingPort: '', incomingUseSsl: true,
-  outgoingServer: '', outgoingPort: '', outgoingSecurity: 'STARTTLS', authenticateUsing: 'GMAIL_OAUTH', oauthClientId: '',
-  clearClientSecret: false, isDefaultGmail: false, maxConcurrentConnections: '10', minPollingIntervalMinutes: '0',
-  processEmailFrom: '', moveFailedToUndeliverable: false,
+  name: '',
+  description: '',
+  serverType: 'IMAP',
+  incomingServer: '',
+  incomingPort: '',
+  incomingUseSsl: true,
+  outgoingServer: '',
+  outgoingPort: '',
+  outgoingSecurity: 'STARTTLS',
+  authenticateUsing: 'GMAIL_OAUTH',
+  oauthClientId: '',
+  clearClientSecret: false,
+  isDefaultGmail: false,
+  maxConcurrentConnections: '10',
+  minPollingIntervalMinutes: '0',
+  processEmailFrom: '',
+  moveFailedToUndeliverable: false,
 };
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -41,34 +79,56 @@ export function formValuesFromBody(body: Record<string, unknown>): ProfileFormVa
 
 export function formValuesFromProfile(p: EmailServerProfile): ProfileFormValues {
   return {
-    name: p.name, description: p.description, serverType: p.serverType,
-    incomingServer: p.incomingServer, incomingPort: String(p.incomingPort), incomingUseSsl: p.incomingUseSsl,
-    outgoingServer: p.outgoingServer, outgoingPort: String(p.outgoingPort), outgoingSecurity: p.outgoingSecurity,
-    authenticateUsing: p.authenticateUsing, oauthClientId: p.oauthClientId ?? '', clearClientSecret: false, isDefaultGmail: p.isDefaultGmail,
-    maxConcurrentConnections: String(p.maxConcurrentConnections), minPollingIntervalMinutes: String(p.minPollingIntervalMinutes),
-    processEmailFrom: p.processEmailFrom ? p.processEmailFrom.toISOString().slice(0, 10) : '', moveFailedToUndeliverable: p.moveFailedToUndeliverable,
+    name: p.name,
+    description: p.description,
+    serverType: p.serverType,
+    incomingServer: p.incomingServer,
+    incomingPort: String(p.incomingPort),
+    incomingUseSsl: p.incomingUseSsl,
+    outgoingServer: p.outgoingServer,
+    outgoingPort: String(p.outgoingPort),
+    outgoingSecurity: p.outgoingSecurity,
+    authenticateUsing: p.authenticateUsing,
+    oauthClientId: p.oauthClientId ?? '',
+    clearClientSecret: false,
+    isDefaultGmail: p.isDefaultGmail,
+    maxConcurrentConnections: String(p.maxConcurrentConnections),
+    minPollingIntervalMinutes: String(p.minPollingIntervalMinutes),
+    processEmailFrom: p.processEmailFrom ? p.processEmailFrom.toISOString().slice(0, 10) : '',
+    moveFailedToUndeliverable: p.moveFailedToUndeliverable,
   };
 }
 
 const wholeNumber = (min: number, max: number) => {
   const msg = `Enter a whole number from ${min} to ${max}`;
-  return z.string().trim().regex(/^\d{1,9}$/, msg).transform(Number).pipe(z.number().min(min, msg).max(max, msg));
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{1,9}$/, msg)
+    .transform(Number)
+    .pipe(z.number().min(min, msg).max(max, msg));
 };
 const port = wholeNumber(1, 65535);
-const host = z.string().trim().superRefine((v, ctx) => {
-  const e = hostError(v);
-  if (e) ctx.addIssue({ code: 'custom', message: e });
-});
-const date = z.string().trim().transform((v, ctx) => {
-  if (!v) return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-  const d = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])) : null;
-  if (!d || d.toISOString().slice(0, 10) !== v || +m![1] < 1970) {
-    ctx.addIssue({ code: 'custom', message: 'Enter a date as YYYY-MM-DD, from 1970 on' });
-    return z.NEVER;
-  }
-  return d;
-});
+const host = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const e = hostError(v);
+    if (e) ctx.addIssue({ code: 'custom', message: e });
+  });
+const date = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    if (!v) return null;
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+    const d = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])) : null;
+    if (!d || d.toISOString().slice(0, 10) !== v || +m![1] < 1970) {
+      ctx.addIssue({ code: 'custom', message: 'Enter a date as YYYY-MM-DD, from 1970 on' });
+      return z.NEVER;
+    }
+    return d;
+  });
 
 export const profileSchema = z.object({
   name: z.string().trim().min(1, 'Enter a name').max(LIMITS.name, `Use at most ${LIMITS.name} characters`),
@@ -81,7 +141,11 @@ export const profileSchema = z.object({
   outgoingPort: port,
   outgoingSecurity: z.enum(['SSL', 'STARTTLS'], { error: 'Choose SSL/TLS or STARTTLS' }),
   authenticateUsing: z.enum(['GMAIL_OAUTH', 'CREDENTIALS_PER_MAILBOX'], { error: 'Choose how mailboxes authenticate' }),
-  oauthClientId: z.string().trim().max(LIMITS.clientId, `Use at most ${LIMITS.clientId} characters`).transform((v) => v || null),
+  oauthClientId: z
+    .string()
+    .trim()
+    .max(LIMITS.clientId, `Use at most ${LIMITS.clientId} characters`)
+    .transform((v) => v || null),
   isDefaultGmail: z.boolean(),
   maxConcurrentConnections: wholeNumber(1, 300),
   minPollingIntervalMinutes: wholeNumber(0, 1440),
@@ -101,7 +165,9 @@ export type ParsedForm =
 export function profileWarnings(v: Pick<ProfileFormValues, 'authenticateUsing' | 'oauthClientId'>): FieldErrors {
   const id = v.oauthClientId.trim();
   return v.authenticateUsing === 'GMAIL_OAUTH' && id && !id.endsWith(GOOGLE_CLIENT_ID_SUFFIX)
-    ? { oauthClientId: `Google Client Ids end in ${GOOGLE_CLIENT_ID_SUFFIX}. Check that you copied the Client Id, not the project number or the Client Secret.` }
+    ? {
+        oauthClientId: `Google Client Ids end in ${GOOGLE_CLIENT_ID_SUFFIX}. Check that you copied the Client Id, not the project number or the Client Secret.`,
+      }
     : {};
 }
 
@@ -124,8 +190,13 @@ export function parseProfileForm(body: Record<string, unknown>, opts: { hasStore
       ? 'Enter a new Client Secret, or untick "Clear the stored client secret": Gmail OAuth needs one'
       : 'Enter the Client Secret of your Google OAuth client';
   }
-  if (values.isDefaultGmail && !gmail) errors.isDefaultGmail = 'Only a Gmail OAuth profile can be the default profile for Connect Gmail';
+  if (values.isDefaultGmail && !gmail)
+    errors.isDefaultGmail = 'Only a Gmail OAuth profile can be the default profile for Connect Gmail';
   if (!parsed.success || Object.keys(errors).length) return { ok: false, errors, values, warnings };
-  const change: SecretChange = secret ? { kind: 'set', value: secret } : values.clearClientSecret && opts.hasStoredSecret ? { kind: 'clear' } : { kind: 'keep' };
+  const change: SecretChange = secret
+    ? { kind: 'set', value: secret }
+    : values.clearClientSecret && opts.hasStoredSecret
+      ? { kind: 'clear' }
+      : { kind: 'keep' };
   return { ok: true, data: parsed.data, secret: change, values, warnings };
 }

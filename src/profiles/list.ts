@@ -4,7 +4,10 @@ import { defineList, type QueryOf } from '../web/list.ts';
 import type { ProfileView } from './service.ts';
 import { authMethod } from '../mail/auth-methods.ts';
 
-export const profileList = defineList<Prisma.EmailServerProfileOrderByWithRelationInput, 'name' | 'serverType' | 'authenticateUsing' | 'mailboxes' | 'modifiedOn'>({
+export const profileList = defineList<
+  Prisma.EmailServerProfileOrderByWithRelationInput,
+  'name' | 'serverType' | 'authenticateUsing' | 'mailboxes' | 'modifiedOn'
+>({
   sorts: {
     name: { label: 'Name', orderBy: (d) => [{ name: d }] },
     serverType: { label: 'Server Type', orderBy: (d) => [{ serverType: d }] },
@@ -23,9 +26,19 @@ export type ProfileRow = Omit<ProfileView, 'hasClientSecret'> & { mailboxCount: 
 export async function listProfiles(prisma: PrismaClient, l: ProfileListQuery) {
   const where: Prisma.EmailServerProfileWhereInput = l.q ? { name: { contains: l.q, mode: 'insensitive' } } : {};
   const page = await profileList.read(l, {
-    rows: (w) => prisma.emailServerProfile.findMany({ where, ...w, omit: { oauthClientSecret: true }, include: { _count: { select: { mailboxes: true } } } }),
+    rows: (w) =>
+      prisma.emailServerProfile.findMany({
+        where,
+        ...w,
+        omit: { oauthClientSecret: true },
+        include: { _count: { select: { mailboxes: true } } },
+      }),
     count: (upTo) => prisma.emailServerProfile.count({ where, take: upTo }),
   });
-  const rows: ProfileRow[] = page.rows.map(({ _count, ...p }) => ({ ...p, mailboxCount: _count.mailboxes, capacity: authMethod(p).mailboxCapacity }));
+  const rows: ProfileRow[] = page.rows.map(({ _count, ...p }) => ({
+    ...p,
+    mailboxCount: _count.mailboxes,
+    capacity: authMethod(p).mailboxCapacity,
+  }));
   return { ...page, rows };
 }

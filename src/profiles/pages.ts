@@ -12,12 +12,23 @@ import { listView, searchForm } from '../web/list-view.ts';
 import { profileList, type listProfiles } from './list.ts';
 import type { RedirectPanel } from './redirect-uri.ts';
 
-const presetLinks = (base: string) => Object.entries(PRESETS).map(([name, p]) => ({ name, label: p.label, href: `${base}?preset=${name}` }));
+const presetLinks = (base: string) =>
+  Object.entries(PRESETS).map(([name, p]) => ({ name, label: p.label, href: `${base}?preset=${name}` }));
 
 export function listPage(page: Awaited<ReturnType<typeof listProfiles>>) {
   return {
-    title: 'Email Server Profiles', labels: profileLabels, presets: presetLinks('/profiles/new'),
-    ...listView(profileList, page, ['name', 'serverType', { label: 'Incoming Server Location' }, 'authenticateUsing', 'mailboxes', 'modifiedOn', { label: 'Actions', srOnly: true }]),
+    title: 'Email Server Profiles',
+    labels: profileLabels,
+    presets: presetLinks('/profiles/new'),
+    ...listView(profileList, page, [
+      'name',
+      'serverType',
+      { label: 'Incoming Server Location' },
+      'authenticateUsing',
+      'mailboxes',
+      'modifiedOn',
+      { label: 'Actions', srOnly: true },
+    ]),
     search: searchForm(profileList, page.query, { label: 'Search profiles', placeholder: 'Name' }),
   };
 }
@@ -35,7 +46,12 @@ export function formPage({ profile, values, errors = {}, warnings, panel, preset
   const view = profile ? publicProfile(profile) : null;
   return {
     title: view ? `Edit ${view.name}` : 'New Email Server Profile',
-    profile: view, values, errors, warnings: warnings ?? profileWarnings(values), panel, preset,
+    profile: view,
+    values,
+    errors,
+    warnings: warnings ?? profileWarnings(values),
+    panel,
+    preset,
     action: view ? `/profiles/${view.id}` : '/profiles',
     cancel: view ? `/profiles/${view.id}` : '/profiles',
     presets: presetLinks(view ? `/profiles/${view.id}/edit` : '/profiles/new'),
@@ -43,14 +59,23 @@ export function formPage({ profile, values, errors = {}, warnings, panel, preset
   };
 }
 
-export function editPage(profile: EmailServerProfile, panel: RedirectPanel, overlay: Partial<ProfileFormValues> = {}, preset: PresetName | null = null) {
+export function editPage(
+  profile: EmailServerProfile,
+  panel: RedirectPanel,
+  overlay: Partial<ProfileFormValues> = {},
+  preset: PresetName | null = null,
+) {
   return formPage({ profile, values: { ...formValuesFromProfile(profile), ...overlay }, panel, preset });
 }
 
 export function showPage(profile: EmailServerProfile, mailboxes: number, panel: RedirectPanel) {
   const view = publicProfile(profile);
   return {
-    title: view.name, profile: view, mailboxes, panel, labels: profileLabels,
+    title: view.name,
+    profile: view,
+    mailboxes,
+    panel,
+    labels: profileLabels,
     capacity: authMethod(view).mailboxCapacity,
     warnings: profileWarnings({ authenticateUsing: view.authenticateUsing, oauthClientId: view.oauthClientId ?? '' }),
   };

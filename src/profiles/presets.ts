@@ -6,11 +6,22 @@ export const GMAIL_SMTP = {
   SSL: { outgoingPort: '465', outgoingSecurity: 'SSL' },
 } as const;
 
-const common = { outgoingServer: 'smtp.gmail.com', ...GMAIL_SMTP.STARTTLS, authenticateUsing: 'GMAIL_OAUTH', incomingUseSsl: true } as const;
+const common = {
+  outgoingServer: 'smtp.gmail.com',
+  ...GMAIL_SMTP.STARTTLS,
+  authenticateUsing: 'GMAIL_OAUTH',
+  incomingUseSsl: true,
+} as const;
 
 export const PRESETS = {
-  'gmail-imap': { label: 'Start from Gmail (IMAP)', values: { ...common, serverType: 'IMAP', incomingServer: 'imap.gmail.com', incomingPort: '993' } },
-  'gmail-pop3': { label: 'Start from Gmail (POP3)', values: { ...common, serverType: 'POP3', incomingServer: 'pop.gmail.com', incomingPort: '995' } },
+  'gmail-imap': {
+    label: 'Start from Gmail (IMAP)',
+    values: { ...common, serverType: 'IMAP', incomingServer: 'imap.gmail.com', incomingPort: '993' },
+  },
+  'gmail-pop3': {
+    label: 'Start from Gmail (POP3)',
+    values: { ...common, serverType: 'POP3', incomingServer: 'pop.gmail.com', incomingPort: '995' },
+  },
 } as const satisfies Record<string, { label: string; values: Partial<ProfileFormValues> }>;
 
 export type PresetName = keyof typeof PRESETS;

@@ -9,7 +9,14 @@ import { DEFAULT_VALUES, parseProfileForm, type ParsedForm } from './form.ts';
 import { isPresetName, presetValues } from './presets.ts';
 import { redirectPanel } from './redirect-uri.ts';
 import { listProfiles, profileList } from './list.ts';
-import { createProfile, deleteProfile, getProfile, profileUsage, updateProfile, DuplicateProfileNameError } from './service.ts';
+import {
+  createProfile,
+  deleteProfile,
+  getProfile,
+  profileUsage,
+  updateProfile,
+  DuplicateProfileNameError,
+} from './service.ts';
 import { deletePage, editPage, formPage, listPage, showPage } from './pages.ts';
 
 const DUPLICATE = { name: 'An email server profile with this name already exists' };
@@ -43,7 +50,10 @@ export function profileRoutes(deps: AppDeps): Router {
 
   r.get('/new', (req, res) => {
     const preset = presetOf(req);
-    res.render('profiles/form', formPage({ values: { ...DEFAULT_VALUES, ...preset.values }, panel: panel(req), preset: preset.name }));
+    res.render(
+      'profiles/form',
+      formPage({ values: { ...DEFAULT_VALUES, ...preset.values }, panel: panel(req), preset: preset.name }),
+    );
   });
 
   r.post('/', async (req, res) => {
@@ -73,16 +83,25 @@ export function profileRoutes(deps: AppDeps): Router {
   r.post('/:id', async (req, res) => {
     const before = await load(req.params.id);
     const form = parseProfileForm(req.body ?? {}, { hasStoredSecret: Boolean(before.oauthClientSecret) });
-    if (!form.ok) return res.status(422).render('profiles/form', formPage({ ...form, profile: before, panel: panel(req) }));
+    if (!form.ok)
+      return res.status(422).render('profiles/form', formPage({ ...form, profile: before, panel: panel(req) }));
     try {
       const saved = await updateProfile(services, before.id, form, actorOf(req));
       if (!saved) throw new HttpError(404, 'No such email server profile.');
-      flash(req, 'success', saved.changed.length || form.secret.kind !== 'keep' ? `Email server profile ${saved.profile.name} saved.` : 'No changes to save.');
+      flash(
+        req,
+        'success',
+        saved.changed.length || form.secret.kind !== 'keep'
+          ? `Email server profile ${saved.profile.name} saved.`
+          : 'No changes to save.',
+      );
       flashWarnings(req, form);
       res.redirect(303, `/profiles/${before.id}`);
     } catch (e) {
       if (!(e instanceof DuplicateProfileNameError)) throw e;
-      res.status(422).render('profiles/form', formPage({ ...form, errors: DUPLICATE, profile: before, panel: panel(req) }));
+      res
+        .status(422)
+        .render('profiles/form', formPage({ ...form, errors: DUPLICATE, profile: before, panel: panel(req) }));
     }
   });
 
@@ -96,7 +115,11 @@ export function profileRoutes(deps: AppDeps): Router {
     const result = await deleteProfile(prisma, p.id, actorOf(req));
     if (!result) throw new HttpError(404, 'No such email server profile.');
     if ('inUse' in result) {
-      flash(req, 'error', `Email server profile ${p.name} is used by ${result.inUse} ${result.inUse === 1 ? 'mailbox' : 'mailboxes'}. Move them to another profile before deleting it.`);
+      flash(
+        req,
+        'error',
+        `Email server profile ${p.name} is used by ${result.inUse} ${result.inUse === 1 ? 'mailbox' : 'mailboxes'}. Move them to another profile before deleting it.`,
+      );
       return res.redirect(303, `/profiles/${p.id}`);
     }
     flash(req, 'success', `Email server profile ${p.name} deleted.`);

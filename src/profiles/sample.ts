@@ -6,11 +6,21 @@ export type ProfileFormBody = Record<string, string>;
 export function sampleProfileForm(over: ProfileFormBody = {}): ProfileFormBody {
   const gmail = presetValues('gmail-imap');
   return {
-    name: 'Gmail', description: '', serverType: String(gmail.serverType), incomingServer: String(gmail.incomingServer),
-    incomingPort: String(gmail.incomingPort), incomingUseSsl: 'on', outgoingServer: String(gmail.outgoingServer),
-    outgoingPort: String(gmail.outgoingPort), outgoingSecurity: String(gmail.outgoingSecurity), authenticateUsing: 'GMAIL_OAUTH',
-    oauthClientId: '1234567890-sample.apps.googleusercontent.com', oauthClientSecret: 'GOCSPX-sample-client-secret',
-    maxConcurrentConnections: '10', minPollingIntervalMinutes: '0', processEmailFrom: '',
+    name: 'Gmail',
+    description: '',
+    serverType: String(gmail.serverType),
+    incomingServer: String(gmail.incomingServer),
+    incomingPort: String(gmail.incomingPort),
+    incomingUseSsl: 'on',
+    outgoingServer: String(gmail.outgoingServer),
+    outgoingPort: String(gmail.outgoingPort),
+    outgoingSecurity: String(gmail.outgoingSecurity),
+    authenticateUsing: 'GMAIL_OAUTH',
+    oauthClientId: '1234567890-sample.apps.googleusercontent.com',
+    oauthClientSecret: 'GOCSPX-sample-client-secret',
+    maxConcurrentConnections: '10',
+    minPollingIntervalMinutes: '0',
+    processEmailFrom: '',
     ...over,
   };
 }

@@ -17,7 +17,9 @@ type AuditWriter = Pick<PrismaClient, 'auditEvent'>;
 const SECRETISH = /secret|password|token|code_verifier|authorization/i;
 
 function scrub(details: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, SECRETISH.test(k) && typeof v === 'string' ? '[redacted]' : v]));
+  return Object.fromEntries(
+    Object.entries(details).map(([k, v]) => [k, SECRETISH.test(k) && typeof v === 'string' ? '[redacted]' : v]),
+  );
 }
 
 export async function audit(db: AuditWriter, e: AuditEntry): Promise<void> {

@@ -9,6 +9,7 @@ export function createCsrf(secret: string, secure: boolean) {
     getSessionIdentifier: (req: Request) => req.session?.id ?? '',
     cookieName: secure ? '__Host-mailroom.x-csrf' : 'mailroom.x-csrf',
     cookieOptions: { sameSite: 'lax', path: '/', secure, httpOnly: true },
-    getCsrfTokenFromRequest: (req: Request) => (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
+    getCsrfTokenFromRequest: (req: Request) =>
+      (req.body as Record<string, string> | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
   });
 }

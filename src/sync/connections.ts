@@ -19,6 +19,10 @@ export interface ConnectionTarget {
 
 export function connectionClaims(t: ConnectionTarget): SlotClaim[] {
   const claims: SlotClaim[] = [{ key: `mailbox:${t.mailboxId}`, limit: Math.max(1, t.maxConcurrentConnections) }];
-  if (t.protocol === 'imap') claims.push({ key: `imap-account:${t.host.toLowerCase()}:${t.login.toLowerCase()}`, limit: IMAP_CONNECTIONS_PER_ACCOUNT });
+  if (t.protocol === 'imap')
+    claims.push({
+      key: `imap-account:${t.host.toLowerCase()}:${t.login.toLowerCase()}`,
+      limit: IMAP_CONNECTIONS_PER_ACCOUNT,
+    });
   return claims;
 }

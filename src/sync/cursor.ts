@@ -15,7 +15,14 @@ export interface SyncCursor {
 export async function readCursor(db: Database, mailboxId: string): Promise<SyncCursor | null> {
   return db.prisma.mailboxSync.findUnique({
     where: { mailboxId },
-    select: { uidValidity: true, lastUid: true, backfillBelowUid: true, syncFrom: true, firstSyncDoneAt: true, messagesSynced: true },
+    select: {
+      uidValidity: true,
+      lastUid: true,
+      backfillBelowUid: true,
+      syncFrom: true,
+      firstSyncDoneAt: true,
+      messagesSynced: true,
+    },
   });
 }
 
@@ -23,10 +30,19 @@ export async function readCursor(db: Database, mailboxId: string): Promise<SyncC
  * Starts the cursor over for a (new) UIDVALIDITY: first connection, or the server renumbered the folder. Stored
  * emails stay; the first synchronization runs again from `syncFrom` and Message-ID dedupe skips what is already there.
  */
-export async function resetCursor(db: Database, o: { mailboxId: string; ownerId: string; uidValidity: bigint; syncFrom: Date }): Promise<void> {
+export async function resetCursor(
+  db: Database,
+  o: { mailboxId: string; ownerId: string; uidValidity: bigint; syncFrom: Date },
+): Promise<void> {
   const n = await db.prisma.mailboxSync.updateMany({
     where: { mailboxId: o.mailboxId, ownerId: o.ownerId },
-    data: { uidValidity: o.uidValidity, lastUid: null, backfillBelowUid: null, firstSyncDoneAt: null, syncFrom: o.syncFrom },
+    data: {
+      uidValidity: o.uidValidity,
+      lastUid: null,
+      backfillBelowUid: null,
+      firstSyncDoneAt: null,
+      syncFrom: o.syncFrom,
+    },
   });
   if (n.count === 0) throw new LeaseLostError(o.mailboxId);
 }

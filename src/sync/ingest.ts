@@ -37,8 +37,18 @@ export interface IngestInput {
   now?: () => Date;
 }
 
-export interface StoredRef { emailId: string; messageId: string; imapUid?: bigint; pop3Uidl?: string }
-export interface FailedMessage extends StoredRef { code: ParseFailureCode; reason: string; subject: string; fromAddress: string }
+export interface StoredRef {
+  emailId: string;
+  messageId: string;
+  imapUid?: bigint;
+  pop3Uidl?: string;
+}
+export interface FailedMessage extends StoredRef {
+  code: ParseFailureCode;
+  reason: string;
+  subject: string;
+  fromAddress: string;
+}
 
 export interface IngestResult {
   /** New incoming emails (status RECEIVED). */
@@ -50,10 +60,14 @@ export interface IngestResult {
 }
 
 export class LeaseLostError extends Error {
-  constructor(readonly mailboxId: string) { super(`This process no longer owns mailbox ${mailboxId}; nothing was stored.`); }
+  constructor(readonly mailboxId: string) {
+    super(`This process no longer owns mailbox ${mailboxId}; nothing was stored.`);
+  }
 }
 export class UidValidityMismatchError extends Error {
-  constructor(readonly mailboxId: string) { super(`The stored UIDVALIDITY of mailbox ${mailboxId} differs; reset the cursor first.`); }
+  constructor(readonly mailboxId: string) {
+    super(`The stored UIDVALIDITY of mailbox ${mailboxId} differs; reset the cursor first.`);
+  }
 }
 
 const keyOf = (m: { imapUid?: bigint | null; pop3Uidl?: string | null; messageId: string }) =>
@@ -63,12 +77,29 @@ function row(mailboxId: string, m: FetchedMessage, parsed: ParseResult, now: Dat
   const e = parsed.email;
   const receivedAt = m.internalDate ?? e.sentAt ?? now;
   return {
-    mailboxId, direction: 'INCOMING', status: parsed.ok ? 'RECEIVED' : 'FAILED',
-    messageId: e.messageId, messageIdSynthetic: e.messageIdSynthetic, inReplyTo: e.inReplyTo, references: e.references,
-    fromAddress: e.fromAddress, fromName: e.fromName, to: e.to as never, cc: e.cc as never, bcc: e.bcc as never,
-    subject: e.subject, text: e.text, html: e.html, attachments: e.attachments as never, size: e.size,
-    receivedAt, sentAt: e.sentAt, occurredAt: receivedAt,
-    imapUidValidity: m.imap?.uidValidity ?? null, imapUid: m.imap?.uid ?? null, pop3Uidl: m.pop3Uidl?.replace(/\u0000/g, '') ?? null,
+    mailboxId,
+    direction: 'INCOMING',
+    status: parsed.ok ? 'RECEIVED' : 'FAILED',
+    messageId: e.messageId,
+    messageIdSynthetic: e.messageIdSynthetic,
+    inReplyTo: e.inReplyTo,
+    references: e.references,
+    fromAddress: e.fromAddress,
+    fromName: e.fromName,
+    to: e.to as never,
+    cc: e.cc as never,
+    bcc: e.bcc as never,
+    subject: e.subject,
+    text: e.text,
+    html: e.html,
+    attachments: e.attachments as never,
+    size: e.size,
+    receivedAt,
+    sentAt: e.sentAt,
+    occurredAt: receivedAt,
+    imapUidValidity: m.imap?.uidValidity ?? null,
+    imapUid: m.imap?.uid ?? null,
+    pop3Uidl: m.pop3Uidl?.replace(/\u0000/g, '') ?? null,
     ...(parsed.ok ? {} : { errorCode: parsed.code, errorMessage: parsed.reason }),
   };
 }
@@ -79,16 +110,39 @@ export async function ingest(db: Database, input: IngestInput): Promise<IngestRe
   // Parse outside the transaction: CPU work must not hold a connection (or, on PGlite, the one database).
   const parsed = await Promise.all(input.messages.map((m) => parseMessage(m.raw, { size: m.size, maxBytes })));
   const rows = input.messages.map((m, i) => row(input.mailboxId, m, parsed[i], now));
-  const failures = new Map(parsed.flatMap((p, i) => (p.ok ? [] : [[keyOf(rows[i] as { imapUid: bigint | null; pop3Uidl: string | null; messageId: string }), p] as const])));
+  const failures = new Map(
+    parsed.flatMap((p, i) =>
+      p.ok
+        ? []
+        : [[keyOf(rows[i] as { imapUid: bigint | null; pop3Uidl: string | null; messageId: string }), p] as const],
+    ),
+  );
 
-  const inserted = await db.prisma.$transaction(async (tx) => {
-    const created = rows.length
-      ? await tx.email.createManyAndReturn({ data: rows, skipDuplicates: true, select: { id: true, messageId: true, imapUid: true, pop3Uidl: true, status: true, subject: true, fromAddress: true, receivedAt: true } })
-      : [];
-    const received = created.filter((c) => c.status === 'RECEIVED');
-    const lastMessageAt = received.reduce<Date | null>((max, c) => (c.receivedAt && (!max || c.receivedAt > max) ? c.receivedAt : max), null);
-    const c = input.cursor;
-    const updated = await tx.$executeRaw`UPDATE "MailboxSync" SET
+  const inserted = await db.prisma.$transaction(
+    async (tx) => {
+      const created = rows.length
+        ? await tx.email.createManyAndReturn({
+            data: rows,
+            skipDuplicates: true,
+            select: {
+              id: true,
+              messageId: true,
+              imapUid: true,
+              pop3Uidl: true,
+              status: true,
+              subject: true,
+              fromAddress: true,
+              receivedAt: true,
+            },
+          })
+        : [];
+      const received = created.filter((c) => c.status === 'RECEIVED');
+      const lastMessageAt = received.reduce<Date | null>(
+        (max, c) => (c.receivedAt && (!max || c.receivedAt > max) ? c.receivedAt : max),
+        null,
+      );
+      const c = input.cursor;
+      const updated = await tx.$executeRaw`UPDATE "MailboxSync" SET
         "uidValidity" = COALESCE(${c?.uidValidity ?? null}::bigint, "uidValidity"),
         "lastUid" = CASE WHEN ${c?.lastUid ?? null}::bigint IS NULL THEN "lastUid" ELSE GREATEST(COALESCE("lastUid", 0), ${c?.lastUid ?? null}::bigint) END,
         "backfillBelowUid" = CASE WHEN ${c?.backfillBelowUid ?? null}::bigint IS NULL THEN "backfillBelowUid"
@@ -99,21 +153,37 @@ export async function ingest(db: Database, input: IngestInput): Promise<IngestRe
         "updatedAt" = now()
       WHERE "mailboxId" = ${input.mailboxId} AND "ownerId" = ${input.ownerId}
         AND (${c?.uidValidity ?? null}::bigint IS NULL OR "uidValidity" IS NULL OR "uidValidity" = ${c?.uidValidity ?? null}::bigint)`;
-    if (updated === 0) {
-      const [state] = await tx.$queryRaw<{ ownerId: string | null }[]>`SELECT "ownerId" FROM "MailboxSync" WHERE "mailboxId" = ${input.mailboxId}`;
-      throw state?.ownerId === input.ownerId ? new UidValidityMismatchError(input.mailboxId) : new LeaseLostError(input.mailboxId);
-    }
-    return created;
-  }, { timeout: 60_000, maxWait: 60_000 });
+      if (updated === 0) {
+        const [state] = await tx.$queryRaw<
+          { ownerId: string | null }[]
+        >`SELECT "ownerId" FROM "MailboxSync" WHERE "mailboxId" = ${input.mailboxId}`;
+        throw state?.ownerId === input.ownerId
+          ? new UidValidityMismatchError(input.mailboxId)
+          : new LeaseLostError(input.mailboxId);
+      }
+      return created;
+    },
+    { timeout: 60_000, maxWait: 60_000 },
+  );
 
   const ref = (c: (typeof inserted)[number]): StoredRef => ({
-    emailId: c.id, messageId: c.messageId,
-    ...(c.imapUid != null ? { imapUid: c.imapUid } : {}), ...(c.pop3Uidl != null ? { pop3Uidl: c.pop3Uidl } : {}),
+    emailId: c.id,
+    messageId: c.messageId,
+    ...(c.imapUid != null ? { imapUid: c.imapUid } : {}),
+    ...(c.pop3Uidl != null ? { pop3Uidl: c.pop3Uidl } : {}),
   });
   const stored = inserted.filter((c) => c.status === 'RECEIVED').map(ref);
-  const failed = inserted.filter((c) => c.status === 'FAILED').map((c): FailedMessage => {
-    const f = failures.get(keyOf(c)) as Extract<ParseResult, { ok: false }> | undefined;
-    return { ...ref(c), code: f?.code ?? 'UNPARSEABLE', reason: f?.reason ?? '', subject: c.subject, fromAddress: c.fromAddress };
-  });
+  const failed = inserted
+    .filter((c) => c.status === 'FAILED')
+    .map((c): FailedMessage => {
+      const f = failures.get(keyOf(c)) as Extract<ParseResult, { ok: false }> | undefined;
+      return {
+        ...ref(c),
+        code: f?.code ?? 'UNPARSEABLE',
+        reason: f?.reason ?? '',
+        subject: c.subject,
+        fromAddress: c.fromAddress,
+      };
+    });
   return { stored, failed, duplicates: rows.length - inserted.length };
 }

@@ -16,7 +16,11 @@ export function normalizeMessageId(value: string | null | undefined): string | n
 }
 
 /** The key to store: the normalized id, or a synthetic one derived from the header block and the message size. */
-export function messageIdKey(headerValue: string | null | undefined, headerBlock: Buffer, size: number): { messageId: string; synthetic: boolean } {
+export function messageIdKey(
+  headerValue: string | null | undefined,
+  headerBlock: Buffer,
+  size: number,
+): { messageId: string; synthetic: boolean } {
   const id = normalizeMessageId(headerValue);
   if (id && id.length <= MAX_MESSAGE_ID) return { messageId: id, synthetic: false };
   const source = id ? Buffer.from(id) : Buffer.concat([headerBlock, Buffer.from(`\n${size}`)]);
@@ -27,7 +31,9 @@ export function messageIdKey(headerValue: string | null | undefined, headerBlock
 /** "<a@b> <c@d>" → ["<a@b>", "<c@d>"] (at most 100, each usable). */
 export function parseReferences(value: string | null | undefined): string[] {
   if (!value) return [];
-  const ids = (value.match(/<[^<>\s]+>/g) ?? []).map((v) => normalizeMessageId(v)).filter((v): v is string => !!v && v.length <= MAX_MESSAGE_ID);
+  const ids = (value.match(/<[^<>\s]+>/g) ?? [])
+    .map((v) => normalizeMessageId(v))
+    .filter((v): v is string => !!v && v.length <= MAX_MESSAGE_ID);
   return ids.slice(-100);
 }
 
@@ -35,7 +41,8 @@ export function parseReferences(value: string | null | undefined): string[] {
 export function headerBlock(raw: Buffer, maxBytes = 256 * 1024): Buffer {
   const limit = Math.min(raw.length, maxBytes);
   for (let i = 0; i < limit - 1; i++) {
-    if (raw[i] === 0x0a && (raw[i + 1] === 0x0a || (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a))) return raw.subarray(0, i + 1);
+    if (raw[i] === 0x0a && (raw[i + 1] === 0x0a || (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a)))
+      return raw.subarray(0, i + 1);
   }
   return raw.subarray(0, limit);
 }

@@ -7,8 +7,16 @@ import { headerBlock, messageIdKey, normalizeMessageId, parseReferences, MAX_MES
 /** Gmail accepts messages up to about 50 MB; the default stays just above so every Gmail message fits. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 52 * 1024 * 1024;
 
-export interface EmailAddress { address: string; name: string }
-export interface AttachmentInfo { name: string; type: string; size: number; inline: boolean }
+export interface EmailAddress {
+  address: string;
+  name: string;
+}
+export interface AttachmentInfo {
+  name: string;
+  type: string;
+  size: number;
+  inline: boolean;
+}
 
 export interface ParsedEmail {
   messageId: string;
@@ -44,14 +52,21 @@ const PARSER_LIMITS = { maxNestingDepth: 64, maxHeadersSize: 1024 * 1024, attach
 
 /** PostgreSQL text cannot hold NUL; control characters other than tab/newlines have no place in a name either. */
 const clean = (s: string | null | undefined, max = Infinity): string => (s ?? '').replace(/\u0000/g, '').slice(0, max);
-const cleanLine = (s: string | null | undefined, max: number): string => clean(s, max).replace(/[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').trim();
+const cleanLine = (s: string | null | undefined, max: number): string =>
+  clean(s, max)
+    .replace(/[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+    .trim();
 
 function mailboxes(list: Address | Address[] | undefined): EmailAddress[] {
   const flat: PostalMailbox[] = [];
   for (const a of Array.isArray(list) ? list : list ? [list] : []) {
-    if (a.group) flat.push(...a.group); else flat.push(a as PostalMailbox);
+    if (a.group) flat.push(...a.group);
+    else flat.push(a as PostalMailbox);
   }
-  return flat.slice(0, 1000).map((m) => ({ address: cleanLine(m.address, 320), name: cleanLine(m.name, 256) })).filter((m) => m.address || m.name);
+  return flat
+    .slice(0, 1000)
+    .map((m) => ({ address: cleanLine(m.address, 320), name: cleanLine(m.name, 256) }))
+    .filter((m) => m.address || m.name);
 }
 
 function validDate(value: string | undefined): Date | null {
@@ -60,24 +75,36 @@ function validDate(value: string | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-function toEmail(m: Awaited<ReturnType<typeof PostalMime.parse>>, header: Buffer, size: number, withBody: boolean): ParsedEmail {
+function toEmail(
+  m: Awaited<ReturnType<typeof PostalMime.parse>>,
+  header: Buffer,
+  size: number,
+  withBody: boolean,
+): ParsedEmail {
   const key = messageIdKey(m.messageId, header, size);
   const from = mailboxes(m.from)[0];
   const inReplyTo = normalizeMessageId(m.inReplyTo);
   return {
-    messageId: clean(key.messageId), messageIdSynthetic: key.synthetic,
+    messageId: clean(key.messageId),
+    messageIdSynthetic: key.synthetic,
     inReplyTo: inReplyTo && inReplyTo.length <= MAX_MESSAGE_ID ? clean(inReplyTo) : null,
     references: parseReferences(m.references).map((r) => clean(r)),
-    fromAddress: from?.address ?? '', fromName: from?.name ?? '',
-    to: mailboxes(m.to), cc: mailboxes(m.cc), bcc: mailboxes(m.bcc),
+    fromAddress: from?.address ?? '',
+    fromName: from?.name ?? '',
+    to: mailboxes(m.to),
+    cc: mailboxes(m.cc),
+    bcc: mailboxes(m.bcc),
     subject: cleanLine(m.subject, 2000),
     text: withBody && m.text !== undefined ? clean(m.text) : null,
     html: withBody && m.html !== undefined ? clean(m.html) : null,
-    attachments: withBody ? m.attachments.slice(0, 1000).map((a) => ({
-      name: cleanLine(a.filename, 512) || 'unnamed', type: cleanLine(a.mimeType, 255) || 'application/octet-stream',
-      size: typeof a.content === 'string' ? Buffer.byteLength(a.content) : a.content.byteLength,
-      inline: a.disposition === 'inline' || Boolean(a.related),
-    })) : [],
+    attachments: withBody
+      ? m.attachments.slice(0, 1000).map((a) => ({
+          name: cleanLine(a.filename, 512) || 'unnamed',
+          type: cleanLine(a.mimeType, 255) || 'application/octet-stream',
+          size: typeof a.content === 'string' ? Buffer.byteLength(a.content) : a.content.byteLength,
+          inline: a.disposition === 'inline' || Boolean(a.related),
+        }))
+      : [],
     size,
     sentAt: validDate(m.date),
   };
@@ -87,8 +114,21 @@ function toEmail(m: Awaited<ReturnType<typeof PostalMime.parse>>, header: Buffer
 function unreadable(header: Buffer, size: number): ParsedEmail {
   const key = messageIdKey(null, header, size);
   return {
-    messageId: key.messageId, messageIdSynthetic: true, inReplyTo: null, references: [], fromAddress: '', fromName: '',
-    to: [], cc: [], bcc: [], subject: '', text: null, html: null, attachments: [], size, sentAt: null,
+    messageId: key.messageId,
+    messageIdSynthetic: true,
+    inReplyTo: null,
+    references: [],
+    fromAddress: '',
+    fromName: '',
+    to: [],
+    cc: [],
+    bcc: [],
+    subject: '',
+    text: null,
+    html: null,
+    attachments: [],
+    size,
+    sentAt: null,
   };
 }
 
@@ -105,10 +145,20 @@ export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promis
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const header = headerBlock(raw);
   if (size > maxBytes) {
-    return failed('MESSAGE_TOO_LARGE', `The message is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit.`, header, size);
+    return failed(
+      'MESSAGE_TOO_LARGE',
+      `The message is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} limit.`,
+      header,
+      size,
+    );
   }
   if (!HEADER_LINE.test(header.toString('latin1'))) {
-    return { ok: false, code: 'UNPARSEABLE', reason: 'The message has no header lines.', email: unreadable(header, size) };
+    return {
+      ok: false,
+      code: 'UNPARSEABLE',
+      reason: 'The message has no header lines.',
+      email: unreadable(header, size),
+    };
   }
   try {
     return { ok: true, email: toEmail(await PostalMime.parse(raw, PARSER_LIMITS), header, size, true) };

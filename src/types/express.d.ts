@@ -1,7 +1,10 @@
 // Typing for what Mailroom keeps in the session.
 import 'express-session';
 
-export interface Flash { type: 'success' | 'error' | 'info' | 'warning'; text: string }
+export interface Flash {
+  type: 'success' | 'error' | 'info' | 'warning';
+  text: string;
+}
 
 declare module 'express-session' {
   interface SessionData {

@@ -4,7 +4,10 @@ import { publicUserSelect } from '../auth/users.ts';
 import { defineList, type QueryOf } from '../web/list.ts';
 import { listView, searchForm } from '../web/list-view.ts';
 
-export const userList = defineList<Prisma.UserOrderByWithRelationInput, 'name' | 'email' | 'role' | 'mailboxes' | 'status'>({
+export const userList = defineList<
+  Prisma.UserOrderByWithRelationInput,
+  'name' | 'email' | 'role' | 'mailboxes' | 'status'
+>({
   sorts: {
     name: { label: 'Name', orderBy: (d) => [{ name: d }] },
     email: { label: 'Email', orderBy: (d) => [{ email: d }] },
@@ -24,7 +27,8 @@ export async function listUsers(prisma: PrismaClient, l: UserListQuery) {
     ? { OR: [{ email: { contains: l.q, mode: 'insensitive' } }, { name: { contains: l.q, mode: 'insensitive' } }] }
     : {};
   const page = await userList.read(l, {
-    rows: (w) => prisma.user.findMany({ where, ...w, select: { ...publicUserSelect, _count: { select: { mailboxes: true } } } }),
+    rows: (w) =>
+      prisma.user.findMany({ where, ...w, select: { ...publicUserSelect, _count: { select: { mailboxes: true } } } }),
     count: (upTo) => prisma.user.count({ where, take: upTo }),
   });
   return { ...page, rows: page.rows.map(({ _count, ...u }) => ({ ...u, mailboxCount: _count.mailboxes })) };

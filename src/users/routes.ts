@@ -32,14 +32,21 @@ export function userRoutes(deps: AppDeps): Router {
 
   r.post('/', async (req, res) => {
     const form = parseNewUser(req.body);
-    if (!form.ok) return res.status(422).render('users/new', { title: NEW, values: newUserValues(req.body), errors: form.errors });
+    if (!form.ok)
+      return res.status(422).render('users/new', { title: NEW, values: newUserValues(req.body), errors: form.errors });
     try {
       const user = await addUser(prisma, form.data, actorOf(req));
       flash(req, 'success', `User ${user.email} added.`);
       res.redirect(303, '/admin/users');
     } catch (e) {
       if (!(e instanceof DuplicateEmailError)) throw e;
-      res.status(422).render('users/new', { title: NEW, values: newUserValues(req.body), errors: { email: 'A user with this email already exists' } });
+      res
+        .status(422)
+        .render('users/new', {
+          title: NEW,
+          values: newUserValues(req.body),
+          errors: { email: 'A user with this email already exists' },
+        });
     }
   });
 

@@ -19,7 +19,13 @@ export async function getUser(prisma: Pick<PrismaClient, 'user'>, id: string): P
 /** Throws DuplicateEmailError (auth/users.ts) when the email is taken. */
 export async function addUser(prisma: PrismaClient, input: NewUser, who: Who): Promise<PublicUser> {
   const user = await createUser(prisma, input);
-  await audit(prisma, { action: 'user.create', targetType: TARGET, targetId: user.id, details: { email: user.email, role: user.role }, ...who });
+  await audit(prisma, {
+    action: 'user.create',
+    targetType: TARGET,
+    targetId: user.id,
+    details: { email: user.email, role: user.role },
+    ...who,
+  });
   return user;
 }
 
@@ -29,17 +35,34 @@ export type EnableResult = { ok: true; signedOut: number } | { ok: false; reason
  * Disables or enables an account. Disabling also ends all of the user's sessions at once (found by the
  * session's userId, so no other user's session can match); an admin cannot disable their own account.
  */
-export async function setUserEnabled(prisma: PrismaClient, user: PublicUser, enabled: boolean, who: Who): Promise<EnableResult> {
+export async function setUserEnabled(
+  prisma: PrismaClient,
+  user: PublicUser,
+  enabled: boolean,
+  who: Who,
+): Promise<EnableResult> {
   if (user.id === who.actor?.id) return { ok: false, reason: 'own-account' };
   return prisma.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { disabledAt: enabled ? null : new Date() } });
     const signedOut = enabled ? 0 : await endUserSessions(tx, user.id);
-    await audit(tx, { action: enabled ? 'user.enable' : 'user.disable', targetType: TARGET, targetId: user.id, details: { email: user.email, ...(enabled ? {} : { signedOut }) }, ...who });
+    await audit(tx, {
+      action: enabled ? 'user.enable' : 'user.disable',
+      targetType: TARGET,
+      targetId: user.id,
+      details: { email: user.email, ...(enabled ? {} : { signedOut }) },
+      ...who,
+    });
     return { ok: true as const, signedOut };
   });
 }
 
 export async function resetPassword(prisma: PrismaClient, user: PublicUser, password: string, who: Who): Promise<void> {
   await setPassword(prisma, user.id, password);
-  await audit(prisma, { action: 'user.password-reset', targetType: TARGET, targetId: user.id, details: { email: user.email }, ...who });
+  await audit(prisma, {
+    action: 'user.password-reset',
+    targetType: TARGET,
+    targetId: user.id,
+    details: { email: user.email },
+    ...who,
+  });
 }

@@ -4,7 +4,12 @@ import type { Database } from '../db/client.ts';
 
 export function healthz(db: Pick<Database, 'raw'>): RequestHandler {
   return async (_req, res) => {
-    try { await db.raw.query('SELECT 1'); res.type('text').send('ok'); } catch { res.status(503).type('text').send('database unavailable'); }
+    try {
+      await db.raw.query('SELECT 1');
+      res.type('text').send('ok');
+    } catch {
+      res.status(503).type('text').send('database unavailable');
+    }
   };
 }
 
@@ -13,6 +18,11 @@ export function createHealthApp(db: Pick<Database, 'raw'>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', healthz(db));
-  app.use((_req, res) => { res.status(404).type('text').send('This Mailroom process runs jobs only (MAILROOM_ROLE=worker): it serves /healthz.'); });
+  app.use((_req, res) => {
+    res
+      .status(404)
+      .type('text')
+      .send('This Mailroom process runs jobs only (MAILROOM_ROLE=worker): it serves /healthz.');
+  });
   return app;
 }

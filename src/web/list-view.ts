@@ -43,19 +43,30 @@ export function totalLabel(page: Pick<ListPage<unknown, unknown>, 'total' | 'exa
   return number(page.total) + (page.exact ? '' : '+');
 }
 
-export function columns<O, K extends string, F extends FilterSchemas>(def: ListDef<O, K, F>, l: ListQuery<K, F>, layout: ColumnLayout<K>[]): Column[] {
+export function columns<O, K extends string, F extends FilterSchemas>(
+  def: ListDef<O, K, F>,
+  l: ListQuery<K, F>,
+  layout: ColumnLayout<K>[],
+): Column[] {
   return layout.map((c) => {
     if (typeof c !== 'string') return { label: c.label, srOnly: c.srOnly };
     const sort = def.spec.sorts[c];
     const active = l.sort === c;
     const dir = active ? (l.dir === 'asc' ? 'desc' : 'asc') : (sort.first ?? 'asc');
     const column: Column = { label: sort.label, href: def.href(l, { sort: c, dir } as Partial<ListQuery<K, F>>) };
-    if (active) Object.assign(column, l.dir === 'asc' ? { ariaSort: 'ascending', arrow: '▲' } : { ariaSort: 'descending', arrow: '▼' });
+    if (active)
+      Object.assign(
+        column,
+        l.dir === 'asc' ? { ariaSort: 'ascending', arrow: '▲' } : { ariaSort: 'descending', arrow: '▼' },
+      );
     return column;
   });
 }
 
-export function pager<O, K extends string, F extends FilterSchemas>(def: ListDef<O, K, F>, page: ListPage<unknown, ListQuery<K, F>>): Pager {
+export function pager<O, K extends string, F extends FilterSchemas>(
+  def: ListDef<O, K, F>,
+  page: ListPage<unknown, ListQuery<K, F>>,
+): Pager {
   const l = page.query;
   const at = (n: number) => def.href(l, { page: n } as Partial<ListQuery<K, F>>);
   const several = page.hasNext || l.page > 1;
@@ -69,23 +80,36 @@ export function pager<O, K extends string, F extends FilterSchemas>(def: ListDef
 
 /** A GET form that searches (`q`) or filters one parameter of the list, keeping the others. */
 export function searchForm<O, K extends string, F extends FilterSchemas>(
-  def: ListDef<O, K, F>, l: ListQuery<K, F>, o: { name?: 'q' | (keyof F & string); label: string; placeholder: string; button?: string },
+  def: ListDef<O, K, F>,
+  l: ListQuery<K, F>,
+  o: { name?: 'q' | (keyof F & string); label: string; placeholder: string; button?: string },
 ): SearchForm {
   const name = o.name ?? 'q';
   const value = (l as Record<string, unknown>)[name];
   return {
-    name, label: o.label, placeholder: o.placeholder, button: o.button ?? 'Search',
+    name,
+    label: o.label,
+    placeholder: o.placeholder,
+    button: o.button ?? 'Search',
     value: typeof value === 'string' ? value : '',
     hidden: def.params(l).filter(([n]) => n !== name),
   };
 }
 
 /** Everything a list page's partials need, plus `href` for the page's own links (e.g. a filter on a row's value). */
-export function listView<O, K extends string, F extends FilterSchemas, R>(def: ListDef<O, K, F>, page: ListPage<R, ListQuery<K, F>>, layout: ColumnLayout<K>[]) {
+export function listView<O, K extends string, F extends FilterSchemas, R>(
+  def: ListDef<O, K, F>,
+  page: ListPage<R, ListQuery<K, F>>,
+  layout: ColumnLayout<K>[],
+) {
   const l = page.query;
   const sort = def.spec.sorts[l.sort];
   return {
-    l, rows: page.rows, total: totalLabel(page), pager: pager(def, page), columns: columns(def, l, layout),
+    l,
+    rows: page.rows,
+    total: totalLabel(page),
+    pager: pager(def, page),
+    columns: columns(def, l, layout),
     sortedBy: `${sort.label} ${l.dir === 'asc' ? 'ascending' : 'descending'}`,
     href: (change: Partial<ListQuery<K, F>> = {}) => def.href(l, change),
   };

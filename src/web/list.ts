@@ -37,8 +37,12 @@ export interface ListSpec<O, K extends string, F extends FilterSchemas> {
   countCap?: number;
 }
 
-export type ListQuery<K extends string = string, F extends FilterSchemas = Record<never, never>> =
-  { q: string; sort: K; dir: Dir; page: number } & FilterValues<F>;
+export type ListQuery<K extends string = string, F extends FilterSchemas = Record<never, never>> = {
+  q: string;
+  sort: K;
+  dir: Dir;
+  page: number;
+} & FilterValues<F>;
 
 /** What a list reads from the database: one window of rows in order, and a count that may stop early. */
 export interface ListSource<O, R> {
@@ -86,7 +90,9 @@ export function pageParam(value: unknown): number {
   return Math.min(Math.max(Number(s), 1), MAX_PAGE);
 }
 
-export function defineList<O, K extends string, F extends FilterSchemas = Record<never, never>>(spec: ListSpec<O, K, F>): ListDef<O, K, F> {
+export function defineList<O, K extends string, F extends FilterSchemas = Record<never, never>>(
+  spec: ListSpec<O, K, F>,
+): ListDef<O, K, F> {
   const filters = Object.entries(spec.filters ?? {}) as [string, z.ZodType<string>][];
   const clash = filters.find(([name]) => RESERVED.includes(name));
   if (clash) throw new Error(`List filter "${clash[0]}" clashes with a list parameter`);
@@ -107,7 +113,13 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
       values[name] = parsed?.success ? parsed.data : null;
     }
     const q = spec.searchMax ? str(query.q).slice(0, spec.searchMax).trim() : '';
-    return { q, ...values, sort, dir: dir === 'asc' || dir === 'desc' ? dir : firstDir(sort), page: pageParam(query.page) } as Q;
+    return {
+      q,
+      ...values,
+      sort,
+      dir: dir === 'asc' || dir === 'desc' ? dir : firstDir(sort),
+      page: pageParam(query.page),
+    } as Q;
   };
 
   const params = (l: Q, change: Partial<Q> = {}): [string, string][] => {

@@ -1,7 +1,14 @@
 // Unit tests of the Gmail answer / Node error mapping, hints, truncation and redaction.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyOAuthChallenge, classifyServerText, classifyTokenError, mapError, redact, truncate } from '../../src/mail/errors.ts';
+import {
+  classifyOAuthChallenge,
+  classifyServerText,
+  classifyTokenError,
+  mapError,
+  redact,
+  truncate,
+} from '../../src/mail/errors.ts';
 import { FAILURE_CODES, failure } from '../../src/mail/hints.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -9,27 +16,43 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 describe('classifyServerText', () => {
   const cases: [string, string][] = [
     ['A1 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)', 'AUTH_FAILED'],
-    ['535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials', 'AUTH_FAILED'],
+    [
+      '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials',
+      'AUTH_FAILED',
+    ],
     ['-ERR [AUTH] Invalid credentials.', 'AUTH_FAILED'],
     ['-ERR [AUTH] Username and password not accepted.', 'AUTH_FAILED'],
     ['534-5.7.9 Application-specific password required.', 'AUTH_FAILED'],
-    ['A1 NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)', 'IMAP_DISABLED'],
-    ['-ERR [SYS/PERM] Your account is not enabled for POP access. Please visit your Gmail settings page and enable your account for POP access.', 'POP_DISABLED'],
+    [
+      'A1 NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)',
+      'IMAP_DISABLED',
+    ],
+    [
+      '-ERR [SYS/PERM] Your account is not enabled for POP access. Please visit your Gmail settings page and enable your account for POP access.',
+      'POP_DISABLED',
+    ],
     ['A1 NO [ALERT] Too many simultaneous connections. (Failure)', 'TOO_MANY_CONNECTIONS'],
     ['-ERR [SYS/TEMP] Too many simultaneous connections.', 'TOO_MANY_CONNECTIONS'],
     ['A1 NO [LIMIT] Bandwidth or connection limit reached', 'TOO_MANY_CONNECTIONS'],
     ['A1 NO [UNAVAILABLE] Temporary authentication failure. (Failure)', 'SERVER_TEMPORARY'],
     ['-ERR [SYS/TEMP] Temporary system problem. Please try again later.', 'SERVER_TEMPORARY'],
     ['A1 NO [IN-USE] Mailbox in use, try again later', 'SERVER_TEMPORARY'],
-    ['A1 NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for questions about this feature. (Failure)', 'ADMIN_POLICY'],
+    [
+      'A1 NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for questions about this feature. (Failure)',
+      'ADMIN_POLICY',
+    ],
   ];
-  for (const [text, code] of cases) it(`${code} ← ${text.slice(0, 50)}`, () => assert.equal(classifyServerText(text), code));
+  for (const [text, code] of cases)
+    it(`${code} ← ${text.slice(0, 50)}`, () => assert.equal(classifyServerText(text), code));
   it('knows nothing about unrelated text', () => assert.equal(classifyServerText('OK Success'), undefined));
 });
 
 describe('classifyOAuthChallenge / classifyTokenError', () => {
   it('reads Gmail XOAUTH2 challenges (base64 or parsed)', () => {
-    assert.equal(classifyOAuthChallenge(b64('{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}')), 'AUTH_FAILED');
+    assert.equal(
+      classifyOAuthChallenge(b64('{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}')),
+      'AUTH_FAILED',
+    );
     assert.equal(classifyOAuthChallenge({ status: '401', schemes: 'bearer' }), 'AUTH_FAILED');
     assert.equal(classifyOAuthChallenge({ status: 'insufficient_scope' }), 'MISSING_SCOPE');
     assert.equal(classifyOAuthChallenge('not base64 json'), undefined);
@@ -73,31 +96,59 @@ describe('mapError', () => {
   }
 
   it('treats SMTP 421/454 as SMTP_TEMPORARY (transient) and 535 as AUTH_FAILED', () => {
-    const smtp = (response: string) => Object.assign(new Error('Invalid login'), { code: 'EAUTH', response, responseCode: Number(response.slice(0, 3)) });
+    const smtp = (response: string) =>
+      Object.assign(new Error('Invalid login'), {
+        code: 'EAUTH',
+        response,
+        responseCode: Number(response.slice(0, 3)),
+      });
     assert.deepEqual(
-      [mapError(smtp('454 4.7.0 Too many login attempts, please try again later.'), { protocol: 'smtp' })].map((f) => [f.code, f.transient]),
+      [mapError(smtp('454 4.7.0 Too many login attempts, please try again later.'), { protocol: 'smtp' })].map((f) => [
+        f.code,
+        f.transient,
+      ]),
       [['SMTP_TEMPORARY', true]],
     );
-    assert.equal(mapError(smtp('421 4.7.0 Try again later, closing connection.'), { protocol: 'smtp' }).code, 'SMTP_TEMPORARY');
-    assert.equal(mapError(smtp('535-5.7.8 Username and Password not accepted.'), { protocol: 'smtp' }).code, 'AUTH_FAILED');
+    assert.equal(
+      mapError(smtp('421 4.7.0 Try again later, closing connection.'), { protocol: 'smtp' }).code,
+      'SMTP_TEMPORARY',
+    );
+    assert.equal(
+      mapError(smtp('535-5.7.8 Username and Password not accepted.'), { protocol: 'smtp' }).code,
+      'AUTH_FAILED',
+    );
   });
 
-  it('treats Gmail\'s temporary IMAP/POP3 refusals as transient, though imapflow flags them as failed authentication', () => {
-    const imap = Object.assign(new Error('Command failed'), { response: 'A3 NO [UNAVAILABLE] Temporary authentication failure. (Failure)', authenticationFailed: true });
-    assert.deepEqual([mapError(imap, { protocol: 'imap', auth: 'xoauth2' })].map((f) => [f.code, f.transient]), [['SERVER_TEMPORARY', true]]);
+  it("treats Gmail's temporary IMAP/POP3 refusals as transient, though imapflow flags them as failed authentication", () => {
+    const imap = Object.assign(new Error('Command failed'), {
+      response: 'A3 NO [UNAVAILABLE] Temporary authentication failure. (Failure)',
+      authenticationFailed: true,
+    });
+    assert.deepEqual(
+      [mapError(imap, { protocol: 'imap', auth: 'xoauth2' })].map((f) => [f.code, f.transient]),
+      [['SERVER_TEMPORARY', true]],
+    );
     const pop = new Error('-ERR [SYS/TEMP] Temporary system problem. Please try again later.');
-    assert.deepEqual([mapError(pop, { protocol: 'pop3' })].map((f) => [f.code, f.transient]), [['SERVER_TEMPORARY', true]]);
+    assert.deepEqual(
+      [mapError(pop, { protocol: 'pop3' })].map((f) => [f.code, f.transient]),
+      [['SERVER_TEMPORARY', true]],
+    );
     const inUse = Object.assign(new Error('Command failed'), { response: 'A4 NO [IN-USE] Temporarily unavailable' });
     assert.equal(mapError(inUse, { protocol: 'imap' }).transient, true);
   });
 
   it('prefers an insufficient_scope challenge over the generic NO', () => {
-    const err = Object.assign(new Error('Command failed'), { response: '3 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)', oauthError: { status: 'insufficient_scope' } });
+    const err = Object.assign(new Error('Command failed'), {
+      response: '3 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)',
+      oauthError: { status: 'insufficient_scope' },
+    });
     assert.equal(mapError(err).code, 'MISSING_SCOPE');
   });
 
   it('strips the IMAP tag and words the hint for password logins', () => {
-    const err = Object.assign(new Error('Command failed'), { response: '7 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)' });
+    const err = Object.assign(new Error('Command failed'), {
+      response: '7 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)',
+    });
     const f = mapError(err, { auth: 'password' });
     assert.equal(f.message, 'NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)');
     assert.match(f.hint, /app password/);
@@ -115,7 +166,15 @@ describe('mapError', () => {
 describe('hints', () => {
   it('has a hint for every code, and retries exactly the transient ones', () => {
     const transient = FAILURE_CODES.filter((c) => failure(c).transient).sort();
-    assert.deepEqual(transient, ['CANCELLED', 'CONNECTION_REFUSED', 'CONNECTION_RESET', 'SERVER_TEMPORARY', 'SMTP_TEMPORARY', 'TIMEOUT', 'TOO_MANY_CONNECTIONS']);
+    assert.deepEqual(transient, [
+      'CANCELLED',
+      'CONNECTION_REFUSED',
+      'CONNECTION_RESET',
+      'SERVER_TEMPORARY',
+      'SMTP_TEMPORARY',
+      'TIMEOUT',
+      'TOO_MANY_CONNECTIONS',
+    ]);
     for (const code of FAILURE_CODES) assert.ok(failure(code).hint.length > 20, code);
   });
   it('tells the user what to do', () => {
@@ -152,7 +211,9 @@ describe('redact', () => {
     assert.ok(out.includes(challenge));
   });
   it('removes given secrets verbatim and base64-encoded, and key=value credentials', () => {
-    const out = redact(`pw s3cret-pass ${b64('s3cret-pass')} {"access_token":"abc123","password":"pw"}`, ['s3cret-pass']);
+    const out = redact(`pw s3cret-pass ${b64('s3cret-pass')} {"access_token":"abc123","password":"pw"}`, [
+      's3cret-pass',
+    ]);
     assert.ok(!out.includes('s3cret-pass') && !out.includes(b64('s3cret-pass')) && !out.includes('abc123'), out);
   });
   it('leaves ordinary server text alone', () => {

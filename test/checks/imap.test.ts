@@ -20,7 +20,9 @@ describe('probeImap', () => {
   });
   const byId = (steps: Step[], id: string) => steps.find((s) => s.id === id);
 
-  before(async () => { world = await startMailWorld({ maxConnectionsPerUser: 15 }); });
+  before(async () => {
+    world = await startMailWorld({ maxConnectionsPerUser: 15 });
+  });
   after(() => world.close());
   beforeEach(() => {
     world.tokens.clear();
@@ -33,16 +35,22 @@ describe('probeImap', () => {
 
   it('signs in with XOAUTH2/OAUTHBEARER and opens INBOX', async () => {
     const steps = await probeImap(opts());
-    assert.deepEqual(steps.map((s) => [s.id, s.label, s.status]), [
-      ['incoming-login', 'Incoming login (IMAP)', 'ok'],
-      ['incoming-mailbox', 'Open INBOX', 'ok'],
-    ]);
+    assert.deepEqual(
+      steps.map((s) => [s.id, s.label, s.status]),
+      [
+        ['incoming-login', 'Incoming login (IMAP)', 'ok'],
+        ['incoming-mailbox', 'Open INBOX', 'ok'],
+      ],
+    );
     assert.match(byId(steps, 'incoming-mailbox')?.message ?? '', /3 messages/);
   });
 
   it('signs in with a password (app password)', async () => {
     const steps = await probeImap(opts({ auth: { kind: 'password', user: USER, password: 'app-password-1' } }));
-    assert.deepEqual(steps.map((s) => s.status), ['ok', 'ok']);
+    assert.deepEqual(
+      steps.map((s) => s.status),
+      ['ok', 'ok'],
+    );
   });
 
   it('maps a rejected token to AUTH_FAILED, skips INBOX and never echoes the token', async () => {

@@ -9,9 +9,14 @@ import { makeTestCa } from '../fakes/mail/tls.ts';
 import { PATIENT_PROBES } from '../helpers/wait.ts';
 
 /** A TLS server that runs `script` on each connection, for answers no Gmail-like fake would give. */
-async function brokenServer(script: (socket: tls.TLSSocket) => void): Promise<{ port: number; close(): Promise<void> }> {
+async function brokenServer(
+  script: (socket: tls.TLSSocket) => void,
+): Promise<{ port: number; close(): Promise<void> }> {
   const { certPem, keyPem } = makeTestCa();
-  const server = tls.createServer({ cert: certPem, key: keyPem }, (s) => { s.on('error', () => {}); script(s); });
+  const server = tls.createServer({ cert: certPem, key: keyPem }, (s) => {
+    s.on('error', () => {});
+    script(s);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     port: (server.address() as net.AddressInfo).port,
@@ -31,7 +36,8 @@ describe('Pop3Client', () => {
     world.accounts.set('kay@example.com', { password: 'pw-1', messages: 2 });
   });
   after(() => world.close());
-  const connect = (port: number, timeoutMs: number = PATIENT_PROBES.connectTimeoutMs) => Pop3Client.connect({ host: 'localhost', port, ca: makeTestCa().caPem, timeoutMs });
+  const connect = (port: number, timeoutMs: number = PATIENT_PROBES.connectTimeoutMs) =>
+    Pop3Client.connect({ host: 'localhost', port, ca: makeTestCa().caPem, timeoutMs });
 
   it('greets, authenticates with XOAUTH2, runs STAT and QUIT', async () => {
     const client = await connect(world.pop3.port);
@@ -72,7 +78,10 @@ describe('Pop3Client', () => {
 
   it('rejects -ERR greetings with the server text', async () => {
     const server = await brokenServer((s) => s.end('-ERR go away\r\n'));
-    await assert.rejects(connect(server.port), (err: unknown) => err instanceof Pop3Error && err.response === '-ERR go away');
+    await assert.rejects(
+      connect(server.port),
+      (err: unknown) => err instanceof Pop3Error && err.response === '-ERR go away',
+    );
     await server.close();
   });
 
@@ -104,33 +113,56 @@ describe('Pop3Client', () => {
   });
 
   /** A server that answers each command line from `answers` (raw bytes, CRLFs included). */
-  const scripted = (answers: Record<string, Buffer | string>) => brokenServer((s) => {
-    s.write('+OK ready\r\n');
-    let buf = '';
-    s.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('latin1');
-      let nl: number;
-      while ((nl = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 2);
-        s.write(answers[line] ?? '-ERR unknown\r\n');
-      }
+  const scripted = (answers: Record<string, Buffer | string>) =>
+    brokenServer((s) => {
+      s.write('+OK ready\r\n');
+      let buf = '';
+      s.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('latin1');
+        let nl: number;
+        while ((nl = buf.indexOf('\r\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 2);
+          s.write(answers[line] ?? '-ERR unknown\r\n');
+        }
+      });
     });
-  });
 
   it('reads multi-line answers as bytes: dot-unstuffed, 8-bit intact, and the connection usable after', async () => {
-    const body = Buffer.concat([Buffer.from('Subject: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\n.. one dot\r\n...\r\nend\r\n')]);
+    const body = Buffer.concat([
+      Buffer.from('Subject: caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('\r\n\r\n.. one dot\r\n...\r\nend\r\n'),
+    ]);
     const server = await scripted({
-      'UIDL': '+OK\r\n1 GmailIdA\r\n2 GmailIdB\r\n.\r\n',
-      'LIST': '+OK 2 messages\r\n1 120\r\n2 64\r\n.\r\n',
-      'RETR 1': Buffer.concat([Buffer.from('+OK 120 octets\r\n'), body.subarray(0, 20), body.subarray(20), Buffer.from('.\r\n')]),
-      'STAT': '+OK 2 184\r\n',
+      UIDL: '+OK\r\n1 GmailIdA\r\n2 GmailIdB\r\n.\r\n',
+      LIST: '+OK 2 messages\r\n1 120\r\n2 64\r\n.\r\n',
+      'RETR 1': Buffer.concat([
+        Buffer.from('+OK 120 octets\r\n'),
+        body.subarray(0, 20),
+        body.subarray(20),
+        Buffer.from('.\r\n'),
+      ]),
+      STAT: '+OK 2 184\r\n',
     });
     const client = await connect(server.port);
-    assert.deepEqual(await client.uidl(), [{ n: 1, uid: 'GmailIdA' }, { n: 2, uid: 'GmailIdB' }]);
-    assert.deepEqual(await client.list(), [{ n: 1, size: 120 }, { n: 2, size: 64 }]);
+    assert.deepEqual(await client.uidl(), [
+      { n: 1, uid: 'GmailIdA' },
+      { n: 2, uid: 'GmailIdB' },
+    ]);
+    assert.deepEqual(await client.list(), [
+      { n: 1, size: 120 },
+      { n: 2, size: 64 },
+    ]);
     const message = await client.retr(1);
-    assert.deepEqual(message, Buffer.concat([Buffer.from('Subject: caf'), Buffer.from([0xe9]), Buffer.from('\r\n\r\n. one dot\r\n..\r\nend\r\n')]));
+    assert.deepEqual(
+      message,
+      Buffer.concat([
+        Buffer.from('Subject: caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('\r\n\r\n. one dot\r\n..\r\nend\r\n'),
+      ]),
+    );
     assert.deepEqual(await client.stat(), { count: 2, size: 184 });
     client.close();
     await server.close();
@@ -140,10 +172,13 @@ describe('Pop3Client', () => {
     const server = await scripted({
       'RETR 1': `+OK\r\n${'x'.repeat(500)}\r\n${'y'.repeat(500)}\r\n.\r\n`,
       'RETR 9': '-ERR no such message\r\n',
-      'UIDL': '+OK\r\n1 has a space\r\n.\r\n',
+      UIDL: '+OK\r\n1 has a space\r\n.\r\n',
     });
     const client = await connect(server.port);
-    await assert.rejects(client.retr(9), (err: unknown) => err instanceof Pop3Error && err.response === '-ERR no such message');
+    await assert.rejects(
+      client.retr(9),
+      (err: unknown) => err instanceof Pop3Error && err.response === '-ERR no such message',
+    );
     await rejectsWith(client.uidl(), 'POP3_PROTOCOL');
     await rejectsWith(client.retr(1, 600), 'POP3_TOO_LARGE');
     await rejectsWith(client.stat(), 'POP3_TOO_LARGE'); // the connection is closed after a bound is hit

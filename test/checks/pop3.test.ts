@@ -19,7 +19,9 @@ describe('probePop3', () => {
     ...over,
   });
 
-  before(async () => { world = await startMailWorld(); });
+  before(async () => {
+    world = await startMailWorld();
+  });
   after(() => world.close());
   beforeEach(() => {
     world.tokens.clear();
@@ -32,16 +34,22 @@ describe('probePop3', () => {
 
   it('signs in with XOAUTH2 and runs STAT', async () => {
     const steps = await probePop3(opts());
-    assert.deepEqual(steps.map((s) => [s.id, s.label, s.status]), [
-      ['incoming-login', 'Incoming login (POP3)', 'ok'],
-      ['incoming-mailbox', 'Mailbox status (STAT)', 'ok'],
-    ]);
+    assert.deepEqual(
+      steps.map((s) => [s.id, s.label, s.status]),
+      [
+        ['incoming-login', 'Incoming login (POP3)', 'ok'],
+        ['incoming-mailbox', 'Mailbox status (STAT)', 'ok'],
+      ],
+    );
     assert.match(steps[1]?.message ?? '', /5 messages/);
   });
 
   it('signs in with USER/PASS', async () => {
     const steps = await probePop3(opts({ auth: { kind: 'password', user: USER, password: 'app-password-2' } }));
-    assert.deepEqual(steps.map((s) => s.status), ['ok', 'ok']);
+    assert.deepEqual(
+      steps.map((s) => s.status),
+      ['ok', 'ok'],
+    );
   });
 
   it('maps a rejected token to AUTH_FAILED after answering the challenge', async () => {

@@ -20,7 +20,9 @@ describe('probeSmtp', () => {
     ...over,
   });
 
-  before(async () => { world = await startMailWorld(); });
+  before(async () => {
+    world = await startMailWorld();
+  });
   after(() => world.close());
   beforeEach(() => {
     world.tokens.clear();
@@ -32,10 +34,16 @@ describe('probeSmtp', () => {
     world.smtp.messages.length = 0;
   });
 
-  for (const [name, endpoint] of [['STARTTLS (587)', starttls], ['implicit TLS (465)', implicit]] as const) {
+  for (const [name, endpoint] of [
+    ['STARTTLS (587)', starttls],
+    ['implicit TLS (465)', implicit],
+  ] as const) {
     it(`signs in with XOAUTH2 over ${name}`, async () => {
       const steps = await probeSmtp(opts({ endpoint: endpoint() }));
-      assert.deepEqual(steps.map((s) => [s.id, s.label, s.status]), [['outgoing-login', 'Outgoing login (SMTP)', 'ok']]);
+      assert.deepEqual(
+        steps.map((s) => [s.id, s.label, s.status]),
+        [['outgoing-login', 'Outgoing login (SMTP)', 'ok']],
+      );
       assert.equal(world.smtp.messages.length, 0, 'verify must not send anything');
     });
 
@@ -55,7 +63,13 @@ describe('probeSmtp', () => {
 
   it('sends a test message only when asked', async () => {
     const steps = await probeSmtp(opts({ sendTestMessageTo: 'someone@example.org' }));
-    assert.deepEqual(steps.map((s) => [s.id, s.status]), [['outgoing-login', 'ok'], ['outgoing-message', 'ok']]);
+    assert.deepEqual(
+      steps.map((s) => [s.id, s.status]),
+      [
+        ['outgoing-login', 'ok'],
+        ['outgoing-message', 'ok'],
+      ],
+    );
     assert.equal(world.smtp.messages.length, 1);
     assert.deepEqual(world.smtp.messages[0]?.to, ['someone@example.org']);
     assert.equal(world.smtp.messages[0]?.from, USER);

@@ -28,18 +28,32 @@ function recorder() {
       if (running.get(id) === owner) running.delete(id);
       events.push({ owner, ev: 'stop', id, reason });
     },
-    changed(id) { events.push({ owner, ev: 'changed', id }); },
+    changed(id) {
+      events.push({ owner, ev: 'changed', id });
+    },
   });
   const runningIn = (owner: string) => [...running].filter(([, o]) => o === owner).map(([id]) => id);
   return { running, events, violations, handlers, runningIn };
 }
 
-async function owner(db: Database, handlers: OwnershipHandlers, timing = { heartbeatMs: 60_000, deadAfterMs: 180_000 }) {
+async function owner(
+  db: Database,
+  handlers: OwnershipHandlers,
+  timing = { heartbeatMs: 60_000, deadAfterMs: 180_000 },
+) {
   const registration = await registerProcess(db, { role: 'worker', timing });
   const notifier = createNotifier(db);
   const ownership = new MailboxOwnership({ db, registration, notifier, handlers });
   await ownership.start();
-  return { registration, ownership, stop: async () => { await ownership.stop(); await registration.stop(); await notifier.close(); } };
+  return {
+    registration,
+    ownership,
+    stop: async () => {
+      await ownership.stop();
+      await registration.stop();
+      await notifier.close();
+    },
+  };
 }
 
 for (const mode of dbModes()) {
@@ -56,31 +70,59 @@ for (const mode of dbModes()) {
         assert.ok(!r.running.has(off.ids[0]));
         // The steady-state pass compares one fingerprint row instead of reading the list: both sides must agree.
         const f = await ownedFingerprint(t.db.raw, o.registration.id);
-        assert.deepEqual([f.n, f.ineligible, f.hash], [3, 0, localFingerprint(ids.slice(0, 3).map((id) => [id, { profileId }]))]);
+        assert.deepEqual(
+          [f.n, f.ineligible, f.hash],
+          [3, 0, localFingerprint(ids.slice(0, 3).map((id) => [id, { profileId }]))],
+        );
 
         await t.db.prisma.mailbox.update({ where: { id: ids[0] }, data: { enabledForIncoming: false } });
-        await until('the disabled mailbox to stop', () => r.events.find((e) => e.ev === 'stop' && e.id === ids[0]), 20_000);
+        await until(
+          'the disabled mailbox to stop',
+          () => r.events.find((e) => e.ev === 'stop' && e.id === ids[0]),
+          20_000,
+        );
         assert.equal(r.events.find((e) => e.ev === 'stop' && e.id === ids[0])?.reason, 'ineligible');
-        const row = await until('its release', async () => {
-          const s = await t.db.prisma.mailboxSync.findUnique({ where: { mailboxId: ids[0] } });
-          return s?.ownerId === null ? s : undefined;
-        }, 20_000);
+        const row = await until(
+          'its release',
+          async () => {
+            const s = await t.db.prisma.mailboxSync.findUnique({ where: { mailboxId: ids[0] } });
+            return s?.ownerId === null ? s : undefined;
+          },
+          20_000,
+        );
         assert.equal(row.state, 'STOPPED');
 
         await t.db.prisma.mailbox.update({ where: { id: ids[0] }, data: { enabledForIncoming: true } });
-        await until('the re-enabled mailbox to start again', () => (r.running.get(ids[0]) === 'A' ? true : undefined), 20_000);
+        await until(
+          'the re-enabled mailbox to start again',
+          () => (r.running.get(ids[0]) === 'A' ? true : undefined),
+          20_000,
+        );
 
-        await t.db.prisma.emailServerProfile.update({ where: { id: profileId }, data: { maxConcurrentConnections: 3 } });
-        await until('profile change to reach its mailboxes', () => (r.events.filter((e) => e.ev === 'changed').length >= 3 ? true : undefined), 20_000);
+        await t.db.prisma.emailServerProfile.update({
+          where: { id: profileId },
+          data: { maxConcurrentConnections: 3 },
+        });
+        await until(
+          'profile change to reach its mailboxes',
+          () => (r.events.filter((e) => e.ev === 'changed').length >= 3 ? true : undefined),
+          20_000,
+        );
 
         await t.db.prisma.mailbox.delete({ where: { id: ids[1] } });
-        await until('the deleted mailbox to stop', () => r.events.find((e) => e.ev === 'stop' && e.id === ids[1]), 20_000);
+        await until(
+          'the deleted mailbox to stop',
+          () => r.events.find((e) => e.ev === 'stop' && e.id === ids[1]),
+          20_000,
+        );
         assert.deepEqual(r.runningIn('A').sort(), [ids[0], ids[2]].sort());
         assert.deepEqual(r.violations, []);
         await o.stop();
         assert.equal(r.running.size, 0);
         assert.equal(await t.db.prisma.mailboxSync.count({ where: { ownerId: { not: null } } }), 0);
-      } finally { await t.drop(); }
+      } finally {
+        await t.drop();
+      }
     });
 
     test('two owners split the mailboxes evenly, never run one twice, and a graceful stop hands over', async () => {
@@ -92,10 +134,15 @@ for (const mode of dbModes()) {
         const a = await owner(t.db, r.handlers('A'), timing);
         assert.equal(r.runningIn('A').length, 9);
         const b = await owner(t.db, r.handlers('B'), timing);
-        await until('an even split', () => {
-          const [na, nb] = [r.runningIn('A').length, r.runningIn('B').length];
-          return na + nb === 9 && Math.abs(na - nb) <= 1 ? true : undefined;
-        }, 30_000, 100);
+        await until(
+          'an even split',
+          () => {
+            const [na, nb] = [r.runningIn('A').length, r.runningIn('B').length];
+            return na + nb === 9 && Math.abs(na - nb) <= 1 ? true : undefined;
+          },
+          30_000,
+          100,
+        );
         const owners = await t.db.prisma.mailboxSync.groupBy({ by: ['ownerId'], _count: true });
         assert.deepEqual(owners.map((o) => o._count).sort(), [4, 5]);
         await a.stop();
@@ -103,7 +150,9 @@ for (const mode of dbModes()) {
         assert.deepEqual(r.runningIn('B').sort(), [...ids].sort());
         assert.deepEqual(r.violations, []);
         await b.stop();
-      } finally { await t.drop(); }
+      } finally {
+        await t.drop();
+      }
     });
   });
 }

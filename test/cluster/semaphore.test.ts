@@ -15,23 +15,35 @@ const tick = () => new Promise((r) => setTimeout(r, 20));
 
 for (const mode of dbModes()) {
   describe(`connection semaphore [${mode}]`, () => {
-    let t: TestDb; let reg: ProcessRegistration; let notifier: Notifier; let sem: ConnectionSemaphore;
+    let t: TestDb;
+    let reg: ProcessRegistration;
+    let notifier: Notifier;
+    let sem: ConnectionSemaphore;
     before(async () => {
       t = await createTestDb(mode);
       reg = await registerProcess(t.db, { role: 'worker', timing: TIMING });
       notifier = createNotifier(t.db);
       sem = createConnectionSemaphore(t.db, reg, notifier, undefined, 200);
     });
-    after(async () => { await sem.close(); await reg.stop(); await notifier.close(); await t.drop(); });
+    after(async () => {
+      await sem.close();
+      await reg.stop();
+      await notifier.close();
+      await t.drop();
+    });
 
     test('never more holders than the limit; everyone gets a turn', async () => {
-      let now = 0; let max = 0;
-      const work = Array.from({ length: 8 }, (_, i) => sem.run([{ key: 'limit-2', limit: 2 }], { purpose: `t${i}` }, async () => {
-        now++; max = Math.max(max, now);
-        await new Promise((r) => setTimeout(r, 15));
-        now--;
-        return i;
-      }));
+      let now = 0;
+      let max = 0;
+      const work = Array.from({ length: 8 }, (_, i) =>
+        sem.run([{ key: 'limit-2', limit: 2 }], { purpose: `t${i}` }, async () => {
+          now++;
+          max = Math.max(max, now);
+          await new Promise((r) => setTimeout(r, 15));
+          now--;
+          return i;
+        }),
+      );
       assert.deepEqual(await Promise.all(work), [0, 1, 2, 3, 4, 5, 6, 7]);
       assert.equal(max, 2);
       assert.equal(await sem.holders('limit-2'), 0);
@@ -40,7 +52,17 @@ for (const mode of dbModes()) {
     test('a permit takes every key at once or none; a waiter blocked on one key does not hold the others', async () => {
       const a = await sem.acquire([{ key: 'A', limit: 1 }], { purpose: 'a' });
       let both: Permit | undefined;
-      const waiting = sem.acquire([{ key: 'A', limit: 1 }, { key: 'B', limit: 1 }], { purpose: 'ab' }).then((p) => { both = p; });
+      const waiting = sem
+        .acquire(
+          [
+            { key: 'A', limit: 1 },
+            { key: 'B', limit: 1 },
+          ],
+          { purpose: 'ab' },
+        )
+        .then((p) => {
+          both = p;
+        });
       await tick();
       assert.equal(both, undefined);
       assert.equal(await sem.holders('B'), 0, 'nothing of B taken while A is full');
@@ -76,9 +98,14 @@ for (const mode of dbModes()) {
       const held = await Promise.all([0, 1, 2].map((i) => sem.acquire(claim, { purpose: `h${i}` })));
       limit = 1;
       let got = false;
-      const waiter = sem.acquire(claim, { purpose: 'late' }).then((p) => { got = true; return p; });
-      await held[0].release(); await tick();
-      await held[1].release(); await tick();
+      const waiter = sem.acquire(claim, { purpose: 'late' }).then((p) => {
+        got = true;
+        return p;
+      });
+      await held[0].release();
+      await tick();
+      await held[1].release();
+      await tick();
       assert.equal(got, false, 'one holder left is already the new limit');
       await held[2].release();
       const p = await waiter;
@@ -103,20 +130,27 @@ for (const mode of dbModes()) {
       await tick();
       const newer = await sem.acquire([{ key: 'idle', limit: 2 }], { purpose: 'idle-2', yieldable: true });
       const asked: string[] = [];
-      older.onYieldRequested(() => { asked.push('older'); void older.release(); });
+      older.onYieldRequested(() => {
+        asked.push('older');
+        void older.release();
+      });
       newer.onYieldRequested(() => asked.push('newer'));
       const test = await sem.acquire([{ key: 'idle', limit: 2 }], { purpose: 'test-enable' });
       assert.deepEqual(asked, ['older']);
-      await test.release(); await newer.release();
+      await test.release();
+      await newer.release();
     });
   });
 }
 
 if (dbModes().includes('postgres')) {
   describe('connection semaphore across registrations [postgres]', () => {
-    test('two processes share one budget; a dead holder\'s slot is reclaimed', async () => {
+    test("two processes share one budget; a dead holder's slot is reclaimed", async () => {
       const t = await createTestDb('postgres');
-      const regs = [await registerProcess(t.db, { role: 'worker', timing: TIMING }), await registerProcess(t.db, { role: 'worker', timing: TIMING })];
+      const regs = [
+        await registerProcess(t.db, { role: 'worker', timing: TIMING }),
+        await registerProcess(t.db, { role: 'worker', timing: TIMING }),
+      ];
       const notifiers = regs.map(() => createNotifier(t.db));
       // A one-minute backstop poll: a waiter woken within the test's time was woken by the other process's NOTIFY.
       const sems = regs.map((r, i) => createConnectionSemaphore(t.db, r, notifiers[i], undefined, 60_000));
@@ -128,12 +162,21 @@ if (dbModes().includes('postgres')) {
         const waiting = sems[1].acquire([{ key: 'shared', limit: 2 }], { purpose: 'd' });
         await new Promise((r) => setTimeout(r, 100)); // the waiter has tried once and is asleep
         await a.release();
-        const d = await Promise.race([waiting, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not woken by the release')), 20_000))]);
+        const d = await Promise.race([
+          waiting,
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not woken by the release')), 20_000)),
+        ]);
         // Process 0 "dies": its heartbeat goes stale while it still has a slot row.
         const e = await sems[0].acquire([{ key: 'other', limit: 1 }], { purpose: 'e' });
         assert.ok(e);
-        await t.db.raw.query(`UPDATE "WorkerProcess" SET "heartbeatAt" = now() - interval '1 hour' WHERE id = $1`, [regs[0].id]);
-        const f = await until('the dead holder\'s slot to be reclaimed', () => sems[1].tryAcquire([{ key: 'other', limit: 1 }], { purpose: 'f' }).then((p) => p ?? undefined), 10_000);
+        await t.db.raw.query(`UPDATE "WorkerProcess" SET "heartbeatAt" = now() - interval '1 hour' WHERE id = $1`, [
+          regs[0].id,
+        ]);
+        const f = await until(
+          "the dead holder's slot to be reclaimed",
+          () => sems[1].tryAcquire([{ key: 'other', limit: 1 }], { purpose: 'f' }).then((p) => p ?? undefined),
+          10_000,
+        );
         await Promise.all([b.release(), d.release(), f.release()]);
       } finally {
         await Promise.all(sems.map((s) => s.close()));

@@ -18,7 +18,11 @@ const BOB = 'bob@example.com'; // a credentials-profile mailbox: password only
 const BOB_PASSWORD = 'app pass: 1"\\';
 const WAIT = 30_000; // the machine is shared: generous, and only an upper bound
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = WAIT,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -33,8 +37,9 @@ function message(subject: string, body = 'Hello.\r\n'): { raw: string; messageId
   const messageId = `<m${++counter}.${process.pid}@mailroom.test>`;
   return {
     messageId,
-    raw: `From: Sender <sender@example.net>\r\nTo: ${ADA}\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\n`
-      + `Date: Tue, 01 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`,
+    raw:
+      `From: Sender <sender@example.net>\r\nTo: ${ADA}\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\n` +
+      `Date: Tue, 01 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`,
   };
 }
 
@@ -46,14 +51,22 @@ describe('Dovecot harness', () => {
 
   function imap(auth: ImapFlowOptions['auth'], endpoint = dovecot.imap): ImapFlow {
     const c = new ImapFlow({
-      host: 'localhost', port: endpoint.port, secure: endpoint.secure, tls: { ca: dovecot.ca }, auth, logger: false,
-      connectionTimeout: WAIT, greetingTimeout: WAIT, socketTimeout: 5 * 60_000,
+      host: 'localhost',
+      port: endpoint.port,
+      secure: endpoint.secure,
+      tls: { ca: dovecot.ca },
+      auth,
+      logger: false,
+      connectionTimeout: WAIT,
+      greetingTimeout: WAIT,
+      socketTimeout: 5 * 60_000,
     });
     c.on('error', () => {}); // a kicked connection emits one; the tests look at 'close'
     clients.push(c);
     return c;
   }
-  const pop3 = () => Pop3Client.connect({ host: 'localhost', port: dovecot.pop3.port, ca: dovecot.ca, timeoutMs: WAIT });
+  const pop3 = () =>
+    Pop3Client.connect({ host: 'localhost', port: dovecot.pop3.port, ca: dovecot.ca, timeoutMs: WAIT });
 
   before(async () => {
     google = await startFakeGoogle();
@@ -108,7 +121,12 @@ describe('Dovecot harness', () => {
       google.revokeAllFor('carol@example.com');
       assert.ok(google.expireAccessToken(dan));
       const dansForAda = google.issueTokensFor('dan@example.com', CLIENT.clientId).access_token;
-      const cases: [string, string][] = [['carol@example.com', carol], ['dan@example.com', dan], [ADA, dansForAda], [ADA, noMail]];
+      const cases: [string, string][] = [
+        ['carol@example.com', carol],
+        ['dan@example.com', dan],
+        [ADA, dansForAda],
+        [ADA, noMail],
+      ];
       for (const [user, accessToken] of cases) {
         const c = imap({ user, accessToken });
         await assert.rejects(c.connect(), (err: { authenticationFailed?: boolean; serverResponseCode?: string }) => {
@@ -180,7 +198,11 @@ describe('Dovecot harness', () => {
       await until('EXISTS', () => seen.includes(exists + 1));
       const uid = await dovecot.uidOf(ADA, delivered);
       assert.ok(uid >= uidNext);
-      const msg = await c.fetchOne(String(uid), { uid: true, source: true, internalDate: true, envelope: true }, { uid: true });
+      const msg = await c.fetchOne(
+        String(uid),
+        { uid: true, source: true, internalDate: true, envelope: true },
+        { uid: true },
+      );
       assert.ok(msg);
       assert.equal(msg.source?.toString(), m.raw);
       assert.equal(msg.envelope?.messageId, m.messageId);
@@ -219,7 +241,10 @@ describe('Dovecot harness', () => {
       assert.equal(row.messageId, m.messageId);
       assert.equal(row.internalDate.toISOString(), '2026-01-02T03:04:05.000Z');
       assert.equal(row.size, Buffer.byteLength(m.raw));
-      assert.deepEqual(rows.map((r) => r.uid), [...rows.map((r) => r.uid)].sort((a, b) => a - b));
+      assert.deepEqual(
+        rows.map((r) => r.uid),
+        [...rows.map((r) => r.uid)].sort((a, b) => a - b),
+      );
     });
 
     it('MOVEs a message to an Undeliverable folder (TRYCREATE until it exists)', async () => {
@@ -228,7 +253,10 @@ describe('Dovecot harness', () => {
       const uid = await dovecot.uidOf(ADA, delivered);
       const raw = await rawConnect(dovecot.imap.port);
       await raw.next();
-      for (const [tag, command] of [['A1', `AUTHENTICATE XOAUTH2 ${xoauth2(ADA, token)}`], ['A2', 'SELECT INBOX']]) {
+      for (const [tag, command] of [
+        ['A1', `AUTHENTICATE XOAUTH2 ${xoauth2(ADA, token)}`],
+        ['A2', 'SELECT INBOX'],
+      ]) {
         raw.send(`${tag} ${command}`);
         await until(`${tag} done`, async () => (await raw.next()).startsWith(`${tag} OK`) || undefined);
       }
@@ -243,8 +271,14 @@ describe('Dovecot harness', () => {
       assert.ok(moved);
       assert.ok(moved.uidMap?.has(uid));
       await c.logout();
-      assert.equal((await dovecot.listFolder(ADA)).some((r) => r.messageId === m.messageId), false);
-      assert.deepEqual((await dovecot.listFolder(ADA, 'Undeliverable')).map((r) => r.messageId), [m.messageId]);
+      assert.equal(
+        (await dovecot.listFolder(ADA)).some((r) => r.messageId === m.messageId),
+        false,
+      );
+      assert.deepEqual(
+        (await dovecot.listFolder(ADA, 'Undeliverable')).map((r) => r.messageId),
+        [m.messageId],
+      );
     });
 
     it('changes UIDVALIDITY: the selected session is dropped and the next SELECT reports the new value, UIDs kept', async () => {
@@ -261,7 +295,10 @@ describe('Dovecot harness', () => {
       const reopened = await again.mailboxOpen('INBOX');
       assert.equal(Number(reopened.uidValidity), next);
       assert.equal(await dovecot.uidValidity(ADA), next);
-      assert.deepEqual((await dovecot.listFolder(ADA)).map((r) => r.uid), uidsBefore);
+      assert.deepEqual(
+        (await dovecot.listFolder(ADA)).map((r) => r.uid),
+        uidsBefore,
+      );
       await again.logout();
     });
 
@@ -298,7 +335,7 @@ describe('Dovecot harness', () => {
       assert.equal(await dovecot.kick(ADA), false);
     });
 
-    it('lets one user hold more than Dovecot\'s default 10 connections from one IP', async () => {
+    it("lets one user hold more than Dovecot's default 10 connections from one IP", async () => {
       const sessions = Array.from({ length: 15 }, () => imap({ user: ADA, accessToken: token }));
       await Promise.all(sessions.map((s) => s.connect()));
       await Promise.all(sessions.map((s) => s.mailboxOpen('INBOX')));
@@ -323,7 +360,10 @@ describe('Dovecot harness', () => {
       assert.ok(texts.includes(m1.raw));
       assert.ok(texts.includes(m2.raw), 'dot-stuffed lines come back unstuffed');
       const sizes = await a.list();
-      assert.deepEqual(sizes.map((s) => s.n), first.map((u) => u.n));
+      assert.deepEqual(
+        sizes.map((s) => s.n),
+        first.map((u) => u.n),
+      );
       await a.quit();
 
       await dovecot.deliver(ADA, message('POP three').raw);
@@ -386,10 +426,16 @@ describe('Dovecot harness lifecycle', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    const started = await until('the child to start Dovecot', () => {
-      return out.includes('\n') ? JSON.parse(out) as { pid: number; dir: string } : undefined;
-    }, 60_000);
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    const started = await until(
+      'the child to start Dovecot',
+      () => {
+        return out.includes('\n') ? (JSON.parse(out) as { pid: number; dir: string }) : undefined;
+      },
+      60_000,
+    );
     assert.equal(groupAlive(started.pid), true);
     child.kill('SIGKILL');
     await until('Dovecot to stop', () => !groupAlive(started.pid) || undefined);

@@ -6,8 +6,20 @@ import type { FakeGoogle } from './google/types.ts';
 /** The app's GOOGLE_* settings pointing at a running fake. */
 export function googleEnvOf(google: Pick<FakeGoogle, 'endpoints'>): Record<string, string> {
   const e = google.endpoints;
-  return { GOOGLE_AUTHORIZATION_URL: e.authorization, GOOGLE_TOKEN_URL: e.token, GOOGLE_USERINFO_URL: e.userinfo, GOOGLE_REVOKE_URL: e.revoke };
+  return {
+    GOOGLE_AUTHORIZATION_URL: e.authorization,
+    GOOGLE_TOKEN_URL: e.token,
+    GOOGLE_USERINFO_URL: e.userinfo,
+    GOOGLE_REVOKE_URL: e.revoke,
+  };
 }
 export type {
-  AccessTokenCheck, ConsentMode, FakeGoogle, FakeGoogleAccount, FakeGoogleClient, FakeGoogleStats, IssuedTokens, NextAuthorization,
+  AccessTokenCheck,
+  ConsentMode,
+  FakeGoogle,
+  FakeGoogleAccount,
+  FakeGoogleClient,
+  FakeGoogleStats,
+  IssuedTokens,
+  NextAuthorization,
 } from './google/types.ts';

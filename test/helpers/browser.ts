@@ -5,18 +5,31 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts/e2e');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 /** Fails (never skips) without Chromium: CI installs it, and a silent skip would hide the whole suite. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH). .ci/run installs it.`);
+    throw new Error(
+      `Browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH). .ci/run installs it.`,
+    );
   }
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 }); // a loaded machine starts Chromium slowly
 }
 
-export interface Unlabelled { url: string; controls: string[] }
+export interface Unlabelled {
+  url: string;
+  controls: string[];
+}
 
 /**
  * Every input/select/textarea except hidden and submit inputs needs a <label>, aria-label or aria-labelledby.
@@ -53,15 +66,32 @@ export interface SessionOptions {
   logs?: () => string[];
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 80);
 
 async function saveArtifacts(page: Page, name: string, logs?: () => string[]): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const base = join(ARTIFACTS, `${slug(name)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const saved: string[] = [];
-  await page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 5_000 }).then(() => saved.push(`${base}.png`), () => undefined);
-  await page.content().then((html) => { writeFileSync(`${base}.html`, html); saved.push(`${base}.html`); }, () => undefined);
-  if (logs) { writeFileSync(`${base}.log`, logs().join('')); saved.push(`${base}.log`); }
+  await page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 5_000 }).then(
+    () => saved.push(`${base}.png`),
+    () => undefined,
+  );
+  await page.content().then(
+    (html) => {
+      writeFileSync(`${base}.html`, html);
+      saved.push(`${base}.html`);
+    },
+    () => undefined,
+  );
+  if (logs) {
+    writeFileSync(`${base}.log`, logs().join(''));
+    saved.push(`${base}.log`);
+  }
   console.error(`e2e failure in "${name}" at ${page.url()}\n  artifacts: ${saved.join('\n             ')}`);
 }
 
@@ -86,24 +116,39 @@ export async function startE2E(baseURL: string, defaults: SessionOptions = {}): 
       const unlabelled: Unlabelled[] = [];
       const checks: Promise<void>[] = [];
       page.on('console', (m) => {
-        if (m.type() === 'error') s.consoleErrors.push(`console.error at ${page.url()}: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
+        if (m.type() === 'error')
+          s.consoleErrors.push(
+            `console.error at ${page.url()}: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`,
+          );
       });
       page.on('pageerror', (e) => s.consoleErrors.push(`uncaught at ${page.url()}: ${e.message}`));
       // Every page that loads with a form control gets the label check, whoever serves it (Mailroom or the Google fake).
-      page.on('load', () => checks.push((async () => {
-        const url = page.url();
-        const controls = await unlabelledControls(page).catch(() => null); // null: navigated away meanwhile
-        if (controls === null) return;
-        if (await page.locator('input, select, textarea').count().catch(() => 0)) s.formPages.push(url);
-        if (controls.length) unlabelled.push({ url, controls });
-      })()));
+      page.on('load', () =>
+        checks.push(
+          (async () => {
+            const url = page.url();
+            const controls = await unlabelledControls(page).catch(() => null); // null: navigated away meanwhile
+            if (controls === null) return;
+            if (
+              await page
+                .locator('input, select, textarea')
+                .count()
+                .catch(() => 0)
+            )
+              s.formPages.push(url);
+            if (controls.length) unlabelled.push({ url, controls });
+          })(),
+        ),
+      );
       try {
         await fn(s);
         await Promise.all(checks);
         const unexpected = s.consoleErrors.filter((e) => !(o.allowConsole ?? []).some((re) => re.test(e)));
         if (unexpected.length) throw new Error(`Unexpected console errors:\n  ${unexpected.join('\n  ')}`);
         if (unlabelled.length) {
-          throw new Error(`Form controls without a label, aria-label or aria-labelledby:\n${unlabelled.map((u) => `  ${u.url}\n    ${u.controls.join('\n    ')}`).join('\n')}`);
+          throw new Error(
+            `Form controls without a label, aria-label or aria-labelledby:\n${unlabelled.map((u) => `  ${u.url}\n    ${u.controls.join('\n    ')}`).join('\n')}`,
+          );
         }
       } catch (e) {
         await saveArtifacts(page, name, o.logs);

@@ -1,28 +1,50 @@
 // A small HTTP client for tests: real requests to a listening app, a cookie jar, no redirects followed,
 // and the CSRF token of the last HTML page sent back automatically on POST.
-export interface Res { status: number; headers: Headers; text: string; location: string | null }
+export interface Res {
+  status: number;
+  headers: Headers;
+  text: string;
+  location: string | null;
+}
 
 export class TestClient {
   cookies = new Map<string, string>();
   csrf: string | undefined;
-  constructor(public base: string, public defaultHeaders: Record<string, string> = {}) {}
+  constructor(
+    public base: string,
+    public defaultHeaders: Record<string, string> = {},
+  ) {}
 
-  private cookieHeader(): string { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
 
   private remember(res: Response): void {
     for (const c of res.headers.getSetCookie()) {
       const [pair, ...attrs] = c.split(';');
       const i = pair.indexOf('=');
-      const name = pair.slice(0, i).trim(); const value = pair.slice(i + 1).trim();
+      const name = pair.slice(0, i).trim();
+      const value = pair.slice(i + 1).trim();
       const expired = attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
-      if (expired) this.cookies.delete(name); else this.cookies.set(name, value);
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
     }
   }
 
-  async request(method: string, path: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Res> {
+  async request(
+    method: string,
+    path: string,
+    opts: { body?: string; headers?: Record<string, string> } = {},
+  ): Promise<Res> {
     const res = await fetch(new URL(path, this.base), {
-      method, redirect: 'manual', body: opts.body,
-      headers: { ...this.defaultHeaders, ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}), ...opts.headers },
+      method,
+      redirect: 'manual',
+      body: opts.body,
+      headers: {
+        ...this.defaultHeaders,
+        ...(this.cookies.size ? { cookie: this.cookieHeader() } : {}),
+        ...opts.headers,
+      },
     });
     this.remember(res);
     const text = await res.text();
@@ -31,14 +53,23 @@ export class TestClient {
     return { status: res.status, headers: res.headers, text, location: res.headers.get('location') };
   }
 
-  get(path: string, headers?: Record<string, string>): Promise<Res> { return this.request('GET', path, { headers }); }
+  get(path: string, headers?: Record<string, string>): Promise<Res> {
+    return this.request('GET', path, { headers });
+  }
 
   /** POST a form. The last seen CSRF token is added unless csrf:false (or a _csrf is given). */
-  post(path: string, form: Record<string, string | string[]> = {}, opts: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<Res> {
+  post(
+    path: string,
+    form: Record<string, string | string[]> = {},
+    opts: { csrf?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<Res> {
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
     if (opts.csrf !== false && !('_csrf' in form) && this.csrf) body.set('_csrf', this.csrf);
-    return this.request('POST', path, { body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers } });
+    return this.request('POST', path, {
+      body: body.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers },
+    });
   }
 
   /** Signs in through the real login form. */

@@ -30,7 +30,9 @@ export interface TestContext {
   logs: string[];
   sealer: ReturnType<typeof createSealer>;
   client(headers?: Record<string, string>): TestClient;
-  user(o?: Partial<{ email: string; name: string; role: 'ADMIN' | 'USER'; password: string }>): Promise<PublicUser & { password: string }>;
+  user(
+    o?: Partial<{ email: string; name: string; role: 'ADMIN' | 'USER'; password: string }>,
+  ): Promise<PublicUser & { password: string }>;
   /** A signed-in client for a new user of the given role. */
   signedIn(role?: 'ADMIN' | 'USER'): Promise<{ client: TestClient; user: PublicUser & { password: string } }>;
   close(): Promise<void>;
@@ -49,29 +51,63 @@ export const TEST_PASSWORD = 'correct horse battery';
 export async function createTestContext(mode: DbMode, opts: ContextOptions = {}): Promise<TestContext> {
   const testDb = await createTestDb(mode);
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const logger = createLogger('debug', sink as never);
   const config = loadConfig({
-    NODE_ENV: 'test', PORT: '0', SECRETS_KEY: randomBytes(32).toString('base64'), SESSION_SECRET: randomBytes(32).toString('hex'),
-    DATA_DIR: '/nonexistent', LOG_LEVEL: 'debug', PUBLIC_URL: 'http://127.0.0.1:1', ...opts.env,
+    NODE_ENV: 'test',
+    PORT: '0',
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    DATA_DIR: '/nonexistent',
+    LOG_LEVEL: 'debug',
+    PUBLIC_URL: 'http://127.0.0.1:1',
+    ...opts.env,
   });
   const sealer = createSealer(config.secretsKeys.current);
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   if (!opts.env?.PUBLIC_URL) config.publicUrl = url;
-  const deps = buildDeps({ config, db: testDb.db, logger, sealer, jobs: !!opts.jobs, limits: { login: { perIp: 1000, perAccount: 1000 } }, ...opts.app });
+  const deps = buildDeps({
+    config,
+    db: testDb.db,
+    logger,
+    sealer,
+    jobs: !!opts.jobs,
+    limits: { login: { perIp: 1000, perAccount: 1000 } },
+    ...opts.app,
+  });
   const { jobs } = deps;
   const app = createApp(deps);
   server.on('request', app);
   if (jobs) await startWorkers(deps, { schedules: false });
   let n = 0;
   const ctx: TestContext = {
-    mode, testDb, db: testDb.db, config, url, server, jobs, deps, app, logs, sealer,
+    mode,
+    testDb,
+    db: testDb.db,
+    config,
+    url,
+    server,
+    jobs,
+    deps,
+    app,
+    logs,
+    sealer,
     client: (headers) => new TestClient(url, headers),
     user: async (o = {}) => {
       const password = o.password ?? TEST_PASSWORD;
-      const u = await createUser(testDb.db.prisma, { email: o.email ?? `user${++n}-${randomBytes(3).toString('hex')}@example.com`, name: o.name ?? `User ${n}`, role: o.role ?? 'USER', password });
+      const u = await createUser(testDb.db.prisma, {
+        email: o.email ?? `user${++n}-${randomBytes(3).toString('hex')}@example.com`,
+        name: o.name ?? `User ${n}`,
+        role: o.role ?? 'USER',
+        password,
+      });
       return { ...u, password };
     },
     signedIn: async (role = 'USER') => {
@@ -98,8 +134,12 @@ export function describeEachDb(name: string, fn: (get: () => TestContext) => voi
   for (const mode of dbModes()) {
     describe(`${name} [${mode}]`, () => {
       let ctx: TestContext;
-      before(async () => { ctx = await createTestContext(mode, opts); });
-      after(async () => { await ctx?.close(); });
+      before(async () => {
+        ctx = await createTestContext(mode, opts);
+      });
+      after(async () => {
+        await ctx?.close();
+      });
       fn(() => ctx);
     });
   }

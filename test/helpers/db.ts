@@ -29,19 +29,32 @@ async function pgliteTemplate(): Promise<File | Blob> {
 }
 
 function urlFor(dbName: string): string {
-  const u = new URL(ADMIN_URL); u.pathname = `/${dbName}`; return u.toString();
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${dbName}`;
+  return u.toString();
 }
 
 async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: ADMIN_URL });
   await c.connect();
-  try { return await fn(c); } finally { await c.end(); }
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
 }
 
 let pgTemplate: Promise<string> | undefined;
 async function postgresTemplate(): Promise<string> {
   return (pgTemplate ??= (async () => {
-    const sum = createHash('sha256').update(readMigrations().map((m) => m.checksum).join()).digest('hex').slice(0, 12);
+    const sum = createHash('sha256')
+      .update(
+        readMigrations()
+          .map((m) => m.checksum)
+          .join(),
+      )
+      .digest('hex')
+      .slice(0, 12);
     const name = `mailroom_tpl_${sum}`;
     await withAdmin(async (c) => {
       await c.query('SELECT pg_advisory_lock(424242)'); // test processes run in parallel: one builds the template
@@ -51,19 +64,32 @@ async function postgresTemplate(): Promise<string> {
         const building = `${name}_build_${randomBytes(3).toString('hex')}`;
         await c.query(`CREATE DATABASE "${building}"`);
         const db = postgresDatabase(urlFor(building), 2);
-        try { await migrate(db); } finally { await db.close(); }
+        try {
+          await migrate(db);
+        } finally {
+          await db.close();
+        }
         await c.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
-      } finally { await c.query('SELECT pg_advisory_unlock(424242)'); }
+      } finally {
+        await c.query('SELECT pg_advisory_unlock(424242)');
+      }
     });
     return name;
   })());
 }
 
-export interface TestDb { db: Database; mode: DbMode; url?: string; drop(): Promise<void> }
+export interface TestDb {
+  db: Database;
+  mode: DbMode;
+  url?: string;
+  drop(): Promise<void>;
+}
 
 export async function createTestDb(mode: DbMode): Promise<TestDb> {
   if (mode === 'pglite') {
-    const db = pgliteDatabase(await PGlite.create({ loadDataDir: await pgliteTemplate(), extensions: PGLITE_EXTENSIONS }));
+    const db = pgliteDatabase(
+      await PGlite.create({ loadDataDir: await pgliteTemplate(), extensions: PGLITE_EXTENSIONS }),
+    );
     return { db, mode, drop: () => db.close() };
   }
   const template = await postgresTemplate();
@@ -72,8 +98,13 @@ export async function createTestDb(mode: DbMode): Promise<TestDb> {
   const url = urlFor(name);
   const db = postgresDatabase(url, 5);
   return {
-    db, mode, url,
-    drop: async () => { await db.close(); await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)); },
+    db,
+    mode,
+    url,
+    drop: async () => {
+      await db.close();
+      await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
 }
 
@@ -87,5 +118,13 @@ export async function createEmptyDb(mode: DbMode): Promise<TestDb> {
   await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
   const url = urlFor(name);
   const db = postgresDatabase(url, 5);
-  return { db, mode, url, drop: async () => { await db.close(); await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)); } };
+  return {
+    db,
+    mode,
+    url,
+    drop: async () => {
+      await db.close();
+      await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
 }

@@ -5,15 +5,35 @@ import { resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export interface Proc { child: ChildProcess; out: () => string; exited: Promise<number | null>; stop(): Promise<number | null> }
+export interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
 
 export function startProcess(env: Record<string, string>, entry = 'src/server.ts'): Proc {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env } });
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env },
+  });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, out: () => out, exited, stop: () => { if (child.exitCode === null) child.kill('SIGTERM'); return exited; } };
+  return {
+    child,
+    out: () => out,
+    exited,
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 /** Polls the process output for `re` (generous: start-up under load takes a while); fails with the output. */

@@ -14,8 +14,11 @@ export const WAIT_MS = 120_000;
  * Polls `check` until it returns something other than undefined (errors count as "not yet"), then returns it.
  * Throws after `timeoutMs` naming `what`, with the last error if there was one.
  */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>,
-  o: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  o: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   const end = Date.now() + (o.timeoutMs ?? WAIT_MS);
   let lastError: unknown;
   for (;;) {

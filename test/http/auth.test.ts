@@ -22,7 +22,12 @@ describeEachDb('auth', (ctx) => {
     assert.match(bad.text, /Enter a valid email address/);
     assert.match(bad.text, /at least 10 characters/);
     assert.match(bad.text, /value="Ada"/);
-    const ok = await c.post('/setup', { name: 'Ada', email: 'Ada@Example.com', password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD });
+    const ok = await c.post('/setup', {
+      name: 'Ada',
+      email: 'Ada@Example.com',
+      password: TEST_PASSWORD,
+      confirmPassword: TEST_PASSWORD,
+    });
     assert.equal(ok.status, 303);
     const admin = await db.prisma.user.findUniqueOrThrow({ where: { email: 'ada@example.com' } });
     assert.equal(admin.role, 'ADMIN');
@@ -58,7 +63,9 @@ describeEachDb('auth', (ctx) => {
     const after = c.cookies.get('mailroom.sid');
     assert.ok(after && after !== before);
     const setCookie = res.headers.getSetCookie().find((x) => x.startsWith('mailroom.sid='))!;
-    assert.match(setCookie, /HttpOnly/); assert.match(setCookie, /SameSite=Lax/); assert.doesNotMatch(setCookie, /Secure/);
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Lax/);
+    assert.doesNotMatch(setCookie, /Secure/);
     const sid = decodeURIComponent(after!).slice(2).split('.')[0];
     assert.ok(await ctx().db.prisma.session.findUnique({ where: { sid } }));
     await c.get('/');
@@ -94,11 +101,20 @@ describeEachDb('auth', (ctx) => {
 
   test('CSRF: a POST without the token is refused with a page that says to reload', async () => {
     const { client } = await ctx().signedIn('ADMIN');
-    const res = await client.post('/admin/users', { email: 'x@example.com', name: 'X', password: TEST_PASSWORD }, { csrf: false });
+    const res = await client.post(
+      '/admin/users',
+      { email: 'x@example.com', name: 'X', password: TEST_PASSWORD },
+      { csrf: false },
+    );
     assert.equal(res.status, 403);
     assert.match(res.text, /Reload the page and try again/);
     assert.equal(await ctx().db.prisma.user.count({ where: { email: 'x@example.com' } }), 0);
-    const forged = await client.post('/admin/users', { email: 'x@example.com', name: 'X', password: TEST_PASSWORD, _csrf: 'forged' });
+    const forged = await client.post('/admin/users', {
+      email: 'x@example.com',
+      name: 'X',
+      password: TEST_PASSWORD,
+      _csrf: 'forged',
+    });
     assert.equal(forged.status, 403);
     const loginNoToken = await ctx().client().post('/login', { email: 'a@b.c', password: 'x' }, { csrf: false });
     assert.equal(loginNoToken.status, 403);
@@ -106,12 +122,18 @@ describeEachDb('auth', (ctx) => {
 
   test('a USER gets 403 on every admin page; nav hides admin links', async () => {
     const { client } = await ctx().signedIn('USER');
-    for (const p of ['/admin/users', '/admin/users/new', '/admin/audit']) assert.equal((await client.get(p)).status, 403, p);
+    for (const p of ['/admin/users', '/admin/users/new', '/admin/audit'])
+      assert.equal((await client.get(p)).status, 403, p);
     const home = await client.get('/');
     assert.doesNotMatch(home.text, /href="\/admin\/users"/);
     assert.doesNotMatch(home.text, /href="\/admin\/audit"/);
     assert.match(home.text, /href="\/mailboxes"/);
-    const post = await client.post('/admin/users', { email: 'y@example.com', name: 'Y', password: TEST_PASSWORD, role: 'ADMIN' });
+    const post = await client.post('/admin/users', {
+      email: 'y@example.com',
+      name: 'Y',
+      password: TEST_PASSWORD,
+      role: 'ADMIN',
+    });
     assert.equal(post.status, 403);
   });
 
@@ -119,7 +141,8 @@ describeEachDb('auth', (ctx) => {
     const u = await ctx().user({ role: 'ADMIN' });
     const c = ctx().client();
     const res = await c.get('/admin/audit');
-    assert.equal(res.status, 303); assert.equal(res.location, '/login');
+    assert.equal(res.status, 303);
+    assert.equal(res.location, '/login');
     await c.get('/login');
     const login = await c.post('/login', { email: u.email, password: u.password });
     assert.equal(login.location, '/admin/audit');
@@ -135,7 +158,8 @@ describeEachDb('auth', (ctx) => {
   test('healthz answers 200 when the database answers; unknown pages 404 without a stack', async () => {
     const c = ctx().client();
     const h = await c.get('/healthz');
-    assert.equal(h.status, 200); assert.equal(h.text, 'ok');
+    assert.equal(h.status, 200);
+    assert.equal(h.text, 'ok');
     const nf = await c.get('/no/such/page');
     assert.equal(nf.status, 404);
     assert.doesNotMatch(nf.text, /at .*\.ts:\d+/);
@@ -162,30 +186,34 @@ describeEachDb('auth', (ctx) => {
   });
 });
 
-describeEachDb('login throttling', (ctx) => {
-  test('per account: the 4th failure in a window gets 429 even from other clients', async () => {
-    const u = await ctx().user();
-    let last = 0;
-    for (let i = 0; i < 4; i++) {
-      const c = ctx().client({ 'x-forwarded-for': `10.0.0.${i}` });
+describeEachDb(
+  'login throttling',
+  (ctx) => {
+    test('per account: the 4th failure in a window gets 429 even from other clients', async () => {
+      const u = await ctx().user();
+      let last = 0;
+      for (let i = 0; i < 4; i++) {
+        const c = ctx().client({ 'x-forwarded-for': `10.0.0.${i}` });
+        await c.get('/login');
+        last = (await c.post('/login', { email: u.email, password: 'nope nope nope' })).status;
+      }
+      assert.equal(last, 429);
+      const c = ctx().client();
       await c.get('/login');
-      last = (await c.post('/login', { email: u.email, password: 'nope nope nope' })).status;
-    }
-    assert.equal(last, 429);
-    const c = ctx().client();
-    await c.get('/login');
-    const blocked = await c.post('/login', { email: u.email, password: u.password });
-    assert.equal(blocked.status, 429);
-    assert.match(blocked.text, /Too many sign-in attempts/);
-  });
+      const blocked = await c.post('/login', { email: u.email, password: u.password });
+      assert.equal(blocked.status, 429);
+      assert.match(blocked.text, /Too many sign-in attempts/);
+    });
 
-  test('per IP: many accounts from one address get 429', async () => {
-    const c = ctx().client();
-    let last = 0;
-    for (let i = 0; i < 7; i++) {
-      await c.get('/login');
-      last = (await c.post('/login', { email: `nobody${i}@example.com`, password: 'nope nope nope' })).status;
-    }
-    assert.equal(last, 429);
-  });
-}, { app: { limits: { login: { perIp: 6, perAccount: 3 } } } });
+    test('per IP: many accounts from one address get 429', async () => {
+      const c = ctx().client();
+      let last = 0;
+      for (let i = 0; i < 7; i++) {
+        await c.get('/login');
+        last = (await c.post('/login', { email: `nobody${i}@example.com`, password: 'nope nope nope' })).status;
+      }
+      assert.equal(last, 429);
+    });
+  },
+  { app: { limits: { login: { perIp: 6, perAccount: 3 } } } },
+);

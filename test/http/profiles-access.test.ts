@@ -26,7 +26,14 @@ describeEachDb('email server profile access', (ctx) => {
 
   test('a USER gets 403 on every profile route, GET and POST, and changes nothing', async () => {
     const { client } = await ctx().signedIn('USER');
-    const gets = ['/profiles', '/profiles/new', '/profiles/new?preset=gmail-imap', `/profiles/${profileId}`, `/profiles/${profileId}/edit`, `/profiles/${profileId}/delete`];
+    const gets = [
+      '/profiles',
+      '/profiles/new',
+      '/profiles/new?preset=gmail-imap',
+      `/profiles/${profileId}`,
+      `/profiles/${profileId}/edit`,
+      `/profiles/${profileId}/delete`,
+    ];
     for (const path of gets) assert.equal((await client.get(path)).status, 403, `GET ${path}`);
     assert.ok(client.csrf, 'the USER holds a valid CSRF token, so 403 comes from the role check');
     const posts: [string, Record<string, string>][] = [
@@ -50,7 +57,11 @@ describeEachDb('email server profile access', (ctx) => {
     ];
     for (const [path, form] of posts) {
       assert.equal((await client.post(path, form, { csrf: false })).status, 403, `POST ${path} without token`);
-      assert.equal((await client.post(path, { ...form, _csrf: 'forged' })).status, 403, `POST ${path} with a forged token`);
+      assert.equal(
+        (await client.post(path, { ...form, _csrf: 'forged' })).status,
+        403,
+        `POST ${path} with a forged token`,
+      );
     }
     assert.equal(await ctx().db.prisma.emailServerProfile.count(), 1);
   });
@@ -63,10 +74,16 @@ describeEachDb('email server profile access', (ctx) => {
       edit: await client.get(`/profiles/${profileId}/edit`),
       delete: await client.get(`/profiles/${profileId}/delete`),
     };
-    const rerender = await client.post(`/profiles/${profileId}`, sampleProfileForm({ name: EVIL, incomingPort: 'bad' }));
+    const rerender = await client.post(
+      `/profiles/${profileId}`,
+      sampleProfileForm({ name: EVIL, incomingPort: 'bad' }),
+    );
     assert.equal(rerender.status, 422);
     await client.get(`/profiles/${profileId}/edit`);
-    await client.post(`/profiles/${profileId}`, sampleProfileForm({ name: EVIL, description: 'touch', oauthClientSecret: '' }));
+    await client.post(
+      `/profiles/${profileId}`,
+      sampleProfileForm({ name: EVIL, description: 'touch', oauthClientSecret: '' }),
+    );
     const flashPage = await client.get(`/profiles/${profileId}`);
     assert.ok(flashPage.text.includes(`Email server profile ${EVIL_ESCAPED} saved`));
     for (const [name, res] of Object.entries({ ...pages, rerender, flashPage })) {
@@ -76,6 +93,9 @@ describeEachDb('email server profile access', (ctx) => {
   });
 
   test('no request failed on the server (no error logs)', () => {
-    assert.deepEqual(ctx().logs.filter((l) => l.includes('"level":50')), []);
+    assert.deepEqual(
+      ctx().logs.filter((l) => l.includes('"level":50')),
+      [],
+    );
   });
 });

@@ -40,20 +40,32 @@ const RULES: [string, string, RegExp][] = [
   ['isDefaultGmail', 'on', /Only a Gmail OAuth profile can be the default/],
 ];
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;');
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;');
 
 describeEachDb('email server profile validation', (ctx) => {
   test('each rule re-renders the form (422) with its field error, keeps the input, never the secret', async () => {
     const { client } = await ctx().signedIn('ADMIN');
     await client.get('/profiles/new');
     for (const [field, value, message] of RULES) {
-      const extra: Record<string, string> = field === 'isDefaultGmail' ? { authenticateUsing: 'CREDENTIALS_PER_MAILBOX' } : {};
-      const res = await client.post('/profiles', sampleProfileForm({ name: 'Valid name', description: 'kept description', ...extra, oauthClientSecret: field === 'oauthClientSecret' ? '' : SECRET, [field]: value }));
+      const extra: Record<string, string> =
+        field === 'isDefaultGmail' ? { authenticateUsing: 'CREDENTIALS_PER_MAILBOX' } : {};
+      const res = await client.post(
+        '/profiles',
+        sampleProfileForm({
+          name: 'Valid name',
+          description: 'kept description',
+          ...extra,
+          oauthClientSecret: field === 'oauthClientSecret' ? '' : SECRET,
+          [field]: value,
+        }),
+      );
       assert.equal(res.status, 422, `${field}=${value}`);
       assert.match(res.text, new RegExp(`id="f-${field}-error">[^<]*${message.source}`), `${field}=${value}`);
       assert.ok(res.text.includes(field === 'description' ? value : 'kept description'), 'description kept');
       if (field !== 'name') assert.match(res.text, /value="Valid name"/);
-      if (field.endsWith('Server') || field.endsWith('Port')) assert.ok(res.text.includes(`value="${escapeHtml(value)}"`), `${field} input kept`);
+      if (field.endsWith('Server') || field.endsWith('Port'))
+        assert.ok(res.text.includes(`value="${escapeHtml(value)}"`), `${field} input kept`);
       assert.ok(!res.text.includes(SECRET), `${field}: the secret was rendered back`);
     }
     assert.equal(await ctx().db.prisma.emailServerProfile.count(), 0);
@@ -62,8 +74,18 @@ describeEachDb('email server profile validation', (ctx) => {
   test('accepted host names: DNS names, IPv4, bracketed and bare IPv6, localhost', async () => {
     const { client } = await ctx().signedIn('ADMIN');
     await client.get('/profiles/new');
-    for (const host of ['mail-1.example.co.uk', '192.0.2.10', '[2001:db8::1]', '::1', 'localhost', 'IMAP.Example.COM']) {
-      const res = await client.post('/profiles', sampleProfileForm({ name: `Host ${host}`, incomingServer: host, outgoingServer: host }));
+    for (const host of [
+      'mail-1.example.co.uk',
+      '192.0.2.10',
+      '[2001:db8::1]',
+      '::1',
+      'localhost',
+      'IMAP.Example.COM',
+    ]) {
+      const res = await client.post(
+        '/profiles',
+        sampleProfileForm({ name: `Host ${host}`, incomingServer: host, outgoingServer: host }),
+      );
       assert.equal(res.status, 303, `${host}: ${/class="error"[^>]*>([^<]*)/.exec(res.text)?.[1]}`);
     }
     const p = await ctx().db.prisma.emailServerProfile.findUniqueOrThrow({ where: { name: 'Host [2001:db8::1]' } });
@@ -73,8 +95,26 @@ describeEachDb('email server profile validation', (ctx) => {
   test('bounds are inclusive: ports 1 and 65535, connections 1–300, polling 0–1440', async () => {
     const { client } = await ctx().signedIn('ADMIN');
     await client.get('/profiles/new');
-    const low = await client.post('/profiles', sampleProfileForm({ name: 'Bounds low', incomingPort: '1', outgoingPort: '1', maxConcurrentConnections: '1', minPollingIntervalMinutes: '0' }));
-    const high = await client.post('/profiles', sampleProfileForm({ name: 'Bounds high', incomingPort: '65535', outgoingPort: '65535', maxConcurrentConnections: '300', minPollingIntervalMinutes: '1440' }));
+    const low = await client.post(
+      '/profiles',
+      sampleProfileForm({
+        name: 'Bounds low',
+        incomingPort: '1',
+        outgoingPort: '1',
+        maxConcurrentConnections: '1',
+        minPollingIntervalMinutes: '0',
+      }),
+    );
+    const high = await client.post(
+      '/profiles',
+      sampleProfileForm({
+        name: 'Bounds high',
+        incomingPort: '65535',
+        outgoingPort: '65535',
+        maxConcurrentConnections: '300',
+        minPollingIntervalMinutes: '1440',
+      }),
+    );
     assert.equal(low.status, 303);
     assert.equal(high.status, 303);
   });
@@ -84,15 +124,24 @@ describeEachDb('email server profile validation', (ctx) => {
     await client.get('/profiles/new');
     const withError = await client.post('/profiles', sampleProfileForm({ name: '', oauthClientId: '123456789012' }));
     assert.equal(withError.status, 422);
-    assert.match(withError.text, /id="f-oauthClientId-warning"><strong>Warning:<\/strong> Google Client Ids end in \.apps\.googleusercontent\.com/);
+    assert.match(
+      withError.text,
+      /id="f-oauthClientId-warning"><strong>Warning:<\/strong> Google Client Ids end in \.apps\.googleusercontent\.com/,
+    );
     assert.doesNotMatch(withError.text, /id="f-oauthClientId-error"/);
-    const saved = await client.post('/profiles', sampleProfileForm({ name: 'Odd client id', oauthClientId: '123456789012' }));
+    const saved = await client.post(
+      '/profiles',
+      sampleProfileForm({ name: 'Odd client id', oauthClientId: '123456789012' }),
+    );
     assert.equal(saved.status, 303);
     const view = await client.get(saved.location!);
     assert.match(view.text, /flash-warning[^>]*>Google Client Ids end in/);
     assert.match(view.text, /<strong>Warning:<\/strong> Google Client Ids end in/);
     const fine = await client.get('/profiles/new');
-    assert.doesNotMatch((await client.post('/profiles', sampleProfileForm({ name: 'Good client id' }))).text + fine.text, /Google Client Ids end in/);
+    assert.doesNotMatch(
+      (await client.post('/profiles', sampleProfileForm({ name: 'Good client id' }))).text + fine.text,
+      /Google Client Ids end in/,
+    );
   });
 
   test('a duplicate name is a field error, not a 500, on create and on edit', async () => {
@@ -115,18 +164,35 @@ describeEachDb('email server profile validation', (ctx) => {
   test('on edit the secret is required only when none is stored or it is being cleared', async () => {
     const { client } = await ctx().signedIn('ADMIN');
     await client.get('/profiles/new');
-    const creds = await client.post('/profiles', sampleProfileForm({ name: 'Was creds', authenticateUsing: 'CREDENTIALS_PER_MAILBOX', oauthClientId: '', oauthClientSecret: '' }));
+    const creds = await client.post(
+      '/profiles',
+      sampleProfileForm({
+        name: 'Was creds',
+        authenticateUsing: 'CREDENTIALS_PER_MAILBOX',
+        oauthClientId: '',
+        oauthClientSecret: '',
+      }),
+    );
     assert.equal(creds.status, 303);
     await client.get(`${creds.location}/edit`);
     const toGmail = await client.post(creds.location!, sampleProfileForm({ name: 'Was creds', oauthClientSecret: '' }));
     assert.equal(toGmail.status, 422);
     assert.match(toGmail.text, /id="f-oauthClientSecret-error">Enter the Client Secret/);
-    assert.equal((await client.post(creds.location!, sampleProfileForm({ name: 'Was creds', oauthClientSecret: SECRET }))).status, 303);
+    assert.equal(
+      (await client.post(creds.location!, sampleProfileForm({ name: 'Was creds', oauthClientSecret: SECRET }))).status,
+      303,
+    );
     await client.get(`${creds.location}/edit`);
-    assert.equal((await client.post(creds.location!, sampleProfileForm({ name: 'Was creds', oauthClientSecret: '' }))).status, 303);
+    assert.equal(
+      (await client.post(creds.location!, sampleProfileForm({ name: 'Was creds', oauthClientSecret: '' }))).status,
+      303,
+    );
   });
 
   test('no request failed on the server (no error logs)', () => {
-    assert.deepEqual(ctx().logs.filter((l) => l.includes('"level":50')), []);
+    assert.deepEqual(
+      ctx().logs.filter((l) => l.includes('"level":50')),
+      [],
+    );
   });
 });

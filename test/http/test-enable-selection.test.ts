@@ -37,7 +37,10 @@ describeEachDb('Test & Enable selection', (ctx) => {
     assert.match(confirm.text, /<strong>1<\/strong> mailbox/);
     assert.equal((await client.post('/mailboxes/test', { ids: [mine.id] })).status, 503);
     const json = JSON.parse((await client.get(`/mailboxes/status.json?ids=${mine.id},${theirs.id}`)).text);
-    assert.deepEqual(json.mailboxes.map((m: { id: string }) => m.id), [mine.id]);
+    assert.deepEqual(
+      json.mailboxes.map((m: { id: string }) => m.id),
+      [mine.id],
+    );
     assert.equal((await client.get('/mailboxes/status.json?ids=nope')).status, 400);
   });
 });

@@ -3,7 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachDb, type TestContext } from '../helpers/context.ts';
-import { startGmailWorld, createGmailProfile, createConnectedMailbox, type GmailWorld } from '../helpers/gmail-world.ts';
+import {
+  startGmailWorld,
+  createGmailProfile,
+  createConnectedMailbox,
+  type GmailWorld,
+} from '../helpers/gmail-world.ts';
 import type { MailboxTests } from '../../src/checks/job.ts';
 import type { Step } from '../../src/mail/types.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
@@ -16,223 +21,366 @@ after(() => w.close());
 const tests = (ctx: TestContext): MailboxTests => ctx.deps.tests!;
 
 /** The mailbox once neither side is Pending any more (polls; retries keep it Pending until the last attempt). */
-const waitFinal = (ctx: TestContext, id: string) => waitFor(`a final status of mailbox ${id}`, async () => {
-  const mb = await ctx.db.prisma.mailbox.findUniqueOrThrow({ where: { id } });
-  return mb.incomingStatus !== 'PENDING' && mb.outgoingStatus !== 'PENDING' ? mb : undefined;
-});
+const waitFinal = (ctx: TestContext, id: string) =>
+  waitFor(`a final status of mailbox ${id}`, async () => {
+    const mb = await ctx.db.prisma.mailbox.findUniqueOrThrow({ where: { id } });
+    return mb.incomingStatus !== 'PENDING' && mb.outgoingStatus !== 'PENDING' ? mb : undefined;
+  });
 const lastSteps = async (ctx: TestContext, mailboxId: string) =>
-  ((await ctx.db.prisma.testRun.findFirstOrThrow({ where: { mailboxId, status: { in: ['SUCCESS', 'FAILURE'] } }, orderBy: { finishedAt: 'desc' } })).steps as unknown as Step[]);
+  (
+    await ctx.db.prisma.testRun.findFirstOrThrow({
+      where: { mailboxId, status: { in: ['SUCCESS', 'FAILURE'] } },
+      orderBy: { finishedAt: 'desc' },
+    })
+  ).steps as unknown as Step[];
 
-describeEachDb('Test & Enable job', (ctx) => {
-  let ownerId: string;
-  before(async () => { ownerId = (await ctx().user()).id; });
+describeEachDb(
+  'Test & Enable job',
+  (ctx) => {
+    let ownerId: string;
+    before(async () => {
+      ownerId = (await ctx().user()).id;
+    });
 
-  test('IMAP/SMTP (STARTTLS): refreshes an expired token, passes every step, enables the mailbox', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
-    const refreshes = w.google.stats().refreshes;
-    const r = await tests(ctx()).request([mb.id], null);
-    assert.deepEqual(r.queued, [mb.id]);
-    const done = await waitFinal(ctx(), mb.id);
-    assert.equal(done.incomingStatus, 'SUCCESS');
-    assert.equal(done.outgoingStatus, 'SUCCESS');
-    assert.equal(done.enabledForIncoming, true);
-    assert.equal(done.enabledForOutgoing, true);
-    assert.equal(w.google.stats().refreshes, refreshes + 1);
-    const steps = await lastSteps(ctx(), mb.id);
-    assert.deepEqual(steps.map((s) => [s.id, s.status]), [['token', 'ok'], ['account', 'ok'], ['incoming-login', 'ok'], ['incoming-mailbox', 'ok'], ['outgoing-login', 'ok']]);
-    const alert = await prisma.alert.findFirstOrThrow({ where: { mailboxId: mb.id }, orderBy: { createdAt: 'desc' } });
-    assert.equal(alert.level, 'INFO');
-    assert.equal(w.mail.smtp.messages.length, 0); // verify only: nothing is sent
-  });
-
-  test('POP3/SMTP (SSL): success; POP disabled is caught at STAT', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w, { serverType: 'POP3', smtp: 'SSL' });
-    const ok = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
-    const off = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
-    w.mail.accounts.set(off.emailAddress, { popEnabled: false });
-    await tests(ctx()).request([ok.id, off.id], null);
-    const a = await waitFinal(ctx(), ok.id);
-    const b = await waitFinal(ctx(), off.id);
-    assert.equal(a.incomingStatus, 'SUCCESS'); assert.equal(a.outgoingStatus, 'SUCCESS'); assert.ok(a.enabledForIncoming);
-    assert.equal(b.incomingStatus, 'FAILURE'); assert.equal(b.outgoingStatus, 'SUCCESS');
-    assert.equal(b.enabledForIncoming, false); assert.equal(b.enabledForOutgoing, true);
-    const steps = await lastSteps(ctx(), off.id);
-    assert.deepEqual(steps.find((s) => s.id === 'incoming-login')?.status, 'ok');
-    const stat = steps.find((s) => s.id === 'incoming-mailbox')!;
-    assert.equal(stat.code, 'POP_DISABLED');
-    assert.match(stat.hint!, /Enable POP/);
-  });
-
-  test('IMAP disabled → IMAP_DISABLED with the Gmail setting to turn on; no retry', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
-    w.mail.accounts.set(mb.emailAddress, { imapEnabled: false });
-    await tests(ctx()).request([mb.id], null);
-    const done = await waitFinal(ctx(), mb.id);
-    assert.equal(done.incomingStatus, 'FAILURE');
-    const step = (await lastSteps(ctx(), mb.id)).find((s) => s.status === 'fail')!;
-    assert.equal(step.code, 'IMAP_DISABLED');
-    assert.match(step.hint!, /Enable IMAP/);
-    assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
-  });
-
-  test('revoked token → TOKEN_REVOKED, permanent: no retry, mailbox disabled, hint mentions Testing apps', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
-    await prisma.mailbox.update({ where: { id: mb.id }, data: { enabledForIncoming: true, enabledForOutgoing: true } });
-    w.google.revokeAllFor(mb.emailAddress);
-    await tests(ctx()).request([mb.id], null);
-    const done = await waitFinal(ctx(), mb.id);
-    assert.equal(done.incomingStatus, 'FAILURE'); assert.equal(done.outgoingStatus, 'FAILURE');
-    assert.equal(done.enabledForIncoming, false); assert.equal(done.enabledForOutgoing, false);
-    const step = (await lastSteps(ctx(), mb.id))[0];
-    assert.equal(step.code, 'TOKEN_REVOKED');
-    assert.match(step.hint!, /Sign in to Gmail again/);
-    assert.match(step.hint!, /7 days/);
-    assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
-  });
-
-  test('token endpoint fails twice with 500, then answers → success after retries', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
-    w.google.failTokenEndpoint(2, 500);
-    await tests(ctx()).request([mb.id], null);
-    const done = await waitFinal(ctx(), mb.id);
-    assert.equal(done.incomingStatus, 'SUCCESS');
-    const runs = await prisma.testRun.findMany({ where: { mailboxId: mb.id }, orderBy: { attempt: 'asc' } });
-    assert.deepEqual(runs.map((r) => [r.attempt, r.status]), [[1, 'RETRYING'], [2, 'RETRYING'], [3, 'SUCCESS']]);
-    const warnings = await prisma.alert.findMany({ where: { mailboxId: mb.id, level: 'WARNING' } });
-    assert.match(warnings[0].message, /Retry 1 of 3 at /);
-  });
-
-  test('a server that accepts TCP and never answers does not hold up the other mailboxes', async () => {
-    const { prisma } = ctx().db;
-    const silent = await startImapServer({ verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)), accounts: w.mail.accounts, mode: 'silent' });
-    const slowProfile = await createGmailProfile(prisma, ctx().sealer, w);
-    await prisma.emailServerProfile.update({ where: { id: slowProfile.id }, data: { incomingPort: silent.port } });
-    const fastProfile = await createGmailProfile(prisma, ctx().sealer, w);
-    const slow = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: slowProfile.id });
-    const fast = await Promise.all([0, 1, 2].map(() => createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: fastProfile.id })));
-    try {
-      await tests(ctx()).request([slow.id, ...fast.map((m) => m.id)], null);
-      for (const m of fast) assert.equal((await waitFinal(ctx(), m.id)).incomingStatus, 'SUCCESS');
-      // The probes' timeouts are 30 s and more, so the silent server is still being waited on.
-      assert.equal((await prisma.mailbox.findUniqueOrThrow({ where: { id: slow.id } })).incomingStatus, 'PENDING', 'the silent server must not hold up the others');
-    } finally { await silent.close(); }
-    // The server went away (closed sockets, then a refused port): the slow mailbox ends too, after its retries.
-    const done = await waitFinal(ctx(), slow.id);
-    assert.equal(done.incomingStatus, 'FAILURE');
-    assert.equal(done.outgoingStatus, 'SUCCESS');
-  });
-
-  test("the profile's Maximum Concurrent Connections caps connections to its servers", async () => {
-    const { prisma } = ctx().db;
-    // An IMAP server of its own: its high-water mark counts only this profile's connections.
-    const imap = await startImapServer({ verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)), accounts: w.mail.accounts, delayMs: 150 });
-    try {
-      const profile = await createGmailProfile(prisma, ctx().sealer, w, { maxConcurrentConnections: 2 });
-      await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { incomingPort: imap.port } });
-      const ids = [];
-      for (let i = 0; i < 6; i++) ids.push((await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, outgoing: false })).id);
-      await tests(ctx()).request(ids, null);
-      for (const id of ids) assert.equal((await waitFinal(ctx(), id)).incomingStatus, 'SUCCESS');
-      assert.equal(imap.stats().connections, 6, 'one IMAP connection per mailbox test');
-      assert.ok(imap.stats().maxConcurrent <= 2, `peak ${imap.stats().maxConcurrent} concurrent IMAP connections`);
-      assert.equal(imap.stats().maxConcurrent, 2);
-    } finally { await imap.close(); }
-  });
-
-  test('credentials profile: IMAP and SMTP log in with the mailbox user name and password; a wrong one is AUTH_FAILED', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { authenticateUsing: 'CREDENTIALS_PER_MAILBOX', oauthClientId: null, oauthClientSecret: null } });
-    const make = async (password: string) => {
-      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
-      w.mail.accounts.set(mb.emailAddress, { password: 'app-password-1234' });
-      return prisma.mailbox.update({ where: { id: mb.id }, data: { credentialUsername: mb.emailAddress, credentialPassword: ctx().sealer.seal(password, 'mailbox.credentialPassword') } });
-    };
-    const good = await make('app-password-1234');
-    const bad = await make('wrong-password');
-    await tests(ctx()).request([good.id, bad.id], null);
-    const g = await waitFinal(ctx(), good.id);
-    assert.equal(g.incomingStatus, 'SUCCESS'); assert.equal(g.outgoingStatus, 'SUCCESS');
-    const steps = await lastSteps(ctx(), good.id);
-    assert.deepEqual(steps.map((s) => [s.id, s.status]), [['token', 'skip'], ['account', 'ok'], ['incoming-login', 'ok'], ['incoming-mailbox', 'ok'], ['outgoing-login', 'ok']]);
-    const b = await waitFinal(ctx(), bad.id);
-    assert.equal(b.incomingStatus, 'FAILURE');
-    assert.equal((await lastSteps(ctx(), bad.id)).find((s) => s.id === 'incoming-login')?.code, 'AUTH_FAILED');
-  });
-
-  test('not approved → checks pass but the mailbox is not enabled', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, approved: false });
-    await tests(ctx()).request([mb.id], null);
-    const done = await waitFinal(ctx(), mb.id);
-    assert.equal(done.incomingStatus, 'SUCCESS'); assert.equal(done.outgoingStatus, 'SUCCESS');
-    assert.equal(done.enabledForIncoming, false); assert.equal(done.enabledForOutgoing, false);
-    const alert = await prisma.alert.findFirstOrThrow({ where: { mailboxId: mb.id }, orderBy: { createdAt: 'desc' } });
-    assert.equal(alert.code, 'NOT_APPROVED');
-  });
-
-  test('double Test & Enable makes one job', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
-    const [a, b] = await Promise.all([tests(ctx()).request([mb.id], null), tests(ctx()).request([mb.id], null)]);
-    assert.equal(a.queued.length + b.queued.length, 1);
-    assert.equal(a.alreadyQueued.length + b.alreadyQueued.length, 1);
-    await waitFinal(ctx(), mb.id);
-    assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
-  });
-
-  test('no token appears in job payloads or logs', async () => {
-    const { prisma } = ctx().db;
-    const profile = await createGmailProfile(prisma, ctx().sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, expired: true });
-    await tests(ctx()).request([mb.id], null);
-    await waitFinal(ctx(), mb.id);
-    const jobs = await ctx().db.raw.query<{ data: unknown }>(`SELECT data FROM pgboss.job WHERE name = 'mailbox-test-enable'`);
-    for (const j of jobs) assert.deepEqual(Object.keys(j.data as object), ['mailboxId']);
-    const grant = await prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mb.id } });
-    const access = ctx().sealer.open(grant.accessToken, 'grant.accessToken');
-    const refresh = ctx().sealer.open(grant.refreshToken!, 'grant.refreshToken');
-    const logs = ctx().logs.join('');
-    assert.ok(logs.includes('Gmail access token refreshed'));
-    assert.ok(!logs.includes(access)); assert.ok(!logs.includes(refresh)); assert.ok(!logs.includes(w.clientSecret));
-    const runs = JSON.stringify(await prisma.testRun.findMany());
-    assert.ok(!runs.includes(access));
-  });
-}, { jobs: true, env: { ...w.googleEnv }, app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 50, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } } });
-
-// About timeouts, so the timeout is short, and certain: the server never says a word. Nothing else in this
-// suite talks to a mail server (no outgoing side), so the short timeout cannot hit a healthy server.
-describeEachDb('Test & Enable job: a silent server', (ctx) => {
-  test('a server that accepts TCP and never answers → TIMEOUT on every attempt, then FAILURE', async () => {
-    const { prisma } = ctx().db;
-    const ownerId = (await ctx().user()).id;
-    const silent = await startImapServer({ verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)), accounts: w.mail.accounts, mode: 'silent' });
-    try {
+    test('IMAP/SMTP (STARTTLS): refreshes an expired token, passes every step, enables the mailbox', async () => {
+      const { prisma } = ctx().db;
       const profile = await createGmailProfile(prisma, ctx().sealer, w);
-      await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { incomingPort: silent.port } });
-      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, outgoing: false });
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, {
+        ownerId,
+        profileId: profile.id,
+        expired: true,
+      });
+      const refreshes = w.google.stats().refreshes;
+      const r = await tests(ctx()).request([mb.id], null);
+      assert.deepEqual(r.queued, [mb.id]);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'SUCCESS');
+      assert.equal(done.outgoingStatus, 'SUCCESS');
+      assert.equal(done.enabledForIncoming, true);
+      assert.equal(done.enabledForOutgoing, true);
+      assert.equal(w.google.stats().refreshes, refreshes + 1);
+      const steps = await lastSteps(ctx(), mb.id);
+      assert.deepEqual(
+        steps.map((s) => [s.id, s.status]),
+        [
+          ['token', 'ok'],
+          ['account', 'ok'],
+          ['incoming-login', 'ok'],
+          ['incoming-mailbox', 'ok'],
+          ['outgoing-login', 'ok'],
+        ],
+      );
+      const alert = await prisma.alert.findFirstOrThrow({
+        where: { mailboxId: mb.id },
+        orderBy: { createdAt: 'desc' },
+      });
+      assert.equal(alert.level, 'INFO');
+      assert.equal(w.mail.smtp.messages.length, 0); // verify only: nothing is sent
+    });
+
+    test('POP3/SMTP (SSL): success; POP disabled is caught at STAT', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w, { serverType: 'POP3', smtp: 'SSL' });
+      const ok = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      const off = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      w.mail.accounts.set(off.emailAddress, { popEnabled: false });
+      await tests(ctx()).request([ok.id, off.id], null);
+      const a = await waitFinal(ctx(), ok.id);
+      const b = await waitFinal(ctx(), off.id);
+      assert.equal(a.incomingStatus, 'SUCCESS');
+      assert.equal(a.outgoingStatus, 'SUCCESS');
+      assert.ok(a.enabledForIncoming);
+      assert.equal(b.incomingStatus, 'FAILURE');
+      assert.equal(b.outgoingStatus, 'SUCCESS');
+      assert.equal(b.enabledForIncoming, false);
+      assert.equal(b.enabledForOutgoing, true);
+      const steps = await lastSteps(ctx(), off.id);
+      assert.deepEqual(steps.find((s) => s.id === 'incoming-login')?.status, 'ok');
+      const stat = steps.find((s) => s.id === 'incoming-mailbox')!;
+      assert.equal(stat.code, 'POP_DISABLED');
+      assert.match(stat.hint!, /Enable POP/);
+    });
+
+    test('IMAP disabled → IMAP_DISABLED with the Gmail setting to turn on; no retry', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      w.mail.accounts.set(mb.emailAddress, { imapEnabled: false });
       await tests(ctx()).request([mb.id], null);
       const done = await waitFinal(ctx(), mb.id);
       assert.equal(done.incomingStatus, 'FAILURE');
-      assert.equal(done.outgoingStatus, 'NOT_RUN');
+      const step = (await lastSteps(ctx(), mb.id)).find((s) => s.status === 'fail')!;
+      assert.equal(step.code, 'IMAP_DISABLED');
+      assert.match(step.hint!, /Enable IMAP/);
+      assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+    });
+
+    test('revoked token → TOKEN_REVOKED, permanent: no retry, mailbox disabled, hint mentions Testing apps', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, {
+        ownerId,
+        profileId: profile.id,
+        expired: true,
+      });
+      await prisma.mailbox.update({
+        where: { id: mb.id },
+        data: { enabledForIncoming: true, enabledForOutgoing: true },
+      });
+      w.google.revokeAllFor(mb.emailAddress);
+      await tests(ctx()).request([mb.id], null);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'FAILURE');
+      assert.equal(done.outgoingStatus, 'FAILURE');
+      assert.equal(done.enabledForIncoming, false);
+      assert.equal(done.enabledForOutgoing, false);
+      const step = (await lastSteps(ctx(), mb.id))[0];
+      assert.equal(step.code, 'TOKEN_REVOKED');
+      assert.match(step.hint!, /Sign in to Gmail again/);
+      assert.match(step.hint!, /7 days/);
+      assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+    });
+
+    test('token endpoint fails twice with 500, then answers → success after retries', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, {
+        ownerId,
+        profileId: profile.id,
+        expired: true,
+      });
+      w.google.failTokenEndpoint(2, 500);
+      await tests(ctx()).request([mb.id], null);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'SUCCESS');
       const runs = await prisma.testRun.findMany({ where: { mailboxId: mb.id }, orderBy: { attempt: 'asc' } });
-      assert.deepEqual(runs.map((r) => r.status), ['RETRYING', 'RETRYING', 'RETRYING', 'FAILURE']);
-      for (const r of runs) {
-        const login = (r.steps as unknown as Step[]).find((s) => s.id === 'incoming-login')!;
-        assert.equal(login.code, 'TIMEOUT');
-        assert.equal(login.transient, true);
+      assert.deepEqual(
+        runs.map((r) => [r.attempt, r.status]),
+        [
+          [1, 'RETRYING'],
+          [2, 'RETRYING'],
+          [3, 'SUCCESS'],
+        ],
+      );
+      const warnings = await prisma.alert.findMany({ where: { mailboxId: mb.id, level: 'WARNING' } });
+      assert.match(warnings[0].message, /Retry 1 of 3 at /);
+    });
+
+    test('a server that accepts TCP and never answers does not hold up the other mailboxes', async () => {
+      const { prisma } = ctx().db;
+      const silent = await startImapServer({
+        verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)),
+        accounts: w.mail.accounts,
+        mode: 'silent',
+      });
+      const slowProfile = await createGmailProfile(prisma, ctx().sealer, w);
+      await prisma.emailServerProfile.update({ where: { id: slowProfile.id }, data: { incomingPort: silent.port } });
+      const fastProfile = await createGmailProfile(prisma, ctx().sealer, w);
+      const slow = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: slowProfile.id });
+      const fast = await Promise.all(
+        [0, 1, 2].map(() => createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: fastProfile.id })),
+      );
+      try {
+        await tests(ctx()).request([slow.id, ...fast.map((m) => m.id)], null);
+        for (const m of fast) assert.equal((await waitFinal(ctx(), m.id)).incomingStatus, 'SUCCESS');
+        // The probes' timeouts are 30 s and more, so the silent server is still being waited on.
+        assert.equal(
+          (await prisma.mailbox.findUniqueOrThrow({ where: { id: slow.id } })).incomingStatus,
+          'PENDING',
+          'the silent server must not hold up the others',
+        );
+      } finally {
+        await silent.close();
       }
-    } finally { await silent.close(); }
-  });
-}, { jobs: true, env: { ...w.googleEnv }, app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 50, pollingIntervalSeconds: 0.5, connectTimeoutMs: 500, totalTimeoutMs: PATIENT_PROBES.totalTimeoutMs } } });
+      // The server went away (closed sockets, then a refused port): the slow mailbox ends too, after its retries.
+      const done = await waitFinal(ctx(), slow.id);
+      assert.equal(done.incomingStatus, 'FAILURE');
+      assert.equal(done.outgoingStatus, 'SUCCESS');
+    });
+
+    test("the profile's Maximum Concurrent Connections caps connections to its servers", async () => {
+      const { prisma } = ctx().db;
+      // An IMAP server of its own: its high-water mark counts only this profile's connections.
+      const imap = await startImapServer({
+        verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)),
+        accounts: w.mail.accounts,
+        delayMs: 150,
+      });
+      try {
+        const profile = await createGmailProfile(prisma, ctx().sealer, w, { maxConcurrentConnections: 2 });
+        await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { incomingPort: imap.port } });
+        const ids = [];
+        for (let i = 0; i < 6; i++)
+          ids.push(
+            (await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id, outgoing: false }))
+              .id,
+          );
+        await tests(ctx()).request(ids, null);
+        for (const id of ids) assert.equal((await waitFinal(ctx(), id)).incomingStatus, 'SUCCESS');
+        assert.equal(imap.stats().connections, 6, 'one IMAP connection per mailbox test');
+        assert.ok(imap.stats().maxConcurrent <= 2, `peak ${imap.stats().maxConcurrent} concurrent IMAP connections`);
+        assert.equal(imap.stats().maxConcurrent, 2);
+      } finally {
+        await imap.close();
+      }
+    });
+
+    test('credentials profile: IMAP and SMTP log in with the mailbox user name and password; a wrong one is AUTH_FAILED', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      await prisma.emailServerProfile.update({
+        where: { id: profile.id },
+        data: { authenticateUsing: 'CREDENTIALS_PER_MAILBOX', oauthClientId: null, oauthClientSecret: null },
+      });
+      const make = async (password: string) => {
+        const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+        w.mail.accounts.set(mb.emailAddress, { password: 'app-password-1234' });
+        return prisma.mailbox.update({
+          where: { id: mb.id },
+          data: {
+            credentialUsername: mb.emailAddress,
+            credentialPassword: ctx().sealer.seal(password, 'mailbox.credentialPassword'),
+          },
+        });
+      };
+      const good = await make('app-password-1234');
+      const bad = await make('wrong-password');
+      await tests(ctx()).request([good.id, bad.id], null);
+      const g = await waitFinal(ctx(), good.id);
+      assert.equal(g.incomingStatus, 'SUCCESS');
+      assert.equal(g.outgoingStatus, 'SUCCESS');
+      const steps = await lastSteps(ctx(), good.id);
+      assert.deepEqual(
+        steps.map((s) => [s.id, s.status]),
+        [
+          ['token', 'skip'],
+          ['account', 'ok'],
+          ['incoming-login', 'ok'],
+          ['incoming-mailbox', 'ok'],
+          ['outgoing-login', 'ok'],
+        ],
+      );
+      const b = await waitFinal(ctx(), bad.id);
+      assert.equal(b.incomingStatus, 'FAILURE');
+      assert.equal((await lastSteps(ctx(), bad.id)).find((s) => s.id === 'incoming-login')?.code, 'AUTH_FAILED');
+    });
+
+    test('not approved → checks pass but the mailbox is not enabled', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, {
+        ownerId,
+        profileId: profile.id,
+        approved: false,
+      });
+      await tests(ctx()).request([mb.id], null);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'SUCCESS');
+      assert.equal(done.outgoingStatus, 'SUCCESS');
+      assert.equal(done.enabledForIncoming, false);
+      assert.equal(done.enabledForOutgoing, false);
+      const alert = await prisma.alert.findFirstOrThrow({
+        where: { mailboxId: mb.id },
+        orderBy: { createdAt: 'desc' },
+      });
+      assert.equal(alert.code, 'NOT_APPROVED');
+    });
+
+    test('double Test & Enable makes one job', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      const [a, b] = await Promise.all([tests(ctx()).request([mb.id], null), tests(ctx()).request([mb.id], null)]);
+      assert.equal(a.queued.length + b.queued.length, 1);
+      assert.equal(a.alreadyQueued.length + b.alreadyQueued.length, 1);
+      await waitFinal(ctx(), mb.id);
+      assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+    });
+
+    test('no token appears in job payloads or logs', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, {
+        ownerId,
+        profileId: profile.id,
+        expired: true,
+      });
+      await tests(ctx()).request([mb.id], null);
+      await waitFinal(ctx(), mb.id);
+      const jobs = await ctx().db.raw.query<{ data: unknown }>(
+        `SELECT data FROM pgboss.job WHERE name = 'mailbox-test-enable'`,
+      );
+      for (const j of jobs) assert.deepEqual(Object.keys(j.data as object), ['mailboxId']);
+      const grant = await prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mb.id } });
+      const access = ctx().sealer.open(grant.accessToken, 'grant.accessToken');
+      const refresh = ctx().sealer.open(grant.refreshToken!, 'grant.refreshToken');
+      const logs = ctx().logs.join('');
+      assert.ok(logs.includes('Gmail access token refreshed'));
+      assert.ok(!logs.includes(access));
+      assert.ok(!logs.includes(refresh));
+      assert.ok(!logs.includes(w.clientSecret));
+      const runs = JSON.stringify(await prisma.testRun.findMany());
+      assert.ok(!runs.includes(access));
+    });
+  },
+  {
+    jobs: true,
+    env: { ...w.googleEnv },
+    app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 50, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } },
+  },
+);
+
+// About timeouts, so the timeout is short, and certain: the server never says a word. Nothing else in this
+// suite talks to a mail server (no outgoing side), so the short timeout cannot hit a healthy server.
+describeEachDb(
+  'Test & Enable job: a silent server',
+  (ctx) => {
+    test('a server that accepts TCP and never answers → TIMEOUT on every attempt, then FAILURE', async () => {
+      const { prisma } = ctx().db;
+      const ownerId = (await ctx().user()).id;
+      const silent = await startImapServer({
+        verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)),
+        accounts: w.mail.accounts,
+        mode: 'silent',
+      });
+      try {
+        const profile = await createGmailProfile(prisma, ctx().sealer, w);
+        await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { incomingPort: silent.port } });
+        const mb = await createConnectedMailbox(prisma, ctx().sealer, w, {
+          ownerId,
+          profileId: profile.id,
+          outgoing: false,
+        });
+        await tests(ctx()).request([mb.id], null);
+        const done = await waitFinal(ctx(), mb.id);
+        assert.equal(done.incomingStatus, 'FAILURE');
+        assert.equal(done.outgoingStatus, 'NOT_RUN');
+        const runs = await prisma.testRun.findMany({ where: { mailboxId: mb.id }, orderBy: { attempt: 'asc' } });
+        assert.deepEqual(
+          runs.map((r) => r.status),
+          ['RETRYING', 'RETRYING', 'RETRYING', 'FAILURE'],
+        );
+        for (const r of runs) {
+          const login = (r.steps as unknown as Step[]).find((s) => s.id === 'incoming-login')!;
+          assert.equal(login.code, 'TIMEOUT');
+          assert.equal(login.transient, true);
+        }
+      } finally {
+        await silent.close();
+      }
+    });
+  },
+  {
+    jobs: true,
+    env: { ...w.googleEnv },
+    app: {
+      mailTlsCa: w.mail.ca,
+      checks: {
+        retryBaseMs: 50,
+        pollingIntervalSeconds: 0.5,
+        connectTimeoutMs: 500,
+        totalTimeoutMs: PATIENT_PROBES.totalTimeoutMs,
+      },
+    },
+  },
+);

@@ -7,7 +7,9 @@ import { startCluster } from '../../src/cluster/start.ts';
 
 const mode = process.env.CHILD_MODE;
 const db = postgresDatabase(process.env.DATABASE_URL!, 4);
-const timing = process.env.TIMING ? JSON.parse(process.env.TIMING) as { heartbeatMs: number; deadAfterMs: number } : undefined;
+const timing = process.env.TIMING
+  ? (JSON.parse(process.env.TIMING) as { heartbeatMs: number; deadAfterMs: number })
+  : undefined;
 const cluster = await startCluster(db, { role: 'worker', timing });
 const say = (o: object) => process.stdout.write(`${JSON.stringify({ pid: process.pid, t: Date.now(), ...o })}\n`);
 
@@ -16,12 +18,17 @@ async function stop(): Promise<void> {
   await db.close();
   process.exit(0);
 }
-process.on('SIGTERM', () => { void stop(); });
+process.on('SIGTERM', () => {
+  void stop();
+});
 
 if (mode === 'own') {
   await cluster.own({
     start: (id) => say({ ev: 'start', id }),
-    stop: async (id, reason) => { await new Promise((r) => setTimeout(r, 20)); say({ ev: 'stop', id, reason }); },
+    stop: async (id, reason) => {
+      await new Promise((r) => setTimeout(r, 20));
+      say({ ev: 'stop', id, reason });
+    },
   });
   say({ ev: 'ready', processId: cluster.registration.id });
 } else if (mode === 'sem') {
@@ -29,13 +36,15 @@ if (mode === 'own') {
   // has seen the connection close, so the server's count is the number of permits in use.
   const port = Number(process.env.SERVER_PORT);
   const rounds = Number(process.env.ROUNDS ?? 10);
-  const hold = () => new Promise<void>((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => setTimeout(() => s.write('bye\n'), 10 + Math.random() * 40));
-    s.on('error', reject);
-    s.on('close', () => resolve());
-  });
+  const hold = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => setTimeout(() => s.write('bye\n'), 10 + Math.random() * 40));
+      s.on('error', reject);
+      s.on('close', () => resolve());
+    });
   const loop = async () => {
-    for (let i = 0; i < rounds; i++) await cluster.semaphore.run([{ key: 'profile:shared', limit: 2 }], { purpose: 'test' }, hold);
+    for (let i = 0; i < rounds; i++)
+      await cluster.semaphore.run([{ key: 'profile:shared', limit: 2 }], { purpose: 'test' }, hold);
   };
   await Promise.all([loop(), loop(), loop()]);
   say({ ev: 'done' });

@@ -20,9 +20,16 @@ after(() => w.close());
 
 function start(env: Record<string, string>): { child: ChildProcess; out: () => string } {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env } });
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+  });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   return { child, out: () => out };
 }
 
@@ -32,15 +39,31 @@ test('kill -9 mid-run, restart: no mailbox stays Pending', async () => {
   const sealer = createSealer(Buffer.from(key, 'base64'));
   const db = await openDatabase({ dataDir: dir });
   await migrate(db);
-  const admin = await createUser(db.prisma, { email: 'admin@example.com', name: 'Admin', role: 'ADMIN', password: 'correct horse battery' });
+  const admin = await createUser(db.prisma, {
+    email: 'admin@example.com',
+    name: 'Admin',
+    role: 'ADMIN',
+    password: 'correct horse battery',
+  });
   const profile = await createGmailProfile(db.prisma, sealer, w);
   const ids: string[] = [];
-  for (let i = 0; i < 6; i++) ids.push((await createConnectedMailbox(db.prisma, sealer, w, { ownerId: admin.id, profileId: profile.id, expired: true })).id);
+  for (let i = 0; i < 6; i++)
+    ids.push(
+      (await createConnectedMailbox(db.prisma, sealer, w, { ownerId: admin.id, profileId: profile.id, expired: true }))
+        .id,
+    );
   await db.close();
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, w.mail.ca);
   const PORT = String(21000 + Math.floor(Math.random() * 20000));
-  const env = { DATA_DIR: dir, PORT, SECRETS_KEY: key, SESSION_SECRET: randomBytes(32).toString('hex'), MAIL_TLS_CA_FILE: caFile, ...w.googleEnv };
+  const env = {
+    DATA_DIR: dir,
+    PORT,
+    SECRETS_KEY: key,
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    MAIL_TLS_CA_FILE: caFile,
+    ...w.googleEnv,
+  };
   const base = `http://127.0.0.1:${PORT}`;
 
   w.mail.imap.setDelay(1500); // each IMAP answer takes 1.5 s: the tests are mid-run when the process dies
@@ -60,7 +83,9 @@ test('kill -9 mid-run, restart: no mailbox stays Pending', async () => {
     const statuses = await until('final statuses', async () => {
       const res = await client.get(`/mailboxes/status.json?ids=${ids.join(',')}`);
       if (res.status !== 200) return undefined;
-      const { mailboxes } = JSON.parse(res.text) as { mailboxes: { id: string; pending: boolean; incomingStatus: string; outgoingStatus: string }[] };
+      const { mailboxes } = JSON.parse(res.text) as {
+        mailboxes: { id: string; pending: boolean; incomingStatus: string; outgoingStatus: string }[];
+      };
       return mailboxes.length === ids.length && mailboxes.every((m) => !m.pending) ? mailboxes : undefined;
     });
     assert.match(p.out(), /mailbox tests interrupted by a crash will run again/);

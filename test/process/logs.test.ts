@@ -16,10 +16,21 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 function start(command: string[]): { child: ChildProcess; out: () => string; exited: Promise<unknown> } {
   let out = '';
-  const env = { PATH: process.env.PATH ?? '', TERM: 'xterm', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: mkdtempSync(join(tmpdir(), 'mr-logs-')) };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    TERM: 'xterm',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'mr-logs-')),
+  };
   const child = spawn(command[0], command.slice(1), { cwd: ROOT, env });
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise((r) => child.once('exit', r));
   return { child, out: () => out, exited };
 }
@@ -32,7 +43,10 @@ test('stdout not a terminal: every log line is a JSON object', async () => {
     p.child.kill('SIGTERM');
     await p.exited;
   }
-  const logLines = p.out().split('\n').filter((l) => l.startsWith('{'));
+  const logLines = p
+    .out()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
   for (const l of logLines) assert.equal(typeof (JSON.parse(l) as { msg?: unknown }).msg, 'string', l);
   assert.ok(logLines.length >= 2, p.out());
   assert.doesNotMatch(p.out(), PRETTY_LINE);

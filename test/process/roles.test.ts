@@ -20,12 +20,23 @@ import { listeningUrl, startProcess, until, waitForOutput } from '../helpers/pro
 const PASSWORD = 'correct horse battery';
 
 test('web or worker on the embedded database refuses to start and says why', async () => {
-  for (const [env, entry] of [[{ MAILROOM_ROLE: 'web' }, 'src/server.ts'], [{ MAILROOM_ROLE: 'worker' }, 'src/server.ts'], [{}, 'src/worker.ts']] as const) {
+  for (const [env, entry] of [
+    [{ MAILROOM_ROLE: 'web' }, 'src/server.ts'],
+    [{ MAILROOM_ROLE: 'worker' }, 'src/server.ts'],
+    [{}, 'src/worker.ts'],
+  ] as const) {
     const p = startProcess({ DATA_DIR: mkdtempSync(join(tmpdir(), 'mr-role-')), PORT: '0', ...env }, entry);
     assert.equal(await p.exited, 1, p.out());
-    assert.match(p.out(), /mailroom: Invalid environment variable MAILROOM_ROLE: (web|worker) needs DATABASE_URL \(PostgreSQL\)/);
+    assert.match(
+      p.out(),
+      /mailroom: Invalid environment variable MAILROOM_ROLE: (web|worker) needs DATABASE_URL \(PostgreSQL\)/,
+    );
   }
-  const bad = startProcess({ DATA_DIR: mkdtempSync(join(tmpdir(), 'mr-role-')), PORT: '0', MAILROOM_ROLE: 'everything' });
+  const bad = startProcess({
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'mr-role-')),
+    PORT: '0',
+    MAILROOM_ROLE: 'everything',
+  });
   assert.equal(await bad.exited, 1);
   assert.match(bad.out(), /mailroom: Invalid environment variable MAILROOM_ROLE: must be one of all, web, worker/);
 });
@@ -38,7 +49,8 @@ if (dbModes().includes('postgres')) {
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE "${name}"`);
-    const u = new URL(ADMIN_URL); u.pathname = `/${name}`;
+    const u = new URL(ADMIN_URL);
+    u.pathname = `/${name}`;
     const databaseUrl = u.toString();
     const key = randomBytes(32).toString('base64');
 
@@ -46,16 +58,31 @@ if (dbModes().includes('postgres')) {
     const db = postgresDatabase(databaseUrl, 2);
     await migrate(db);
     const sealer = createSealer(Buffer.from(key, 'base64'));
-    const owner = await createUser(db.prisma, { email: 'admin@example.com', name: 'Admin', role: 'ADMIN', password: PASSWORD });
+    const owner = await createUser(db.prisma, {
+      email: 'admin@example.com',
+      name: 'Admin',
+      role: 'ADMIN',
+      password: PASSWORD,
+    });
     const profile = await createGmailProfile(db.prisma, sealer, w);
-    const mb = await createConnectedMailbox(db.prisma, sealer, w, { ownerId: owner.id, profileId: profile.id, expired: true });
+    const mb = await createConnectedMailbox(db.prisma, sealer, w, {
+      ownerId: owner.id,
+      profileId: profile.id,
+      expired: true,
+    });
     await db.close();
 
     const dir = mkdtempSync(join(tmpdir(), 'mr-roles-'));
     writeFileSync(join(dir, 'ca.pem'), w.mail.ca);
     const env = {
-      DATABASE_URL: databaseUrl, SECRETS_KEY: key, SESSION_SECRET: randomBytes(32).toString('hex'), PORT: '0', DATA_DIR: dir,
-      MAIL_TLS_CA_FILE: join(dir, 'ca.pem'), LOG_LEVEL: 'info', ...w.googleEnv,
+      DATABASE_URL: databaseUrl,
+      SECRETS_KEY: key,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      PORT: '0',
+      DATA_DIR: dir,
+      MAIL_TLS_CA_FILE: join(dir, 'ca.pem'),
+      LOG_LEVEL: 'info',
+      ...w.googleEnv,
     };
     const web = startProcess({ ...env, MAILROOM_ROLE: 'web' });
     let worker: ReturnType<typeof startProcess> | undefined;
@@ -66,17 +93,28 @@ if (dbModes().includes('postgres')) {
       await client.get(`/mailboxes/${mb.id}`);
       const queued = await client.post(`/mailboxes/${mb.id}/test`);
       assert.equal(queued.status, 303, queued.text.slice(0, 300));
-      const status = async () => (JSON.parse((await client.get(`/mailboxes/status.json?ids=${mb.id}`)).text) as { mailboxes: { pending: boolean; incomingStatus: string; outgoingStatus: string; enabled: string }[] }).mailboxes[0];
+      const status = async () =>
+        (
+          JSON.parse((await client.get(`/mailboxes/status.json?ids=${mb.id}`)).text) as {
+            mailboxes: { pending: boolean; incomingStatus: string; outgoingStatus: string; enabled: string }[];
+          }
+        ).mailboxes[0];
       assert.equal((await status()).pending, true, 'queued by the web process');
 
       const imapBefore = w.mail.imap.stats().connections;
       worker = startProcess({ ...env, MAILROOM_ROLE: 'worker' });
-      const [, health] = await waitForOutput(worker, /Mailroom is ready at \S+ \(role: worker, runs the jobs; PostgreSQL; health check (http:\/\/localhost:\d+\/healthz)\)/);
+      const [, health] = await waitForOutput(
+        worker,
+        /Mailroom is ready at \S+ \(role: worker, runs the jobs; PostgreSQL; health check (http:\/\/localhost:\d+\/healthz)\)/,
+      );
       const workerUrl = health.replace('localhost', '127.0.0.1');
       assert.equal((await fetch(workerUrl)).status, 200);
       assert.equal((await fetch(workerUrl.replace('/healthz', '/login'))).status, 404, 'a worker serves only /healthz');
 
-      const done = await until('the worker to finish the test', async () => { const s = await status(); return s.pending ? undefined : s; });
+      const done = await until('the worker to finish the test', async () => {
+        const s = await status();
+        return s.pending ? undefined : s;
+      });
       assert.equal(done.incomingStatus, 'Success', worker.out());
       assert.equal(done.outgoingStatus, 'Success');
       assert.equal(done.enabled, 'Incoming and Outgoing');

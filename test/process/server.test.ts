@@ -13,13 +13,24 @@ import { WAIT_MS } from '../helpers/wait.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-interface Proc { child: ChildProcess; out: () => string; exited: Promise<number | null> }
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
 
 function run(env: Record<string, string>): Proc {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env } });
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+  });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, out: () => out, exited };
 }
@@ -38,7 +49,11 @@ async function waitFor(p: Proc, re: RegExp, ms = WAIT_MS): Promise<RegExpExecArr
 const port = () => String(20000 + Math.floor(Math.random() * 20000));
 
 test('invalid environment exits 1 and names the variable', async () => {
-  for (const [env, name] of [[{ PORT: 'abc' }, 'PORT'], [{ DATABASE_URL: 'postgresql://x@127.0.0.1/y' }, 'SECRETS_KEY'], [{ PUBLIC_URL: 'nope' }, 'PUBLIC_URL']] as const) {
+  for (const [env, name] of [
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ DATABASE_URL: 'postgresql://x@127.0.0.1/y' }, 'SECRETS_KEY'],
+    [{ PUBLIC_URL: 'nope' }, 'PUBLIC_URL'],
+  ] as const) {
     const p = run({ DATA_DIR: mkdtempSync(join(tmpdir(), 'mr-')), ...env });
     assert.equal(await p.exited, 1);
     assert.match(p.out(), new RegExp(`mailroom: .*${name}`));
@@ -71,9 +86,16 @@ if (dbModes().includes('postgres')) {
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE "${name}"`);
-    const u = new URL(ADMIN_URL); u.pathname = `/${name}`;
+    const u = new URL(ADMIN_URL);
+    u.pathname = `/${name}`;
     const PORT = port();
-    const p = run({ DATABASE_URL: u.toString(), SECRETS_KEY: randomBytes(32).toString('base64'), SESSION_SECRET: randomBytes(32).toString('hex'), PORT, DATA_DIR: '/nonexistent-on-purpose' });
+    const p = run({
+      DATABASE_URL: u.toString(),
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      PORT,
+      DATA_DIR: '/nonexistent-on-purpose',
+    });
     try {
       await waitFor(p, /setup\?token=/);
       assert.equal((await fetch(`http://127.0.0.1:${PORT}/healthz`)).status, 200);

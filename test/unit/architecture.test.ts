@@ -10,7 +10,8 @@ const SRC = resolve(import.meta.dirname, '../../src');
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/g;
 
 function sourceFiles(): string[] {
-  return readdirSync(SRC, { recursive: true }).map(String)
+  return readdirSync(SRC, { recursive: true })
+    .map(String)
     .filter((f) => f.endsWith('.ts') && !f.startsWith('generated') && !f.endsWith('.d.ts'))
     .map((f) => join(SRC, f));
 }
@@ -20,14 +21,18 @@ function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles()) {
     const text = readFileSync(file, 'utf8');
-    const targets = [...text.matchAll(IMPORT)].map((m) => resolve(dirname(file), m[1]))
+    const targets = [...text.matchAll(IMPORT)]
+      .map((m) => resolve(dirname(file), m[1]))
       .filter((t) => t.startsWith(SRC + '/') && !relative(SRC, t).startsWith('generated'));
     graph.set(file, targets);
   }
   return graph;
 }
 
-const folderOf = (file: string) => { const rel = relative(SRC, file); return rel.includes('/') ? rel.split('/')[0] : '(root)'; };
+const folderOf = (file: string) => {
+  const rel = relative(SRC, file);
+  return rel.includes('/') ? rel.split('/')[0] : '(root)';
+};
 
 test('no import cycle between files of src/', () => {
   const graph = importGraph();
@@ -35,7 +40,10 @@ test('no import cycle between files of src/', () => {
   const cycles: string[] = [];
   const visit = (file: string, path: string[]) => {
     if (state.get(file) === 'done') return;
-    if (state.get(file) === 'open') { cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(' → ')); return; }
+    if (state.get(file) === 'open') {
+      cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(' → '));
+      return;
+    }
     state.set(file, 'open');
     for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
     state.set(file, 'done');
@@ -54,7 +62,14 @@ test('no two folders of src/ import each other', () => {
       edges.set(key, [...(edges.get(key) ?? []), `${relative(SRC, file)} → ${relative(SRC, t)}`]);
     }
   }
-  const twoWay = [...edges.keys()].filter((k) => { const [a, b] = k.split(' → '); return a < b && edges.has(`${b} → ${a}`); })
-    .map((k) => { const [a, b] = k.split(' → '); return { [k]: edges.get(k)!.slice(0, 3), [`${b} → ${a}`]: edges.get(`${b} → ${a}`)!.slice(0, 3) }; });
+  const twoWay = [...edges.keys()]
+    .filter((k) => {
+      const [a, b] = k.split(' → ');
+      return a < b && edges.has(`${b} → ${a}`);
+    })
+    .map((k) => {
+      const [a, b] = k.split(' → ');
+      return { [k]: edges.get(k)!.slice(0, 3), [`${b} → ${a}`]: edges.get(`${b} → ${a}`)!.slice(0, 3) };
+    });
   assert.deepEqual(twoWay, []);
 });

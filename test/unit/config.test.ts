@@ -31,8 +31,15 @@ test('defaults: port 3000, PUBLIC_URL from port, Google endpoints are Google', (
 
 test('with DATABASE_URL the keys must be given, and the error names the variable', () => {
   assert.throws(() => loadConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/db', DATA_DIR: tmp() }), /SECRETS_KEY/);
-  assert.throws(() => loadConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, DATA_DIR: tmp() }), /SESSION_SECRET/);
-  const c = loadConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, SESSION_SECRET: 'x'.repeat(40) });
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, DATA_DIR: tmp() }),
+    /SESSION_SECRET/,
+  );
+  const c = loadConfig({
+    DATABASE_URL: 'postgresql://x@127.0.0.1/db',
+    SECRETS_KEY: KEY,
+    SESSION_SECRET: 'x'.repeat(40),
+  });
   assert.equal(c.databaseUrl, 'postgresql://x@127.0.0.1/db');
 });
 
@@ -48,11 +55,21 @@ test('malformed variables are named', () => {
     [{ GOOGLE_TOKEN_URL: 'ftp://x' }, /GOOGLE_TOKEN_URL/],
     [{ SECRETS_KEY_FILE: '/nonexistent/key' }, /SECRETS_KEY_FILE/],
   ];
-  for (const [env, re] of cases) assert.throws(() => loadConfig({ DATA_DIR: tmp(), ...env }), (e: Error) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
+  for (const [env, re] of cases)
+    assert.throws(
+      () => loadConfig({ DATA_DIR: tmp(), ...env }),
+      (e: Error) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(env),
+    );
 });
 
 test('PUBLIC_URL loses its trailing slash; hex and base64 keys both work', () => {
-  const c = loadConfig({ DATA_DIR: tmp(), PUBLIC_URL: 'https://crm.example.com/', SECRETS_KEY: 'ab'.repeat(32), SESSION_SECRET: 'y'.repeat(32) });
+  const c = loadConfig({
+    DATA_DIR: tmp(),
+    PUBLIC_URL: 'https://crm.example.com/',
+    SECRETS_KEY: 'ab'.repeat(32),
+    SESSION_SECRET: 'y'.repeat(32),
+  });
   assert.equal(c.publicUrl, 'https://crm.example.com');
   assert.equal(c.secretsKeys.current.length, 32);
 });
@@ -60,9 +77,16 @@ test('PUBLIC_URL loses its trailing slash; hex and base64 keys both work', () =>
 test('MAILROOM_ROLE: all by default; web and worker only with DATABASE_URL; anything else is named', () => {
   assert.equal(loadConfig({ DATA_DIR: tmp() }).role, 'all');
   const pgEnv = { DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, SESSION_SECRET: 'x'.repeat(40) };
-  for (const role of ['all', 'web', 'worker'] as const) assert.equal(loadConfig({ ...pgEnv, MAILROOM_ROLE: role }).role, role);
+  for (const role of ['all', 'web', 'worker'] as const)
+    assert.equal(loadConfig({ ...pgEnv, MAILROOM_ROLE: role }).role, role);
   for (const role of ['web', 'worker']) {
-    assert.throws(() => loadConfig({ DATA_DIR: tmp(), MAILROOM_ROLE: role }), (e: Error) => e instanceof ConfigError && /MAILROOM_ROLE: \w+ needs DATABASE_URL/.test(e.message));
+    assert.throws(
+      () => loadConfig({ DATA_DIR: tmp(), MAILROOM_ROLE: role }),
+      (e: Error) => e instanceof ConfigError && /MAILROOM_ROLE: \w+ needs DATABASE_URL/.test(e.message),
+    );
   }
-  assert.throws(() => loadConfig({ ...pgEnv, MAILROOM_ROLE: 'both' }), (e: Error) => e instanceof ConfigError && /MAILROOM_ROLE: must be one of all, web, worker/.test(e.message));
+  assert.throws(
+    () => loadConfig({ ...pgEnv, MAILROOM_ROLE: 'both' }),
+    (e: Error) => e instanceof ConfigError && /MAILROOM_ROLE: must be one of all, web, worker/.test(e.message),
+  );
 });

@@ -5,24 +5,35 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/logger.ts';
 
 const SECRETS = {
-  password: 'hunter2-password', authorization: 'Bearer ya29.header-token', cookie: 'mailroom.sid=s%3Acookie-value',
-  accessToken: 'ya29.access-token-value', clientSecret: 'GOCSPX-client-secret-value',
+  password: 'hunter2-password',
+  authorization: 'Bearer ya29.header-token',
+  cookie: 'mailroom.sid=s%3Acookie-value',
+  accessToken: 'ya29.access-token-value',
+  clientSecret: 'GOCSPX-client-secret-value',
 };
 
 function capture(): { sink: Writable; text: () => string } {
   const chunks: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
   return { sink, text: () => chunks.join('') };
 }
 
 function logSecrets(logger: Logger): void {
-  logger.info({
-    password: SECRETS.password,
-    req: { headers: { authorization: SECRETS.authorization, cookie: SECRETS.cookie } },
-    grant: { accessToken: SECRETS.accessToken },
-    profile: { clientSecret: SECRETS.clientSecret },
-    mailboxId: 'mb-1',
-  }, 'Gmail access token refreshed');
+  logger.info(
+    {
+      password: SECRETS.password,
+      req: { headers: { authorization: SECRETS.authorization, cookie: SECRETS.cookie } },
+      grant: { accessToken: SECRETS.accessToken },
+      profile: { clientSecret: SECRETS.clientSecret },
+      mailboxId: 'mb-1',
+    },
+    'Gmail access token refreshed',
+  );
 }
 
 const assertNoSecret = (text: string) => {

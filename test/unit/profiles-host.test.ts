@@ -4,8 +4,26 @@ import assert from 'node:assert/strict';
 import { hostError } from '../../src/profiles/host.ts';
 
 test('accepts DNS names, IPv4, bracketed and bare IPv6, localhost', () => {
-  for (const h of ['imap.gmail.com', 'smtp.gmail.com', 'localhost', 'mail-1.example.co.uk', 'a.b', 'MAIL.EXAMPLE.COM', 'example.com.', '192.0.2.1', '0.0.0.0',
-    '255.255.255.255', '::1', '2001:db8::1', '[2001:db8::1]', '[::1]', 'xn--bcher-kva.example', `${'a'.repeat(63)}.com`, '  imap.gmail.com  ', 'imap.gmail.com\t']) {
+  for (const h of [
+    'imap.gmail.com',
+    'smtp.gmail.com',
+    'localhost',
+    'mail-1.example.co.uk',
+    'a.b',
+    'MAIL.EXAMPLE.COM',
+    'example.com.',
+    '192.0.2.1',
+    '0.0.0.0',
+    '255.255.255.255',
+    '::1',
+    '2001:db8::1',
+    '[2001:db8::1]',
+    '[::1]',
+    'xn--bcher-kva.example',
+    `${'a'.repeat(63)}.com`,
+    '  imap.gmail.com  ',
+    'imap.gmail.com\t',
+  ]) {
     assert.equal(hostError(h), null, h);
   }
 });

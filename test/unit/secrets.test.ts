@@ -17,7 +17,8 @@ test('round trip returns the plaintext, and the output carries version and key i
 
 test('two encryptions of one value differ (fresh IV per write)', () => {
   const s = createSealer(key);
-  const a = s.seal('same'); const b = s.seal('same');
+  const a = s.seal('same');
+  const b = s.seal('same');
   assert.notEqual(a, b);
   assert.notEqual(a.split('.')[2], b.split('.')[2]);
 });
@@ -28,7 +29,9 @@ test('tampering with any part is detected', () => {
   const parts = sealed.split('.');
   for (const i of [2, 3, 4]) {
     const p = [...parts];
-    const buf = Buffer.from(p[i], 'base64url'); buf[0] ^= 1; p[i] = buf.toString('base64url');
+    const buf = Buffer.from(p[i], 'base64url');
+    buf[0] ^= 1;
+    p[i] = buf.toString('base64url');
     assert.throws(() => s.open(p.join('.')), SecretError);
   }
   assert.throws(() => s.open('plain text'), /unknown format/);

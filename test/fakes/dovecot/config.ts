@@ -3,7 +3,11 @@
 import { join } from 'node:path';
 import { renderGmailMailboxes } from './gmail.ts';
 
-export interface DovecotPorts { imaps: number; imap: number; pop3s: number }
+export interface DovecotPorts {
+  imaps: number;
+  imap: number;
+  pop3s: number;
+}
 
 export interface DovecotLayout {
   /** The instance's private directory (config, TLS files, sockets, logs, mail). */

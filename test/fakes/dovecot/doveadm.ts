@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { DOVEADM } from './process.ts';
 
 export class DoveadmError extends Error {
-  constructor(message: string, readonly exitCode: number | null, readonly stderr: string) {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
     super(message);
   }
 }
@@ -17,17 +21,18 @@ export interface Doveadm {
 }
 
 export function doveadmFor(config: string, timeoutMs = 30_000): Doveadm {
-  const run: Doveadm['run'] = (args, o = {}) => new Promise((resolve, reject) => {
-    // TZ=UTC: doveadm prints dates in local time without a zone.
-    const options = { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, TZ: 'UTC' } };
-    const child = execFile(DOVEADM, ['-c', config, ...args], options, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      if (!err || (code !== null && o.okCodes?.includes(code))) return resolve(stdout);
-      const why = `doveadm ${args.join(' ')} failed (${code ?? err.message}): ${stderr.trim()}`;
-      reject(new DoveadmError(why, code, stderr));
+  const run: Doveadm['run'] = (args, o = {}) =>
+    new Promise((resolve, reject) => {
+      // TZ=UTC: doveadm prints dates in local time without a zone.
+      const options = { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, TZ: 'UTC' } };
+      const child = execFile(DOVEADM, ['-c', config, ...args], options, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        if (!err || (code !== null && o.okCodes?.includes(code))) return resolve(stdout);
+        const why = `doveadm ${args.join(' ')} failed (${code ?? err.message}): ${stderr.trim()}`;
+        reject(new DoveadmError(why, code, stderr));
+      });
+      child.stdin?.end(); // nothing to read: doveadm must not wait for input
     });
-    child.stdin?.end(); // nothing to read: doveadm must not wait for input
-  });
   return {
     run,
     async json(args, row) {

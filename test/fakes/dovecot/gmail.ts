@@ -16,5 +16,6 @@ export const GMAIL_SENT = '[Gmail]/Sent Mail';
 /** Namespace settings that give the folders their flags once created (none is created for every user). */
 export function renderGmailMailboxes(): string {
   return GMAIL_FOLDERS.filter((f) => f.specialUse)
-    .map((f) => `  mailbox "${f.name}" {\n    special_use = ${f.specialUse}\n  }\n`).join('');
+    .map((f) => `  mailbox "${f.name}" {\n    special_use = ${f.specialUse}\n  }\n`)
+    .join('');
 }

@@ -8,15 +8,27 @@ import type { Users } from './users.ts';
 
 const StatusRow = z.object({ uidvalidity: z.string() });
 const FetchRow = z.object({
-  uid: z.string(), flags: z.string(), 'hdr.message-id': z.string(), 'date.received': z.string(),
-  'size.physical': z.string(), guid: z.string(),
+  uid: z.string(),
+  flags: z.string(),
+  'hdr.message-id': z.string(),
+  'date.received': z.string(),
+  'size.physical': z.string(),
+  guid: z.string(),
 });
 const ListRow = z.object({ mailbox: z.string() });
 
 export const INBOX = 'INBOX';
 
-type AdminOps = 'uidOf' | 'createFolder' | 'folders' | 'listFolder' | 'uidValidity' | 'changeUidValidity' | 'kick'
-  | 'connections' | 'hibernated';
+type AdminOps =
+  | 'uidOf'
+  | 'createFolder'
+  | 'folders'
+  | 'listFolder'
+  | 'uidValidity'
+  | 'changeUidValidity'
+  | 'kick'
+  | 'connections'
+  | 'hibernated';
 /** The server's doveadm-backed operations, plus where a folder's Maildir is (for delivery). */
 type Admin = Pick<DovecotServer, AdminOps> & { folderDir(email: string, folder: string): Promise<string> };
 
@@ -57,11 +69,15 @@ export function mailboxAdmin(doveadm: Doveadm, users: Users): Admin {
   async function who(email?: string): Promise<{ connections: number; pids: number[] }[]> {
     // Tab output: doveadm 2.3's JSON formatter closes the array after the first row of `who`.
     const out = await doveadm.run(['-f', 'tab', 'who', ...(email ? [users.get(email).email] : [])]);
-    return out.trim().split('\n').slice(1).map((line) => {
-      const [, count, , pids] = line.split('\t');
-      const pidList = (pids ?? '').replace(/[()]/g, '').split(' ').filter(Boolean).map(Number);
-      return { connections: Number(count ?? 0), pids: pidList };
-    });
+    return out
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const [, count, , pids] = line.split('\t');
+        const pidList = (pids ?? '').replace(/[()]/g, '').split(' ').filter(Boolean).map(Number);
+        return { connections: Number(count ?? 0), pids: pidList };
+      });
   }
 
   return {
@@ -69,8 +85,18 @@ export function mailboxAdmin(doveadm: Doveadm, users: Users): Admin {
 
     async uidOf(email, delivered, folder = INBOX) {
       const user = users.get(email).email;
-      const out = await doveadm.run(['-f', 'flow', 'fetch', '-u', user, 'uid', 'mailbox', folder, 'guid',
-        delivered.guid]);
+      const out = await doveadm.run([
+        '-f',
+        'flow',
+        'fetch',
+        '-u',
+        user,
+        'uid',
+        'mailbox',
+        folder,
+        'guid',
+        delivered.guid,
+      ]);
       const uid = /^uid=(\d+)/m.exec(out)?.[1];
       if (!uid) throw new Error(`No message ${delivered.guid} in "${folder}" of ${email}.`);
       return Number(uid);
@@ -88,15 +114,17 @@ export function mailboxAdmin(doveadm: Doveadm, users: Users): Admin {
       const fields = 'uid flags hdr.message-id date.received size.physical guid';
       const rows = await doveadm.json(['fetch', '-u', user.email, fields, 'mailbox', folder, 'all'], FetchRow);
       if (rows.length === 0) await uidValidity(email, folder); // throws when the folder does not exist
-      return rows.map((r) => ({
-        // \Recent belongs to whichever session saw the message first, here doveadm's own: leave it out.
-        uid: Number(r.uid),
-        flags: r.flags.split(' ').filter((f) => f && f !== '\\Recent'),
-        messageId: r['hdr.message-id'].trim() || undefined,
-        internalDate: new Date(`${r['date.received'].replace(' ', 'T')}Z`), // doveadm ran with TZ=UTC
-        size: Number(r['size.physical']),
-        guid: r.guid,
-      })).sort((a, b) => a.uid - b.uid);
+      return rows
+        .map((r) => ({
+          // \Recent belongs to whichever session saw the message first, here doveadm's own: leave it out.
+          uid: Number(r.uid),
+          flags: r.flags.split(' ').filter((f) => f && f !== '\\Recent'),
+          messageId: r['hdr.message-id'].trim() || undefined,
+          internalDate: new Date(`${r['date.received'].replace(' ', 'T')}Z`), // doveadm ran with TZ=UTC
+          size: Number(r['size.physical']),
+          guid: r.guid,
+        }))
+        .sort((a, b) => a.uid - b.uid);
     },
 
     uidValidity,

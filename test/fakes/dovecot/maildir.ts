@@ -6,7 +6,11 @@ import { join } from 'node:path';
 
 export type MaildirFlag = '\\Seen' | '\\Answered' | '\\Flagged' | '\\Deleted' | '\\Draft';
 const FLAG_LETTERS: Record<MaildirFlag, string> = {
-  '\\Draft': 'D', '\\Flagged': 'F', '\\Answered': 'R', '\\Seen': 'S', '\\Deleted': 'T',
+  '\\Draft': 'D',
+  '\\Flagged': 'F',
+  '\\Answered': 'R',
+  '\\Seen': 'S',
+  '\\Deleted': 'T',
 };
 
 export interface Delivered {
@@ -37,8 +41,12 @@ export function messageIdOf(raw: string | Buffer): string | undefined {
   return m?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim() || undefined;
 }
 
-export function writeToMaildir(folderDir: string, owner: number, raw: string | Buffer,
-  o: { internalDate?: Date; flags?: MaildirFlag[] } = {}): Delivered {
+export function writeToMaildir(
+  folderDir: string,
+  owner: number,
+  raw: string | Buffer,
+  o: { internalDate?: Date; flags?: MaildirFlag[] } = {},
+): Delivered {
   const data = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'utf8');
   const base = `${uniqueName()},S=${data.length}`;
   const tmp = join(folderDir, 'tmp', base);

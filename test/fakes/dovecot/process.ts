@@ -28,18 +28,27 @@ export function assertDovecotUsable(): void {
 
 /** Loopback ports nothing listens on right now; a race with another process is caught by start()'s retry. */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
 }
 
 export class DovecotStartError extends Error {
-  constructor(message: string, readonly portTaken: boolean) {
+  constructor(
+    message: string,
+    readonly portTaken: boolean,
+  ) {
     super(message);
   }
 }
@@ -53,7 +62,11 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const pgid of groups) {
-      try { process.kill(-pgid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   });
 }
@@ -67,7 +80,9 @@ export function groupMembers(pgid: number): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry));
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return pids;
 }
@@ -85,7 +100,10 @@ function startedUp(logPath: string): boolean {
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -104,7 +122,10 @@ export function logTail(logPath: string, lines = 15): string {
  * when the master exits first (e.g. a port taken meanwhile: the caller retries with other ports).
  */
 export async function startMaster(o: {
-  config: string; log: string; ports: number[]; timeoutMs: number;
+  config: string;
+  log: string;
+  ports: number[];
+  timeoutMs: number;
 }): Promise<DovecotProcess> {
   installExitHook();
   // setpriv (util-linux, always installed on Debian) sets PR_SET_PDEATHSIG: the master gets SIGTERM when the test
@@ -114,7 +135,9 @@ export async function startMaster(o: {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
   const pid = child.pid;
   if (pid === undefined) throw new Error('Could not spawn Dovecot.');
   groups.add(pid);
@@ -122,7 +145,10 @@ export async function startMaster(o: {
   (child.stderr as net.Socket | null)?.unref();
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => { exited = { code, signal }; resolve(); });
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
   });
 
   const handle: DovecotProcess = {
@@ -131,12 +157,20 @@ export async function startMaster(o: {
     async stop(graceMs = 3000) {
       // SIGTERM: the master stops its services and waits for them; what is still there after graceMs is killed.
       if (!exited) {
-        try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
       }
       const deadline = Date.now() + graceMs;
       while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
       if (groupAlive(pid)) {
-        try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
         const killDeadline = Date.now() + 10_000;
         while (groupAlive(pid) && Date.now() < killDeadline) await sleep(20);
       }

@@ -31,14 +31,17 @@ export async function startDovecot(o: StartDovecotOptions): Promise<DovecotServe
   const users = new Users({ auth: p.auth, mail: p.mail });
   const doveadm = doveadmFor(p.config);
   const layout = (ports: DovecotLayout['ports']): DovecotLayout => ({
-    dir, ports, instanceName: `mailroom-${randomBytes(4).toString('hex')}`, tokeninfoUrl: o.google.endpoints.tokeninfo,
+    dir,
+    ports,
+    instanceName: `mailroom-${randomBytes(4).toString('hex')}`,
+    tokeninfoUrl: o.google.endpoints.tokeninfo,
     hibernateSeconds: o.hibernateSeconds ?? 1,
   });
 
   let master: Awaited<ReturnType<typeof startMaster>> | undefined;
   let l: DovecotLayout | undefined;
   for (let attempt = 1; !master; attempt++) {
-    const [imaps, imap, pop3s] = await freePorts(3) as [number, number, number];
+    const [imaps, imap, pop3s] = (await freePorts(3)) as [number, number, number];
     l = layout({ imaps, imap, pop3s });
     writeFileSync(p.config, renderConfig(l));
     writeFileSync(p.oauth2, renderOauth2(l));
@@ -82,7 +85,10 @@ export async function startDovecot(o: StartDovecotOptions): Promise<DovecotServe
     ...admin,
 
     errors() {
-      return server.log().split('\n').filter((line) => /: (Error|Fatal|Panic): /.test(line));
+      return server
+        .log()
+        .split('\n')
+        .filter((line) => /: (Error|Fatal|Panic): /.test(line));
     },
 
     log() {

@@ -2,7 +2,11 @@
 import type { TestCa } from '../mail/tls.ts';
 import type { Delivered, MaildirFlag } from './maildir.ts';
 
-export interface Endpoint { host: string; port: number; secure: boolean }
+export interface Endpoint {
+  host: string;
+  port: number;
+  secure: boolean;
+}
 
 export interface FolderMessage {
   uid: number;
@@ -13,7 +17,11 @@ export interface FolderMessage {
   guid: string;
 }
 
-export interface DeliverOptions { folder?: string; internalDate?: Date; flags?: MaildirFlag[] }
+export interface DeliverOptions {
+  folder?: string;
+  internalDate?: Date;
+  flags?: MaildirFlag[];
+}
 
 export interface StartDovecotOptions {
   /** The Google fake (or its tokeninfo URL's owner): every XOAUTH2/OAUTHBEARER login asks it. */

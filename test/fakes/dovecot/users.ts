@@ -4,7 +4,13 @@ import { randomInt } from 'node:crypto';
 import { chownSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface MailUser { email: string; uid: number; home: string; maildir: string; password?: string }
+export interface MailUser {
+  email: string;
+  uid: number;
+  home: string;
+  maildir: string;
+  password?: string;
+}
 
 /** Addresses are Dovecot user names and file names: keep them to what both take without escaping. */
 const EMAIL = /^[a-z0-9._%+-]+@[a-z0-9.-]+$/;

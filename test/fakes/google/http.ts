@@ -41,7 +41,11 @@ export function basicCredentials(header: string | undefined): { id: string; secr
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   const dec = (s: string): string => {
-    try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return s; }
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s;
+    }
   };
   return { id: dec(decoded.slice(0, colon)), secret: dec(decoded.slice(colon + 1)) };
 }
@@ -53,13 +57,29 @@ const NO_CACHE = {
 };
 
 /** Google pretty-prints its OAuth JSON with two spaces. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body, null, 2);
-  res.writeHead(status, { ...NO_CACHE, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    ...NO_CACHE,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
-export function oauthError(res: ServerResponse, status: number, error: string, description?: string, headers?: Record<string, string>): void {
+export function oauthError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  description?: string,
+  headers?: Record<string, string>,
+): void {
   sendJson(res, status, description === undefined ? { error } : { error, error_description: description }, headers);
 }
 
@@ -69,7 +89,8 @@ export function sendHtml(res: ServerResponse, status: number, html: string): voi
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(html),
     // No script at all; form-action is left open because the form's answer redirects to the app.
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
     'x-content-type-options': 'nosniff',
   });
   res.end(html);

@@ -5,10 +5,23 @@ import { hasEmailScope, hasProfileScope } from './scopes.ts';
 
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
-export function idToken(o: { account: Account; clientId: string; secret: string; scopes: string[]; nonce?: string; nowMs: number }): string {
+export function idToken(o: {
+  account: Account;
+  clientId: string;
+  secret: string;
+  scopes: string[];
+  nonce?: string;
+  nowMs: number;
+}): string {
   const iat = Math.floor(o.nowMs / 1000);
-  const claims: Record<string, unknown> = { iss: 'https://accounts.google.com', azp: o.clientId, aud: o.clientId, sub: o.account.sub };
-  if (hasEmailScope(o.scopes)) Object.assign(claims, { email: o.account.email, email_verified: o.account.emailVerified });
+  const claims: Record<string, unknown> = {
+    iss: 'https://accounts.google.com',
+    azp: o.clientId,
+    aud: o.clientId,
+    sub: o.account.sub,
+  };
+  if (hasEmailScope(o.scopes))
+    Object.assign(claims, { email: o.account.email, email_verified: o.account.emailVerified });
   if (o.nonce) claims.nonce = o.nonce;
   if (hasProfileScope(o.scopes)) Object.assign(claims, profileClaims(o.account));
   Object.assign(claims, { iat, exp: iat + 3600 });

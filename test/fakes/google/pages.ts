@@ -21,13 +21,26 @@ function layout(title: string, body: string): string {
 }
 
 /** Google's "Access blocked" page: shown instead of redirecting when the request cannot be trusted. */
-export function errorPage(o: { status: number; error: string; message: string; details?: Record<string, string> }): string {
-  const heading = o.error === 'invalid_client' ? 'Access blocked: Authorization Error' : 'Access blocked: This app’s request is invalid';
-  const details = Object.entries(o.details ?? {}).map(([k, v]) => `<li><code>${h(k)}=${h(v)}</code></li>`).join('');
-  return layout(`Error ${o.status}: ${o.error}`, `<h1>${h(heading)}</h1>
+export function errorPage(o: {
+  status: number;
+  error: string;
+  message: string;
+  details?: Record<string, string>;
+}): string {
+  const heading =
+    o.error === 'invalid_client'
+      ? 'Access blocked: Authorization Error'
+      : 'Access blocked: This app’s request is invalid';
+  const details = Object.entries(o.details ?? {})
+    .map(([k, v]) => `<li><code>${h(k)}=${h(v)}</code></li>`)
+    .join('');
+  return layout(
+    `Error ${o.status}: ${o.error}`,
+    `<h1>${h(heading)}</h1>
 <p>${h(o.message)}</p>
 <p><strong>Error ${o.status}: ${h(o.error)}</strong></p>
-${details ? `<h2>Request details</h2><ul>${details}</ul>` : ''}`);
+${details ? `<h2>Request details</h2><ul>${details}</ul>` : ''}`,
+  );
 }
 
 export interface ConsentView {
@@ -45,14 +58,28 @@ export interface ConsentView {
  */
 export function consentPage(v: ConsentView): string {
   const selected = v.selectedEmail?.toLowerCase() ?? v.accounts[0]?.email.toLowerCase();
-  const accounts = v.accounts.map((a, i) => `<div class="row">
+  const accounts = v.accounts
+    .map(
+      (a, i) => `<div class="row">
 <input type="radio" name="account" id="account-${i}" value="${h(a.email)}"${a.email.toLowerCase() === selected ? ' checked' : ''} required>
-<label for="account-${i}">${a.name ? `${h(a.name)} &lt;${h(a.email)}&gt;` : h(a.email)}</label></div>`).join('\n');
-  const basic = v.requestedScopes.filter(isBasicScope).map((s) => `<li>${h(scopeLabel(s))}</li>`).join('');
-  const optional = v.requestedScopes.filter((s) => !isBasicScope(s)).map((s, i) => `<div class="row">
+<label for="account-${i}">${a.name ? `${h(a.name)} &lt;${h(a.email)}&gt;` : h(a.email)}</label></div>`,
+    )
+    .join('\n');
+  const basic = v.requestedScopes
+    .filter(isBasicScope)
+    .map((s) => `<li>${h(scopeLabel(s))}</li>`)
+    .join('');
+  const optional = v.requestedScopes
+    .filter((s) => !isBasicScope(s))
+    .map(
+      (s, i) => `<div class="row">
 <input type="checkbox" name="scope" id="scope-${i}" value="${h(s)}" checked>
-<label for="scope-${i}">${h(scopeLabel(s))} <small>(<code>${h(s)}</code>)</small></label></div>`).join('\n');
-  return layout('Sign in - Google Accounts', `<h1>${h(v.appName)} wants to access your Google Account</h1>
+<label for="scope-${i}">${h(scopeLabel(s))} <small>(<code>${h(s)}</code>)</small></label></div>`,
+    )
+    .join('\n');
+  return layout(
+    'Sign in - Google Accounts',
+    `<h1>${h(v.appName)} wants to access your Google Account</h1>
 ${v.error ? `<p class="error" role="alert">${h(v.error)}</p>` : ''}
 <form method="post" action="${CONSENT_PATH}">
 <input type="hidden" name="request_id" value="${h(v.requestId)}">
@@ -67,5 +94,6 @@ ${optional}
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="cancel" formnovalidate>Cancel</button>
 </div>
-</form>`);
+</form>`,
+  );
 }

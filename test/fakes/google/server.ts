@@ -33,28 +33,53 @@ const ROUTES: Record<string, Record<string, Handler>> = {
 };
 
 function discovery(base: string): Record<string, unknown> {
-  return { issuer: 'https://accounts.google.com', authorization_endpoint: `${base}/o/oauth2/v2/auth`,
-    token_endpoint: `${base}/token`, userinfo_endpoint: `${base}/v1/userinfo`, revocation_endpoint: `${base}/revoke`,
-    response_types_supported: ['code'], code_challenge_methods_supported: ['S256'],
-    grant_types_supported: ['authorization_code', 'refresh_token'], token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'] };
+  return {
+    issuer: 'https://accounts.google.com',
+    authorization_endpoint: `${base}/o/oauth2/v2/auth`,
+    token_endpoint: `${base}/token`,
+    userinfo_endpoint: `${base}/v1/userinfo`,
+    revocation_endpoint: `${base}/revoke`,
+    response_types_supported: ['code'],
+    code_challenge_methods_supported: ['S256'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+  };
 }
 
 export async function startFakeGoogle(opts: { port?: number; host?: string } = {}): Promise<FakeGoogle> {
   const host = opts.host ?? '127.0.0.1';
   const timers = new Set<NodeJS.Timeout>();
   const ctx: Ctx = {
-    store: new Store(), consentMode: 'auto', next: [], stats: { authorizations: 0, tokenRequests: 0, refreshes: 0, revocations: 0, userinfoRequests: 0, tokeninfoRequests: 0 },
-    failures: { remaining: 0, status: 500 }, tokenDelayMs: 0, rotate: false, pending: new Map(),
-    sleep: (ms) => new Promise((resolve) => {
-      const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
-      timers.add(t);
-    }),
+    store: new Store(),
+    consentMode: 'auto',
+    next: [],
+    stats: {
+      authorizations: 0,
+      tokenRequests: 0,
+      refreshes: 0,
+      revocations: 0,
+      userinfoRequests: 0,
+      tokeninfoRequests: 0,
+    },
+    failures: { remaining: 0, status: 500 },
+    tokenDelayMs: 0,
+    rotate: false,
+    pending: new Map(),
+    sleep: (ms) =>
+      new Promise((resolve) => {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          resolve();
+        }, ms);
+        timers.add(t);
+      }),
   };
   let base = '';
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', base);
-    if (url.pathname === '/.well-known/openid-configuration' && req.method === 'GET') return sendJson(res, 200, discovery(base));
+    if (url.pathname === '/.well-known/openid-configuration' && req.method === 'GET')
+      return sendJson(res, 200, discovery(base));
     const methods = ROUTES[url.pathname];
     const handler = methods?.[req.method ?? ''];
     if (handler) return handler(ctx, req, res, url);
@@ -68,27 +93,47 @@ export async function startFakeGoogle(opts: { port?: number; host?: string } = {
       if (res.headersSent) return void res.destroy();
       const tooLarge = err instanceof BodyTooLarge;
       res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(tooLarge ? 'Payload Too Large' : `Fake Google internal error: ${err instanceof Error ? err.message : String(err)}`);
+      res.end(
+        tooLarge
+          ? 'Payload Too Large'
+          : `Fake Google internal error: ${err instanceof Error ? err.message : String(err)}`,
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
   base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
     url: base,
-    endpoints: { authorization: `${base}/o/oauth2/v2/auth`, token: `${base}/token`, userinfo: `${base}/v1/userinfo`, revoke: `${base}/revoke`,
-      tokeninfo: `${base}/tokeninfo` },
+    endpoints: {
+      authorization: `${base}/o/oauth2/v2/auth`,
+      token: `${base}/token`,
+      userinfo: `${base}/v1/userinfo`,
+      revoke: `${base}/revoke`,
+      tokeninfo: `${base}/tokeninfo`,
+    },
     addClient: (c) => ctx.store.addClient(c),
     addAccount: (a) => void ctx.store.addAccount(a),
-    setConsentMode: (mode) => { ctx.consentMode = mode; },
+    setConsentMode: (mode) => {
+      ctx.consentMode = mode;
+    },
     nextAuthorization: (o) => void ctx.next.push({ ...o }),
-    failTokenEndpoint: (times, status = 500) => { ctx.failures = { remaining: times, status }; },
-    setTokenDelayMs: (ms) => { ctx.tokenDelayMs = ms; },
-    rotateRefreshTokens: (on) => { ctx.rotate = on; },
+    failTokenEndpoint: (times, status = 500) => {
+      ctx.failures = { remaining: times, status };
+    },
+    setTokenDelayMs: (ms) => {
+      ctx.tokenDelayMs = ms;
+    },
+    rotateRefreshTokens: (on) => {
+      ctx.rotate = on;
+    },
     revokeAllFor: (email) => ctx.store.revokeAllFor(email),
     expireAccessToken: (t) => ctx.store.expireAccess(t),
     advanceTime: (ms) => ctx.store.advance(ms),
@@ -98,9 +143,17 @@ export async function startFakeGoogle(opts: { port?: number; host?: string } = {
     issueTokensFor(email, clientId, o = {}) {
       if (!ctx.store.clients.has(clientId)) throw new Error(`issueTokensFor: unknown client ${clientId}`);
       if (!ctx.store.account(email)) throw new Error(`issueTokensFor: unknown account ${email}`);
-      const { grant, scopes } = ctx.store.consent(email, clientId, o.scopes ?? ['openid', 'email', 'https://mail.google.com/']);
+      const { grant, scopes } = ctx.store.consent(
+        email,
+        clientId,
+        o.scopes ?? ['openid', 'email', 'https://mail.google.com/'],
+      );
       const minted = ctx.store.mint(grant, scopes, true);
-      return { access_token: minted.access_token, refresh_token: minted.refresh_token ?? '', expires_in: ACCESS_TOKEN_SECONDS };
+      return {
+        access_token: minted.access_token,
+        refresh_token: minted.refresh_token ?? '',
+        expires_in: ACCESS_TOKEN_SECONDS,
+      };
     },
     async close() {
       for (const t of timers) clearTimeout(t);

@@ -6,20 +6,50 @@ import { expandGranted } from './scopes.ts';
 export const ACCESS_TOKEN_SECONDS = 3599;
 const CODE_TTL_MS = 10 * 60_000;
 
-export interface Account { email: string; emailVerified: boolean; name?: string; sub: string; picture?: string }
-
-/** One user's consent to one client; revoking it kills every token minted from it. */
-export interface Grant { email: string; clientId: string; scopes: string[]; revoked: boolean }
-
-export interface CodeRecord {
-  grant: Grant; clientId: string; redirectUri: string; scopes: string[]; challenge: string;
-  issueRefresh: boolean; nonce?: string; expiresAt: number; used: boolean;
+export interface Account {
+  email: string;
+  emailVerified: boolean;
+  name?: string;
+  sub: string;
+  picture?: string;
 }
 
-interface RefreshRecord { grant: Grant; scopes: string[]; revoked: boolean }
-interface AccessRecord { grant: Grant; scopes: string[]; expiresAt: number }
+/** One user's consent to one client; revoking it kills every token minted from it. */
+export interface Grant {
+  email: string;
+  clientId: string;
+  scopes: string[];
+  revoked: boolean;
+}
 
-export interface Minted { access_token: string; expires_in: number; refresh_token?: string }
+export interface CodeRecord {
+  grant: Grant;
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  challenge: string;
+  issueRefresh: boolean;
+  nonce?: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+interface RefreshRecord {
+  grant: Grant;
+  scopes: string[];
+  revoked: boolean;
+}
+interface AccessRecord {
+  grant: Grant;
+  scopes: string[];
+  expiresAt: number;
+}
+
+export interface Minted {
+  access_token: string;
+  expires_in: number;
+  refresh_token?: string;
+}
 
 const random = (bytes: number): string => randomBytes(bytes).toString('base64url');
 const key = (email: string): string => email.toLowerCase();
@@ -33,8 +63,12 @@ export class Store {
   private readonly accessTokens = new Map<string, AccessRecord>();
   private offsetMs = 0;
 
-  now(): number { return Date.now() + this.offsetMs; }
-  advance(ms: number): void { this.offsetMs += ms; }
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
 
   addClient(c: FakeGoogleClient): void {
     this.clients.set(c.clientId, { ...c, redirectUris: [...c.redirectUris] });
@@ -44,20 +78,35 @@ export class Store {
     // Google subjects are 21-digit numbers starting with 1; derive a stable one from the email.
     const digits = BigInt('0x' + createHash('sha256').update(key(a.email)).digest('hex').slice(0, 16)).toString();
     const sub = a.sub ?? '1' + digits.padStart(20, '0');
-    const account: Account = { email: a.email, emailVerified: a.emailVerified ?? true, name: a.name, sub, picture: a.picture };
+    const account: Account = {
+      email: a.email,
+      emailVerified: a.emailVerified ?? true,
+      name: a.name,
+      sub,
+      picture: a.picture,
+    };
     this.accounts.set(key(a.email), account);
     return account;
   }
 
-  account(email: string): Account | undefined { return this.accounts.get(key(email)); }
-  allAccounts(): Account[] { return [...this.accounts.values()]; }
+  account(email: string): Account | undefined {
+    return this.accounts.get(key(email));
+  }
+  allAccounts(): Account[] {
+    return [...this.accounts.values()];
+  }
 
   activeGrant(email: string, clientId: string): Grant | undefined {
     return this.grants.get(`${clientId} ${key(email)}`);
   }
 
   /** Records consent; `first` tells whether this account had no live grant for the client. */
-  consent(email: string, clientId: string, scopes: string[], includeGranted = false): { grant: Grant; first: boolean; scopes: string[] } {
+  consent(
+    email: string,
+    clientId: string,
+    scopes: string[],
+    includeGranted = false,
+  ): { grant: Grant; first: boolean; scopes: string[] } {
     const existing = this.activeGrant(email, clientId);
     const granted = expandGranted(includeGranted && existing ? [...existing.scopes, ...scopes] : scopes);
     const grant = existing ?? { email: this.account(email)?.email ?? email, clientId, scopes: [], revoked: false };

@@ -19,7 +19,12 @@ const sameText = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-function authenticate(ctx: Ctx, req: IncomingMessage, params: URLSearchParams, res: ServerResponse): FakeGoogleClient | undefined {
+function authenticate(
+  ctx: Ctx,
+  req: IncomingMessage,
+  params: URLSearchParams,
+  res: ServerResponse,
+): FakeGoogleClient | undefined {
   const basic = basicCredentials(req.headers.authorization);
   const id = basic?.id ?? params.get('client_id');
   const secret = basic?.secret ?? params.get('client_secret') ?? '';
@@ -31,13 +36,27 @@ function authenticate(ctx: Ctx, req: IncomingMessage, params: URLSearchParams, r
 }
 
 /** Field order as Google sends it. */
-function tokenBody(ctx: Ctx, client: FakeGoogleClient, grant: Grant, minted: Minted, scopes: string[], nonce?: string): Record<string, unknown> {
+function tokenBody(
+  ctx: Ctx,
+  client: FakeGoogleClient,
+  grant: Grant,
+  minted: Minted,
+  scopes: string[],
+  nonce?: string,
+): Record<string, unknown> {
   const body: Record<string, unknown> = { access_token: minted.access_token, expires_in: minted.expires_in };
   if (minted.refresh_token) body.refresh_token = minted.refresh_token;
   Object.assign(body, { scope: scopes.join(' '), token_type: 'Bearer' });
   const account = ctx.store.account(grant.email);
   if (account && hasOpenId(scopes)) {
-    body.id_token = idToken({ account, clientId: client.clientId, secret: client.clientSecret, scopes, nonce, nowMs: ctx.store.now() });
+    body.id_token = idToken({
+      account,
+      clientId: client.clientId,
+      secret: client.clientSecret,
+      scopes,
+      nonce,
+      nowMs: ctx.store.now(),
+    });
   }
   return body;
 }

@@ -15,7 +15,10 @@ export async function handleTokeninfo(ctx: Ctx, req: IncomingMessage, res: Serve
   const now = ctx.store.now();
   // Google sends the numbers and the boolean as strings, and the email only when an email scope was granted.
   const claims: Record<string, string> = {
-    azp: live.grant.clientId, aud: live.grant.clientId, sub: account.sub, scope: live.scopes.join(' '),
+    azp: live.grant.clientId,
+    aud: live.grant.clientId,
+    sub: account.sub,
+    scope: live.scopes.join(' '),
     exp: String(Math.floor(live.expiresAt / 1000)),
     expires_in: String(Math.max(0, Math.floor((live.expiresAt - now) / 1000))),
   };

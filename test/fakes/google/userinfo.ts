@@ -17,8 +17,9 @@ export function handleUserinfo(ctx: Ctx, req: IncomingMessage, res: ServerRespon
   const check = token ? ctx.store.verifyAccess(token) : undefined;
   const account = check?.ok ? ctx.store.account(check.email) : undefined;
   if (!check?.ok || !account) {
-    return oauthError(res, 401, 'invalid_request', 'Invalid Credentials',
-      { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' });
+    return oauthError(res, 401, 'invalid_request', 'Invalid Credentials', {
+      'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"',
+    });
   }
   const body: Record<string, unknown> = { sub: account.sub };
   if (hasProfileScope(check.scopes)) Object.assign(body, profileClaims(account));

@@ -21,10 +21,13 @@ export interface MailWorld {
  * By default bearer tokens are checked against `tokens`; pass `verifyBearer` (e.g.
  * `bearerVerifierFrom(google.verifyAccessToken)`) to let the Google fake decide instead.
  */
-export async function startMailWorld(opts: { maxConnectionsPerUser?: number; verifyBearer?: VerifyBearer } = {}): Promise<MailWorld> {
+export async function startMailWorld(
+  opts: { maxConnectionsPerUser?: number; verifyBearer?: VerifyBearer } = {},
+): Promise<MailWorld> {
   const tokens = new Map<string, string>();
   const accounts = new Map<string, MailAccountBehaviour>();
-  const verifyBearer = opts.verifyBearer ?? ((user: string, token: string) => tokens.get(token)?.toLowerCase() === user.toLowerCase());
+  const verifyBearer =
+    opts.verifyBearer ?? ((user: string, token: string) => tokens.get(token)?.toLowerCase() === user.toLowerCase());
   const base = { verifyBearer, accounts, maxConnectionsPerUser: opts.maxConnectionsPerUser };
   const [imap, pop3, smtp] = await Promise.all([startImapServer(base), startPop3Server(base), startSmtpServer(base)]);
   return {
@@ -34,7 +37,9 @@ export async function startMailWorld(opts: { maxConnectionsPerUser?: number; ver
     imap,
     pop3,
     smtp,
-    async close() { await Promise.all([imap.close(), pop3.close(), smtp.close()]); },
+    async close() {
+      await Promise.all([imap.close(), pop3.close(), smtp.close()]);
+    },
   };
 }
 

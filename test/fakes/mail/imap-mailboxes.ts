@@ -2,7 +2,11 @@
 import { matchesPattern, q, type ImapValue } from './imap-parse.ts';
 import type { MailAccountBehaviour } from './world.ts';
 
-interface Folder { name: string; flags: string[]; selectable: boolean }
+interface Folder {
+  name: string;
+  flags: string[];
+  selectable: boolean;
+}
 
 const FOLDERS: Folder[] = [
   { name: 'INBOX', flags: ['\\HasNoChildren'], selectable: true },
@@ -36,7 +40,7 @@ export function findFolder(name: string): Folder | undefined {
 const FLAGS = '\\Answered \\Flagged \\Draft \\Deleted \\Seen $NotPhishing $Phishing';
 
 export function selectLines(account: MailAccountBehaviour, folder: string): string[] {
-  const exists = folder === 'INBOX' ? account.messages ?? 0 : 0;
+  const exists = folder === 'INBOX' ? (account.messages ?? 0) : 0;
   return [
     `* FLAGS (${FLAGS})`,
     `* OK [PERMANENTFLAGS (${FLAGS} \\*)] Flags permitted.`,
@@ -49,8 +53,15 @@ export function selectLines(account: MailAccountBehaviour, folder: string): stri
 }
 
 export function statusLine(account: MailAccountBehaviour, folder: string, items: ImapValue | undefined): string {
-  const exists = folder === 'INBOX' ? account.messages ?? 0 : 0;
-  const values: Record<string, number> = { MESSAGES: exists, RECENT: 0, UIDNEXT: exists + 1, UIDVALIDITY: 3, UNSEEN: 0, HIGHESTMODSEQ: 4242 };
+  const exists = folder === 'INBOX' ? (account.messages ?? 0) : 0;
+  const values: Record<string, number> = {
+    MESSAGES: exists,
+    RECENT: 0,
+    UIDNEXT: exists + 1,
+    UIDVALIDITY: 3,
+    UNSEEN: 0,
+    HIGHESTMODSEQ: 4242,
+  };
   const wanted = Array.isArray(items) ? items.map((i) => str(i).toUpperCase()).filter((i) => i in values) : [];
   return `* STATUS ${q(folder)} (${wanted.map((w) => `${w} ${values[w]}`).join(' ')})`;
 }

@@ -1,6 +1,10 @@
 // Parses one IMAP client command (tag, name, arguments incl. quoted strings, lists and literals) for the IMAP fake.
 export type ImapValue = string | null | ImapValue[];
-export interface ImapCommand { tag: string; name: string; args: ImapValue[] }
+export interface ImapCommand {
+  tag: string;
+  name: string;
+  args: ImapValue[];
+}
 
 export class ImapParseError extends Error {}
 
@@ -10,7 +14,9 @@ export class ImapParseError extends Error {}
  */
 export function parseCommand(text: string): ImapCommand {
   let pos = 0;
-  const fail = (why: string): never => { throw new ImapParseError(`${why} at ${pos}`); };
+  const fail = (why: string): never => {
+    throw new ImapParseError(`${why} at ${pos}`);
+  };
   const utf8 = (s: string) => Buffer.from(s, 'latin1').toString('utf8');
 
   const atom = (): string => {
@@ -59,7 +65,10 @@ export function parseCommand(text: string): ImapCommand {
     for (;;) {
       while (text[pos] === ' ') pos++;
       if (pos >= text.length) fail('unterminated list');
-      if (text[pos] === ')') { pos++; return items; }
+      if (text[pos] === ')') {
+        pos++;
+        return items;
+      }
       items.push(value());
     }
   }
@@ -82,6 +91,9 @@ export const q = (s: string): string => `"${s.replace(/[\\"]/g, '\\$&')}"`;
 
 /** IMAP LIST wildcard match: `*` anything, `%` anything but the hierarchy delimiter. */
 export function matchesPattern(name: string, pattern: string, delimiter = '/'): boolean {
-  const re = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, `[^${delimiter}]*`);
+  const re = pattern
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/%/g, `[^${delimiter}]*`);
   return new RegExp(`^${re}$`, /^inbox$/i.test(name) ? 'i' : '').test(name);
 }

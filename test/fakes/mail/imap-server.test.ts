@@ -12,10 +12,17 @@ describe('IMAP fake', () => {
   let server: FakeImapServer;
   const accounts = new Map<string, MailAccountBehaviour>();
   before(async () => {
-    server = await startImapServer({ verifyBearer: (u, t) => u === 'eve@example.com' && t === 'good', accounts, maxConnectionsPerUser: 1 });
+    server = await startImapServer({
+      verifyBearer: (u, t) => u === 'eve@example.com' && t === 'good',
+      accounts,
+      maxConnectionsPerUser: 1,
+    });
   });
   after(() => server.close());
-  beforeEach(() => { accounts.clear(); accounts.set('eve@example.com', { password: 'p w"1' }); });
+  beforeEach(() => {
+    accounts.clear();
+    accounts.set('eve@example.com', { password: 'p w"1' });
+  });
 
   it('greets and lists Gmail capabilities', async () => {
     const c = await rawConnect(server.port);
@@ -55,7 +62,10 @@ describe('IMAP fake', () => {
     const c = await rawConnect(server.port);
     await c.next();
     c.send(`A1 AUTHENTICATE XOAUTH2 ${xoauth2('eve@example.com', 'good')}`);
-    assert.equal(await c.next(), 'A1 NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)');
+    assert.equal(
+      await c.next(),
+      'A1 NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)',
+    );
     c.close();
   });
 
@@ -79,8 +89,17 @@ describe('IMAP fake', () => {
 
 describe('parseCommand', () => {
   it('parses atoms, quoted strings, lists, NIL and literals', () => {
-    assert.deepEqual(parseCommand('a1 ID ("name" "imap\\"flow" "x" NIL)'), { tag: 'a1', name: 'ID', args: [['name', 'imap"flow', 'x', null]] });
-    assert.deepEqual(parseCommand('7 LIST "" "INBOX" RETURN (SPECIAL-USE SUBSCRIBED)').args, ['', 'INBOX', 'RETURN', ['SPECIAL-USE', 'SUBSCRIBED']]);
+    assert.deepEqual(parseCommand('a1 ID ("name" "imap\\"flow" "x" NIL)'), {
+      tag: 'a1',
+      name: 'ID',
+      args: [['name', 'imap"flow', 'x', null]],
+    });
+    assert.deepEqual(parseCommand('7 LIST "" "INBOX" RETURN (SPECIAL-USE SUBSCRIBED)').args, [
+      '',
+      'INBOX',
+      'RETURN',
+      ['SPECIAL-USE', 'SUBSCRIBED'],
+    ]);
     assert.deepEqual(parseCommand('3 LOGIN {3}\r\nabc {2+}\r\nxy').args, ['abc', 'xy']);
   });
   it('throws on malformed input', () => {

@@ -3,29 +3,48 @@ import { randomBytes } from 'node:crypto';
 import { startTlsListener, type Session } from './tls-listener.ts';
 import { parseCommand, type ImapCommand, type ImapValue } from './imap-parse.ts';
 import { findFolder, listLines, selectLines, statusLine } from './imap-mailboxes.ts';
-import { checkLogin, decodeSasl, OAUTH_FAILURE_CHALLENGE, type Credentials, type FakeMailOptions, type FakeMailServer, type MailAccountBehaviour } from './world.ts';
+import {
+  checkLogin,
+  decodeSasl,
+  OAUTH_FAILURE_CHALLENGE,
+  type Credentials,
+  type FakeMailOptions,
+  type FakeMailServer,
+  type MailAccountBehaviour,
+} from './world.ts';
 
-export const IMAP_CAPABILITY_PREAUTH = 'IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 XYZZY SASL-IR AUTH=XOAUTH2 AUTH=PLAIN AUTH=PLAIN-CLIENTTOKEN AUTH=OAUTHBEARER';
+export const IMAP_CAPABILITY_PREAUTH =
+  'IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 XYZZY SASL-IR AUTH=XOAUTH2 AUTH=PLAIN AUTH=PLAIN-CLIENTTOKEN AUTH=OAUTHBEARER';
 // Gmail also offers COMPRESS=DEFLATE here; the fake leaves it out rather than implement DEFLATE framing.
-export const IMAP_CAPABILITY_AUTH = 'IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584';
+export const IMAP_CAPABILITY_AUTH =
+  'IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1 UIDPLUS ENABLE MOVE CONDSTORE ESEARCH UTF8=ACCEPT LIST-EXTENDED LIST-STATUS LITERAL- SPECIAL-USE APPENDLIMIT=35651584';
 
 export const IMAP_TEXT = {
   badCredentials: 'NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)',
-  imapDisabled: 'NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)',
+  imapDisabled:
+    'NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)',
   tooManyConnections: 'NO [ALERT] Too many simultaneous connections. (Failure)',
-  adminPolicy: 'NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for questions about this feature. (Failure)',
+  adminPolicy:
+    'NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for questions about this feature. (Failure)',
 } as const;
 
 const SASL_MECHANISMS = new Set(['XOAUTH2', 'OAUTHBEARER', 'PLAIN', 'PLAIN-CLIENTTOKEN']);
 const MAX_LITERAL = 64 * 1024;
 
-export interface ImapServerOptions extends FakeMailOptions { maxConnectionsPerUser?: number }
+export interface ImapServerOptions extends FakeMailOptions {
+  maxConnectionsPerUser?: number;
+}
 
 export type FakeImapServer = FakeMailServer;
 
 export async function startImapServer(opts: ImapServerOptions): Promise<FakeImapServer> {
   const active = new Map<string, number>(); // authenticated sessions per user (lower-cased)
-  const listener = await startTlsListener({ mode: opts.mode, delayMs: opts.delayMs, port: opts.port, session: (s) => runSession(s) });
+  const listener = await startTlsListener({
+    mode: opts.mode,
+    delayMs: opts.delayMs,
+    port: opts.port,
+    session: (s) => runSession(s),
+  });
 
   async function runSession(s: Session): Promise<void> {
     let state: 'notAuth' | 'auth' | 'selected' = 'notAuth';
@@ -58,7 +77,9 @@ export async function startImapServer(opts: ImapServerOptions): Promise<FakeImap
           await s.send(`* CAPABILITY ${authed ? IMAP_CAPABILITY_AUTH : IMAP_CAPABILITY_PREAUTH}`);
           await ok('Thats all she wrote!');
           return true;
-        case 'NOOP': await ok(); return true;
+        case 'NOOP':
+          await ok();
+          return true;
         case 'ID':
           await s.send('* ID ("name" "GImap" "vendor" "Google, Inc." "support-url" "https://support.google.com/mail")');
           await ok();
@@ -69,23 +90,37 @@ export async function startImapServer(opts: ImapServerOptions): Promise<FakeImap
           return false;
         case 'AUTHENTICATE':
         case 'LOGIN':
-          if (authed) { await s.send(`${tag} BAD Already authenticated`); return true; }
+          if (authed) {
+            await s.send(`${tag} BAD Already authenticated`);
+            return true;
+          }
           await login(tag, name, args);
           return true;
       }
-      if (!authed) { await s.send(`${tag} BAD Command not valid in this state`); return true; }
+      if (!authed) {
+        await s.send(`${tag} BAD Command not valid in this state`);
+        return true;
+      }
       switch (name) {
-        case 'NAMESPACE': await s.send('* NAMESPACE (("" "/")) NIL NIL'); await ok(); return true;
+        case 'NAMESPACE':
+          await s.send('* NAMESPACE (("" "/")) NIL NIL');
+          await ok();
+          return true;
         case 'ENABLE': {
-          const known = args.filter((a): a is string => typeof a === 'string' && ['CONDSTORE', 'UTF8=ACCEPT'].includes(a.toUpperCase()));
+          const known = args.filter(
+            (a): a is string => typeof a === 'string' && ['CONDSTORE', 'UTF8=ACCEPT'].includes(a.toUpperCase()),
+          );
           await s.send(`* ENABLED${known.map((k) => ` ${k.toUpperCase()}`).join('')}`);
           await ok();
           return true;
         }
-        case 'LIST': case 'XLIST': case 'LSUB':
+        case 'LIST':
+        case 'XLIST':
+        case 'LSUB':
           await s.send(...listLines(name, args), `${tag} OK Success`);
           return true;
-        case 'SELECT': case 'EXAMINE': {
+        case 'SELECT':
+        case 'EXAMINE': {
           const folder = findFolder(typeof args[0] === 'string' ? args[0] : '');
           if (!folder) {
             state = 'auth';
@@ -99,11 +134,15 @@ export async function startImapServer(opts: ImapServerOptions): Promise<FakeImap
         }
         case 'STATUS': {
           const folder = findFolder(typeof args[0] === 'string' ? args[0] : '');
-          if (!folder) { await s.send(`${tag} NO [NONEXISTENT] Unknown Mailbox: ${String(args[0])} (Failure)`); return true; }
+          if (!folder) {
+            await s.send(`${tag} NO [NONEXISTENT] Unknown Mailbox: ${String(args[0])} (Failure)`);
+            return true;
+          }
           await s.send(statusLine(account, folder.name, args[1]), `${tag} OK Success`);
           return true;
         }
-        case 'UNSELECT': case 'CLOSE':
+        case 'UNSELECT':
+        case 'CLOSE':
           state = 'auth';
           await ok('Returned to authenticated state. (Success)');
           return true;
@@ -128,21 +167,32 @@ export async function startImapServer(opts: ImapServerOptions): Promise<FakeImap
         if (typeof u === 'string' && typeof p === 'string') creds = { kind: 'password', user: u, password: p };
       } else {
         const mech = typeof args[0] === 'string' ? args[0].toUpperCase() : '';
-        if (!SASL_MECHANISMS.has(mech)) { await s.send(`${tag} NO Unsupported AUTHENTICATE mechanism. (Failure)`); return; }
+        if (!SASL_MECHANISMS.has(mech)) {
+          await s.send(`${tag} NO Unsupported AUTHENTICATE mechanism. (Failure)`);
+          return;
+        }
         oauth = mech === 'XOAUTH2' || mech === 'OAUTHBEARER';
         let payload = typeof args[1] === 'string' ? args[1] : null;
         if (payload === null) {
           await s.send('+ ');
           payload = await s.reader.readLine();
           if (payload === null) return;
-          if (payload === '*') { await s.send(`${tag} BAD Authentication aborted`); return; }
+          if (payload === '*') {
+            await s.send(`${tag} BAD Authentication aborted`);
+            return;
+          }
         }
         creds = decodeSasl(mech === 'PLAIN-CLIENTTOKEN' ? 'PLAIN' : mech, payload);
       }
-      const verdict = await checkLogin({
-        verifyBearer: opts.verifyBearer, accounts: opts.accounts, maxConnectionsPerUser: opts.maxConnectionsPerUser,
-        activeSessions: (u) => active.get(u.toLowerCase()) ?? 0,
-      }, creds);
+      const verdict = await checkLogin(
+        {
+          verifyBearer: opts.verifyBearer,
+          accounts: opts.accounts,
+          maxConnectionsPerUser: opts.maxConnectionsPerUser,
+          activeSessions: (u) => active.get(u.toLowerCase()) ?? 0,
+        },
+        creds,
+      );
       if (!verdict.ok) {
         listener.stats.failedLogins++;
         if (verdict.reason === 'badCredentials' && oauth) {

@@ -8,7 +8,9 @@ import type { MailAccountBehaviour } from './world.ts';
 describe('POP3 fake', () => {
   let server: FakePop3Server;
   const accounts = new Map<string, MailAccountBehaviour>([['pat@example.com', { popEnabled: false }]]);
-  before(async () => { server = await startPop3Server({ verifyBearer: (_u, t) => t === 'good', accounts }); });
+  before(async () => {
+    server = await startPop3Server({ verifyBearer: (_u, t) => t === 'good', accounts });
+  });
   after(() => server.close());
 
   it('greets like Gpop and lists capabilities', async () => {
@@ -30,7 +32,10 @@ describe('POP3 fake', () => {
     c.send(xoauth2('pat@example.com', 'good'));
     assert.equal(await c.next(), '+OK Welcome.');
     c.send('STAT');
-    assert.equal(await c.next(), '-ERR [SYS/PERM] Your account is not enabled for POP access. Please visit your Gmail settings page and enable your account for POP access.');
+    assert.equal(
+      await c.next(),
+      '-ERR [SYS/PERM] Your account is not enabled for POP access. Please visit your Gmail settings page and enable your account for POP access.',
+    );
     c.send('QUIT');
     assert.equal(await c.next(), '+OK Farewell.');
     c.close();

@@ -1,20 +1,41 @@
 // Scripted POP3 server on 127.0.0.1 with implicit TLS that answers like pop.gmail.com:995, incl. its failures.
 import { randomBytes } from 'node:crypto';
 import { startTlsListener, type Session } from './tls-listener.ts';
-import { checkLogin, decodeSasl, OAUTH_FAILURE_CHALLENGE, type Credentials, type FakeMailOptions, type FakeMailServer, type MailAccountBehaviour } from './world.ts';
+import {
+  checkLogin,
+  decodeSasl,
+  OAUTH_FAILURE_CHALLENGE,
+  type Credentials,
+  type FakeMailOptions,
+  type FakeMailServer,
+  type MailAccountBehaviour,
+} from './world.ts';
 
-export const POP3_CAPA = ['USER', 'RESP-CODES', 'EXPIRE 0', 'LOGIN-DELAY 300', 'TOP', 'UIDL', 'X-GOOGLE-RICO', 'SASL PLAIN XOAUTH2 OAUTHBEARER'];
+export const POP3_CAPA = [
+  'USER',
+  'RESP-CODES',
+  'EXPIRE 0',
+  'LOGIN-DELAY 300',
+  'TOP',
+  'UIDL',
+  'X-GOOGLE-RICO',
+  'SASL PLAIN XOAUTH2 OAUTHBEARER',
+];
 
 export const POP3_TEXT = {
   welcome: '+OK Welcome.',
   badToken: '-ERR [AUTH] Invalid credentials.',
   badPassword: '-ERR [AUTH] Username and password not accepted.',
-  popDisabled: '-ERR [SYS/PERM] Your account is not enabled for POP access. Please visit your Gmail settings page and enable your account for POP access.',
-  adminPolicy: '-ERR [SYS/PERM] POP access is disabled for your domain. Please contact your domain administrator for questions about this feature.',
+  popDisabled:
+    '-ERR [SYS/PERM] Your account is not enabled for POP access. Please visit your Gmail settings page and enable your account for POP access.',
+  adminPolicy:
+    '-ERR [SYS/PERM] POP access is disabled for your domain. Please contact your domain administrator for questions about this feature.',
   tooManyConnections: '-ERR [SYS/TEMP] Too many simultaneous connections.',
 } as const;
 
-export interface Pop3ServerOptions extends FakeMailOptions { maxConnectionsPerUser?: number }
+export interface Pop3ServerOptions extends FakeMailOptions {
+  maxConnectionsPerUser?: number;
+}
 
 export type FakePop3Server = FakeMailServer;
 
@@ -22,7 +43,12 @@ const MAILBOX_COMMANDS = new Set(['STAT', 'LIST', 'UIDL', 'RETR', 'TOP', 'DELE',
 
 export async function startPop3Server(opts: Pop3ServerOptions): Promise<FakePop3Server> {
   const active = new Map<string, number>();
-  const listener = await startTlsListener({ mode: opts.mode, delayMs: opts.delayMs, port: opts.port, session: (s) => runSession(s) });
+  const listener = await startTlsListener({
+    mode: opts.mode,
+    delayMs: opts.delayMs,
+    port: opts.port,
+    session: (s) => runSession(s),
+  });
 
   async function runSession(s: Session): Promise<void> {
     // A holder, not a `let`: login() assigns it from inside the loop's awaits.
@@ -35,25 +61,45 @@ export async function startPop3Server(opts: Pop3ServerOptions): Promise<FakePop3
         if (line === null) return;
         const [verb = '', ...rest] = line.split(' ');
         const cmd = verb.toUpperCase();
-        if (cmd === 'QUIT') { s.loggedOut(); await s.send('+OK Farewell.'); return; }
-        if (cmd === 'CAPA') { await s.send('+OK Capability list follows', ...POP3_CAPA, '.'); continue; }
-        if (cmd === 'NOOP') { await s.send('+OK'); continue; }
+        if (cmd === 'QUIT') {
+          s.loggedOut();
+          await s.send('+OK Farewell.');
+          return;
+        }
+        if (cmd === 'CAPA') {
+          await s.send('+OK Capability list follows', ...POP3_CAPA, '.');
+          continue;
+        }
+        if (cmd === 'NOOP') {
+          await s.send('+OK');
+          continue;
+        }
         const account = session.account;
         if (!account) {
-          if (cmd === 'USER' && rest.length) { pendingUser = rest.join(' '); await s.send('+OK send PASS'); continue; }
+          if (cmd === 'USER' && rest.length) {
+            pendingUser = rest.join(' ');
+            await s.send('+OK send PASS');
+            continue;
+          }
           if (cmd === 'PASS' && pendingUser) {
             await login({ kind: 'password', user: pendingUser, password: rest.join(' ') }, false);
             continue;
           }
           if (cmd === 'AUTH' && rest[0]) {
             const mech = rest[0].toUpperCase();
-            if (!['XOAUTH2', 'OAUTHBEARER', 'PLAIN'].includes(mech)) { await s.send('-ERR Unsupported mechanism'); continue; }
+            if (!['XOAUTH2', 'OAUTHBEARER', 'PLAIN'].includes(mech)) {
+              await s.send('-ERR Unsupported mechanism');
+              continue;
+            }
             let payload: string | null = rest[1] ?? null;
             if (payload === null) {
               await s.send('+ ');
               payload = await s.reader.readLine();
               if (payload === null) return;
-              if (payload === '*') { await s.send('-ERR Authentication aborted'); continue; }
+              if (payload === '*') {
+                await s.send('-ERR Authentication aborted');
+                continue;
+              }
             }
             await login(decodeSasl(mech, payload), mech !== 'PLAIN');
             continue;
@@ -61,13 +107,25 @@ export async function startPop3Server(opts: Pop3ServerOptions): Promise<FakePop3
           await s.send('-ERR bad command');
           continue;
         }
-        if (!MAILBOX_COMMANDS.has(cmd)) { await s.send('-ERR bad command'); continue; }
+        if (!MAILBOX_COMMANDS.has(cmd)) {
+          await s.send('-ERR bad command');
+          continue;
+        }
         // Gmail's quirk: a POP-disabled account logs in fine and fails at the first mailbox command.
-        if (account.popEnabled === false) { await s.send(POP3_TEXT.popDisabled); continue; }
+        if (account.popEnabled === false) {
+          await s.send(POP3_TEXT.popDisabled);
+          continue;
+        }
         const count = account.messages ?? 0;
         if (cmd === 'STAT') await s.send(`+OK ${count} ${count * 1000}`);
-        else if (cmd === 'LIST') await s.send(`+OK ${count} messages (${count * 1000} octets)`, ...Array.from({ length: count }, (_, i) => `${i + 1} 1000`), '.');
-        else if (cmd === 'UIDL') await s.send('+OK', ...Array.from({ length: count }, (_, i) => `${i + 1} GmailId${i + 1}`), '.');
+        else if (cmd === 'LIST')
+          await s.send(
+            `+OK ${count} messages (${count * 1000} octets)`,
+            ...Array.from({ length: count }, (_, i) => `${i + 1} 1000`),
+            '.',
+          );
+        else if (cmd === 'UIDL')
+          await s.send('+OK', ...Array.from({ length: count }, (_, i) => `${i + 1} GmailId${i + 1}`), '.');
         else await s.send('-ERR [SYS/PERM] Not supported by this fake');
       }
     } finally {
@@ -77,10 +135,15 @@ export async function startPop3Server(opts: Pop3ServerOptions): Promise<FakePop3
 
     async function login(creds: Credentials | null, oauth: boolean): Promise<void> {
       pendingUser = '';
-      const verdict = await checkLogin({
-        verifyBearer: opts.verifyBearer, accounts: opts.accounts, maxConnectionsPerUser: opts.maxConnectionsPerUser,
-        activeSessions: (u) => active.get(u.toLowerCase()) ?? 0,
-      }, creds);
+      const verdict = await checkLogin(
+        {
+          verifyBearer: opts.verifyBearer,
+          accounts: opts.accounts,
+          maxConnectionsPerUser: opts.maxConnectionsPerUser,
+          activeSessions: (u) => active.get(u.toLowerCase()) ?? 0,
+        },
+        creds,
+      );
       if (!verdict.ok) {
         listener.stats.failedLogins++;
         if (verdict.reason === 'badCredentials' && oauth) {

@@ -11,7 +11,10 @@ export interface RawClient {
 
 export async function rawConnect(port: number): Promise<RawClient> {
   const socket = tls.connect({ host: 'localhost', port, ca: makeTestCa().caPem });
-  await new Promise<void>((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
   const lines: string[] = [];
   const waiters: ((line: string) => void)[] = [];
   let buf = '';
@@ -29,11 +32,12 @@ export async function rawConnect(port: number): Promise<RawClient> {
   });
   return {
     send: (line) => socket.write(`${line}\r\n`),
-    next: () => new Promise((resolve) => {
-      const line = lines.shift();
-      if (line !== undefined) resolve(line);
-      else waiters.push(resolve);
-    }),
+    next: () =>
+      new Promise((resolve) => {
+        const line = lines.shift();
+        if (line !== undefined) resolve(line);
+        else waiters.push(resolve);
+      }),
     close: () => socket.destroy(),
   };
 }

@@ -1,6 +1,12 @@
 // SMTP fake built on npm smtp-server: STARTTLS (like :587) and implicit TLS (like :465) ports answering like smtp.gmail.com.
 import type net from 'node:net';
-import { SMTPServer, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import {
+  SMTPServer,
+  type SMTPServerAuthentication,
+  type SMTPServerAuthenticationResponse,
+  type SMTPServerOptions,
+  type SMTPServerSession,
+} from 'smtp-server';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTestCa, makeUntrustedCert, makeWrongHostCert } from './tls.ts';
 import { checkLogin, MAIL_SCOPE, type FakeMailOptions, type ServerMode, type ServerStats } from './world.ts';
@@ -16,7 +22,12 @@ export const SMTP_TRANSIENT = {
 } as const;
 
 export type SmtpTransient = keyof typeof SMTP_TRANSIENT | null;
-export interface ReceivedMessage { from: string; to: string[]; user: string; raw: string }
+export interface ReceivedMessage {
+  from: string;
+  to: string[];
+  user: string;
+  raw: string;
+}
 
 export interface FakeSmtpServer {
   host: '127.0.0.1';
@@ -40,7 +51,8 @@ class GmailSmtpServer extends SMTPServer {
     const connection = [...this.connections].at(-1);
     if (!connection) return;
     const send = connection.send.bind(connection);
-    connection.send = (code, data, context) => (code === 535 ? send(535, SMTP_BAD_CREDENTIALS, false) : send(code, data, context));
+    connection.send = (code, data, context) =>
+      code === 535 ? send(535, SMTP_BAD_CREDENTIALS, false) : send(code, data, context);
   }
 }
 
@@ -53,7 +65,8 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
   const sockets = new Set<net.Socket>();
   const pause = () => (delayMs > 0 ? sleep(delayMs) : Promise.resolve());
 
-  const certFor = (m: ServerMode) => (m === 'badCert' ? makeUntrustedCert() : m === 'wrongHost' ? makeWrongHostCert() : makeTestCa());
+  const certFor = (m: ServerMode) =>
+    m === 'badCert' ? makeUntrustedCert() : m === 'wrongHost' ? makeWrongHostCert() : makeTestCa();
 
   const options = (secure: boolean): SMTPServerOptions => ({
     secure,
@@ -72,14 +85,20 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
       if (transient === 421) return callback(withCode(421, SMTP_TRANSIENT[421]));
       callback();
     },
-    async onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession,
-      callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
+    async onAuth(
+      auth: SMTPServerAuthentication,
+      _session: SMTPServerSession,
+      callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+    ) {
       await pause();
       if (transient === 454) return callback(withCode(454, SMTP_TRANSIENT[454]));
       const oauth = auth.method === 'XOAUTH2';
-      const verdict = await checkLogin({ verifyBearer: opts.verifyBearer, accounts: opts.accounts, activeSessions: () => 0 },
-        oauth ? { kind: 'bearer', user: auth.username ?? '', token: auth.accessToken ?? '' }
-          : { kind: 'password', user: auth.username ?? '', password: auth.password ?? '' });
+      const verdict = await checkLogin(
+        { verifyBearer: opts.verifyBearer, accounts: opts.accounts, activeSessions: () => 0 },
+        oauth
+          ? { kind: 'bearer', user: auth.username ?? '', token: auth.accessToken ?? '' }
+          : { kind: 'password', user: auth.username ?? '', password: auth.password ?? '' },
+      );
       // Gmail's SMTP ignores the IMAP/POP switches and the domain's IMAP policy.
       const ok = verdict.ok || verdict.reason !== 'badCredentials';
       if (!ok) {
@@ -118,7 +137,10 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
       stats.connections++;
       stats.concurrent++;
       stats.maxConcurrent = Math.max(stats.maxConcurrent, stats.concurrent);
-      socket.on('close', () => { sockets.delete(socket); stats.concurrent--; });
+      socket.on('close', () => {
+        sockets.delete(socket);
+        stats.concurrent--;
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
@@ -138,8 +160,12 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
       const pair = certFor(m);
       for (const server of servers) server.updateSecureContext({ key: pair.keyPem, cert: pair.certPem });
     },
-    setDelay(ms) { delayMs = ms; },
-    setTransient(reply) { transient = reply; },
+    setDelay(ms) {
+      delayMs = ms;
+    },
+    setTransient(reply) {
+      transient = reply;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));

@@ -11,9 +11,18 @@ export class SocketReader {
   private closed = false;
   private pending: { n: number | null; resolve: (v: Buffer | null) => void } | null = null;
 
-  constructor(socket: net.Socket, private readonly maxLine = 1 << 20) {
-    socket.on('data', (chunk: Buffer) => { this.buf = Buffer.concat([this.buf, chunk]); this.pump(); });
-    const done = () => { this.closed = true; this.pump(); };
+  constructor(
+    socket: net.Socket,
+    private readonly maxLine = 1 << 20,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buf = Buffer.concat([this.buf, chunk]);
+      this.pump();
+    });
+    const done = () => {
+      this.closed = true;
+      this.pump();
+    };
     socket.on('end', done);
     socket.on('close', done);
   }
@@ -23,10 +32,15 @@ export class SocketReader {
     return raw === null ? null : raw.toString(encoding);
   }
 
-  readBytes(n: number): Promise<Buffer | null> { return this.request(n); }
+  readBytes(n: number): Promise<Buffer | null> {
+    return this.request(n);
+  }
 
   private request(n: number | null): Promise<Buffer | null> {
-    return new Promise((resolve) => { this.pending = { n, resolve }; this.pump(); });
+    return new Promise((resolve) => {
+      this.pending = { n, resolve };
+      this.pump();
+    });
   }
 
   private pump(): void {
@@ -82,7 +96,10 @@ function contextFor(mode: ServerMode): tls.SecureContext {
 }
 
 export async function startTlsListener(opts: {
-  mode?: ServerMode; delayMs?: number; port?: number; session: (s: Session) => Promise<void>;
+  mode?: ServerMode;
+  delayMs?: number;
+  port?: number;
+  session: (s: Session) => Promise<void>;
 }): Promise<TlsListener> {
   let mode: ServerMode = opts.mode ?? 'normal';
   let delayMs = opts.delayMs ?? 0;
@@ -100,9 +117,20 @@ export async function startTlsListener(opts: {
     // side. Logging out is what makes the count exact: the client waits for the answer to LOGOUT before it
     // opens its next connection, so the next one can never be counted before this one stops counting.
     let open = true;
-    const hungUp = () => { if (open) { open = false; stats.concurrent--; } };
-    raw.on('close', () => { sockets.delete(raw); hungUp(); });
-    if (mode === 'silent') { raw.resume(); return; } // read and drop, say nothing; resume() lets the close come through
+    const hungUp = () => {
+      if (open) {
+        open = false;
+        stats.concurrent--;
+      }
+    };
+    raw.on('close', () => {
+      sockets.delete(raw);
+      hungUp();
+    });
+    if (mode === 'silent') {
+      raw.resume();
+      return;
+    } // read and drop, say nothing; resume() lets the close come through
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: contextFor(mode) });
     socket.on('error', () => socket.destroy());
     socket.on('end', hungUp);
@@ -117,7 +145,10 @@ export async function startTlsListener(opts: {
         },
         loggedOut: hungUp,
       };
-      opts.session(session).then(() => socket.end(), () => socket.destroy());
+      opts.session(session).then(
+        () => socket.end(),
+        () => socket.destroy(),
+      );
     });
   });
 
@@ -129,8 +160,12 @@ export async function startTlsListener(opts: {
   return {
     port: address.port,
     stats,
-    setMode(m) { mode = m; },
-    setDelay(ms) { delayMs = ms; },
+    setMode(m) {
+      mode = m;
+    },
+    setDelay(ms) {
+      delayMs = ms;
+    },
     close() {
       return new Promise((resolve) => {
         for (const s of sockets) s.destroy();

@@ -4,8 +4,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface TestCa { caPem: string; certPem: string; keyPem: string }
-export interface CertPair { certPem: string; keyPem: string }
+export interface TestCa {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+export interface CertPair {
+  certPem: string;
+  keyPem: string;
+}
 
 const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
 // EC P-256 keys: generated in milliseconds, unlike RSA.
@@ -35,12 +42,33 @@ function openssl(dir: string, args: string[]): void {
 
 /** Issues a leaf certificate signed by the CA in `dir` (ca.pem/ca.key). */
 function issueLeaf(dir: string, name: string, cn: string, san: string): CertPair {
-  writeFileSync(join(dir, `${name}.ext`),
-    `${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(
+    join(dir, `${name}.ext`),
+    `${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
+  );
   openssl(dir, ['req', ...NEW_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
-  return { certPem: readFileSync(join(dir, `${name}.pem`), 'utf8'), keyPem: readFileSync(join(dir, `${name}.key`), 'utf8') };
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.pem`,
+  ]);
+  return {
+    certPem: readFileSync(join(dir, `${name}.pem`), 'utf8'),
+    keyPem: readFileSync(join(dir, `${name}.key`), 'utf8'),
+  };
 }
 
 let caKeyPem: string | undefined;
@@ -49,9 +77,24 @@ let caKeyPem: string | undefined;
 export function makeTestCa(): TestCa {
   if (cachedCa) return cachedCa;
   cachedCa = withTempDir((dir) => {
-    openssl(dir, ['req', '-x509', ...NEW_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-sha256',
-      '-subj', '/CN=Mailroom Test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...NEW_KEY,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-sha256',
+      '-subj',
+      '/CN=Mailroom Test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     const leaf = issueLeaf(dir, 'server', 'localhost', SAN);
     caKeyPem = readFileSync(join(dir, 'ca.key'), 'utf8');
     return { caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'), ...leaf };
@@ -63,9 +106,26 @@ export function makeTestCa(): TestCa {
 export function makeUntrustedCert(): CertPair {
   if (cachedUntrusted) return cachedUntrusted;
   cachedUntrusted = withTempDir((dir) => {
-    openssl(dir, ['req', '-x509', ...NEW_KEY, '-keyout', 'self.key', '-out', 'self.pem', '-days', '2', '-sha256',
-      '-subj', '/CN=localhost', '-addext', SAN]);
-    return { certPem: readFileSync(join(dir, 'self.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'self.key'), 'utf8') };
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...NEW_KEY,
+      '-keyout',
+      'self.key',
+      '-out',
+      'self.pem',
+      '-days',
+      '2',
+      '-sha256',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      SAN,
+    ]);
+    return {
+      certPem: readFileSync(join(dir, 'self.pem'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'self.key'), 'utf8'),
+    };
   });
   return cachedUntrusted;
 }

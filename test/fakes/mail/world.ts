@@ -32,12 +32,20 @@ export interface FakeMailServer {
   setDelay(ms: number): void;
 }
 
-export interface ServerStats { connections: number; concurrent: number; maxConcurrent: number; logins: number; failedLogins: number }
+export interface ServerStats {
+  connections: number;
+  concurrent: number;
+  maxConcurrent: number;
+  logins: number;
+  failedLogins: number;
+}
 
 export type AccessTokenInfo = { ok: true; email: string; scopes: string[] } | { ok: false };
 
 /** Adapts the Google fake's verifyAccessToken into a VerifyBearer: token ok, same account, mail scope granted. */
-export function bearerVerifierFrom(verifyAccessToken: (token: string) => AccessTokenInfo | Promise<AccessTokenInfo>): VerifyBearer {
+export function bearerVerifierFrom(
+  verifyAccessToken: (token: string) => AccessTokenInfo | Promise<AccessTokenInfo>,
+): VerifyBearer {
   return async (user, token) => {
     const info = await verifyAccessToken(token);
     return info.ok && info.email.toLowerCase() === user.toLowerCase() && info.scopes.includes(MAIL_SCOPE);
@@ -45,9 +53,13 @@ export function bearerVerifierFrom(verifyAccessToken: (token: string) => AccessT
 }
 
 /** Gmail's XOAUTH2 / OAUTHBEARER failure challenge: base64 of {"status":"400","schemes":"Bearer","scope":…}. */
-export const OAUTH_FAILURE_CHALLENGE = Buffer.from(JSON.stringify({ status: '400', schemes: 'Bearer', scope: MAIL_SCOPE })).toString('base64');
+export const OAUTH_FAILURE_CHALLENGE = Buffer.from(
+  JSON.stringify({ status: '400', schemes: 'Bearer', scope: MAIL_SCOPE }),
+).toString('base64');
 
-export type Credentials = { kind: 'bearer'; user: string; token: string } | { kind: 'password'; user: string; password: string };
+export type Credentials =
+  | { kind: 'bearer'; user: string; token: string }
+  | { kind: 'password'; user: string; password: string };
 
 const decode = (b64: string): string => Buffer.from(b64.trim(), 'base64').toString('utf8');
 
@@ -83,10 +95,14 @@ export function decodePlain(b64: string): Credentials | null {
 
 export function decodeSasl(mechanism: string, b64: string): Credentials | null {
   switch (mechanism.toUpperCase()) {
-    case 'XOAUTH2': return decodeXoauth2(b64);
-    case 'OAUTHBEARER': return decodeOauthbearer(b64);
-    case 'PLAIN': return decodePlain(b64);
-    default: return null;
+    case 'XOAUTH2':
+      return decodeXoauth2(b64);
+    case 'OAUTHBEARER':
+      return decodeOauthbearer(b64);
+    case 'PLAIN':
+      return decodePlain(b64);
+    default:
+      return null;
   }
 }
 
@@ -94,7 +110,12 @@ export type LoginVerdict =
   | { ok: true; user: string; account: MailAccountBehaviour }
   | { ok: false; reason: 'badCredentials' | 'adminPolicy' | 'tooManyConnections' };
 
-export interface LoginContext { verifyBearer: VerifyBearer; accounts: Map<string, MailAccountBehaviour>; activeSessions(user: string): number; maxConnectionsPerUser?: number }
+export interface LoginContext {
+  verifyBearer: VerifyBearer;
+  accounts: Map<string, MailAccountBehaviour>;
+  activeSessions(user: string): number;
+  maxConnectionsPerUser?: number;
+}
 
 /** Gmail's order: credentials first, then the domain policy, then the connection limit. Disabled IMAP/POP is per protocol. */
 export async function checkLogin(ctx: LoginContext, creds: Credentials | null): Promise<LoginVerdict> {
@@ -115,6 +136,7 @@ export async function checkLogin(ctx: LoginContext, creds: Credentials | null): 
   const behaviour = account ?? {};
   if (behaviour.adminPolicyBlocked) return { ok: false, reason: 'adminPolicy' };
   const limit = ctx.maxConnectionsPerUser ?? Infinity;
-  if (behaviour.tooManyConnections || ctx.activeSessions(creds.user) >= limit) return { ok: false, reason: 'tooManyConnections' };
+  if (behaviour.tooManyConnections || ctx.activeSessions(creds.user) >= limit)
+    return { ok: false, reason: 'tooManyConnections' };
   return { ok: true, user: creds.user, account: behaviour };
 }
