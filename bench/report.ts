@@ -136,5 +136,5 @@ export function updateReadme(): void {
 
 if (process.argv[1] === import.meta.filename) {
   updateReadme();
-  process.stdout.write(renderResults() + '\n');
+  process.stdout.write(`${renderResults()}\n`);
 }

@@ -30,7 +30,7 @@ export function machine() {
 export function writeResult(name: string, figures: unknown): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ name, machine: machine(), ...(figures as object) }, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify({ name, machine: machine(), ...(figures as object) }, null, 2)}\n`);
   return file;
 }
 

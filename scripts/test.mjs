@@ -1,4 +1,4 @@
-// `npm test`: type-checks, then runs every test/**/*.test.ts in one node:test run (database suites run
+// `npm test`: checks format and lint rules (Biome), type-checks, then runs every test/**/*.test.ts in one node:test run (database suites run
 // themselves on PGlite and on PostgreSQL). Pass paths to run only those files.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -14,6 +14,11 @@ const files = args.length
       .sort();
 
 if (!args.length) {
+  const biome = spawnSync('node_modules/.bin/biome', ['ci', '--colors=off', '.'], { stdio: 'inherit' });
+  if (biome.status !== 0) {
+    console.error('Format or lint check failed: run `npm run format` and fix what it cannot.');
+    process.exit(biome.status ?? 1);
+  }
   const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'tsconfig.json'], {
     stdio: 'inherit',
   });

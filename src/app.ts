@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(doubleCsrfProtection);
 
   app.use(authRoutes(deps));
-  app.get('/', requireLogin, (req, res) => res.render('home', { title: 'Mailroom' }));
+  app.get('/', requireLogin, (_req, res) => res.render('home', { title: 'Mailroom' }));
   app.use('/admin/users', requireLogin, userRoutes(deps));
   app.use('/admin/audit', requireLogin, auditRoutes(deps));
   // Feature routes (one line each):

@@ -97,7 +97,7 @@ function loadOrCreateKeys(dataDir: string): { keys: GeneratedKeys; created: bool
   if (existsSync(file)) return { keys: JSON.parse(readFileSync(file, 'utf8')) as GeneratedKeys, created: false };
   mkdirSync(dataDir, { recursive: true });
   const keys = { secretsKey: randomBytes(32).toString('base64'), sessionSecret: randomBytes(48).toString('base64url') };
-  writeFileSync(file, JSON.stringify(keys, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return { keys, created: true };
 }

@@ -64,17 +64,17 @@ for (const p of process.argv.slice(2).length
   await res.text();
   const ms = performance.now() - t;
   console.log(`\n${p}: ${res.status} in ${ms.toFixed(1)} ms, ${trace.length} statements`);
-  for (const l of trace) console.log('  ' + l);
+  for (const l of trace) console.log(`  ${l}`);
   trace = undefined;
   if (process.env.EXPLAIN)
     for (const st of seen.splice(0)) {
       if (!/^SELECT/.test(st.sql) || /Session|"User"/.test(st.sql)) continue;
       const plan = await db.pglite!.query<{ 'QUERY PLAN': string }>(
-        'EXPLAIN (ANALYZE, BUFFERS) ' + st.sql,
+        `EXPLAIN (ANALYZE, BUFFERS) ${st.sql}`,
         st.params as unknown[],
       );
-      console.log('\n  ' + st.sql.slice(0, 400) + '\n  ' + JSON.stringify(st.params));
-      for (const r of plan.rows) console.log('    ' + r['QUERY PLAN']);
+      console.log(`\n  ${st.sql.slice(0, 400)}\n  ${JSON.stringify(st.params)}`);
+      for (const r of plan.rows) console.log(`    ${r['QUERY PLAN']}`);
     }
   if (process.env.REPEAT)
     for (const st of seen.splice(0)) {

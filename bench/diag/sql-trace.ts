@@ -24,7 +24,7 @@ const origTx = PGlite.prototype.transaction;
     tx.query = async (sql: string, p: unknown[], o: unknown) => {
       const t = performance.now();
       const r = await q(sql, p, o);
-      if ((globalThis as any).TRACE) rec('[tx] ' + sql, r.rows.length, performance.now() - t);
+      if ((globalThis as any).TRACE) rec(`[tx] ${sql}`, r.rows.length, performance.now() - t);
       return r;
     };
     return cb(tx);
@@ -36,7 +36,7 @@ const origExec = PGlite.prototype.exec;
   const r = await origExec.call(this, sql, o as never);
   if ((globalThis as any).TRACE)
     rec(
-      '[exec] ' + sql,
+      `[exec] ${sql}`,
       r.reduce((a: number, x: any) => a + x.rows.length, 0),
       performance.now() - t,
     );

@@ -12,13 +12,11 @@ export function requireLogin(req: Request, res: Response, next: NextFunction): v
     req.session.returnTo = req.originalUrl;
     return res.redirect(303, '/login');
   }
-  res
-    .status(401)
-    .render('errors/error', {
-      title: 'Sign in required',
-      status: 401,
-      message: 'Your session has ended. Sign in again.',
-    });
+  res.status(401).render('errors/error', {
+    title: 'Sign in required',
+    status: 401,
+    message: 'Your session has ended. Sign in again.',
+  });
 }
 
 export function requireAdmin(req: Request, res: Response, next: NextFunction): void {

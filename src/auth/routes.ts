@@ -74,49 +74,41 @@ export function authRoutes(deps: AppDeps): Router {
         .render('errors/error', { title: 'Not found', status: 404, message: 'Setup is complete. Sign in instead.' });
     if (typeof req.query.token === 'string') {
       if (!(await checkSetupToken(prisma, req.query.token))) {
-        return res
-          .status(403)
-          .render('errors/error', {
-            title: 'Setup link not valid',
-            status: 403,
-            message: 'This setup link is not valid. Use the link printed in the server log at start-up.',
-          });
+        return res.status(403).render('errors/error', {
+          title: 'Setup link not valid',
+          status: 403,
+          message: 'This setup link is not valid. Use the link printed in the server log at start-up.',
+        });
       }
       req.session.setupOk = true;
       return res.redirect(303, '/setup'); // take the token out of the address bar and history
     }
     if (!req.session.setupOk)
-      return res
-        .status(403)
-        .render('errors/error', {
-          title: 'Setup link required',
-          status: 403,
-          message: 'Open the one-time setup link printed in the server log at start-up.',
-        });
+      return res.status(403).render('errors/error', {
+        title: 'Setup link required',
+        status: 403,
+        message: 'Open the one-time setup link printed in the server log at start-up.',
+      });
     res.render('auth/setup', { title: 'Create the first administrator', values: {}, errors: {} });
   });
 
   r.post('/setup', async (req, res) => {
     if (!req.session.setupOk || (await countUsers(prisma)) > 0)
-      return res
-        .status(403)
-        .render('errors/error', {
-          title: 'Not allowed',
-          status: 403,
-          message: 'Setup is complete or the setup link was not opened.',
-        });
+      return res.status(403).render('errors/error', {
+        title: 'Not allowed',
+        status: 403,
+        message: 'Setup is complete or the setup link was not opened.',
+      });
     const body = req.body as Record<string, string>;
     const parsed = newUserSchema.safeParse({ ...body, role: 'ADMIN' });
     const errors = parsed.success ? {} : fieldErrors(parsed.error);
     if (parsed.success && body.password !== body.confirmPassword) errors.confirmPassword = 'The passwords do not match';
     if (!parsed.success || Object.keys(errors).length) {
-      return res
-        .status(422)
-        .render('auth/setup', {
-          title: 'Create the first administrator',
-          values: { email: body.email, name: body.name },
-          errors,
-        });
+      return res.status(422).render('auth/setup', {
+        title: 'Create the first administrator',
+        values: { email: body.email, name: body.name },
+        errors,
+      });
     }
     const user = await createUser(prisma, parsed.data);
     await clearSetupToken(prisma);

@@ -28,7 +28,7 @@ const COMMON = [STEP.token, STEP.account];
 const passed = (steps: Step[], ids: readonly string[]) =>
   ids.every((id) => {
     const s = steps.find((x) => x.id === id);
-    return !s || s.status !== 'fail';
+    return s?.status !== 'fail';
   }) && ids.some((id) => steps.find((x) => x.id === id)?.status === 'ok');
 
 export function decideOutcome(i: OutcomeInput): Outcome {

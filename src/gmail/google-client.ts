@@ -54,7 +54,7 @@ const TRANSIENT_ERRORS = new Set([
   'backend_error',
 ]);
 const clip = (s: string | undefined, n = 300): string | undefined =>
-  s === undefined ? undefined : s.length > n ? s.slice(0, n) + '…' : s;
+  s === undefined ? undefined : s.length > n ? `${s.slice(0, n)}…` : s;
 
 export function hasMailScope(scope: string): boolean {
   return scope.split(/\s+/).includes(MAIL_SCOPE);

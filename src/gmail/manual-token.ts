@@ -57,7 +57,7 @@ export async function connectWithRefreshToken(
   who: Pick<AuditEntry, 'actor' | 'ip'>,
 ): Promise<ManualResult> {
   const { google } = deps;
-  let token;
+  let token: Awaited<ReturnType<typeof google.refreshAccessToken>>;
   try {
     token = await google.refreshAccessToken(creds, input.refreshToken);
   } catch (e) {

@@ -63,15 +63,13 @@ export function gmailRoutes(deps: AppDeps): Router {
     errors: FieldErrors,
   ) => {
     const client = profileClient(deps.sealer, mailbox.profile);
-    res
-      .status(status)
-      .render('gmail/token', {
-        title: `Refresh token for ${mailbox.name}`,
-        mailbox: mailboxView(mailbox),
-        problem: client.ok ? null : client.problem,
-        values: { googleEmail: mailbox.emailAddress, ...values },
-        errors,
-      });
+    res.status(status).render('gmail/token', {
+      title: `Refresh token for ${mailbox.name}`,
+      mailbox: mailboxView(mailbox),
+      problem: client.ok ? null : client.problem,
+      values: { googleEmail: mailbox.emailAddress, ...values },
+      errors,
+    });
   };
 
   r.get('/mailboxes/:id/gmail/token', requireLogin, requireAdmin, async (req, res) => {

@@ -70,7 +70,7 @@ export async function loadTarget(
   flow: PendingFlow,
 ): Promise<SignInTarget | string> {
   let mailbox: MailboxDetail | null = null;
-  let profile;
+  let profile: MailboxDetail['profile'];
   if (flow.kind === 'mailbox') {
     mailbox = await loadMailboxForUser(deps.db.prisma, user, flow.mailboxId).catch((e: unknown) => {
       if (e instanceof HttpError) return null;

@@ -21,7 +21,7 @@ export function enabledLabel(m: { enabledForIncoming: boolean; enabledForOutgoin
 
 /** UTC, minute precision: "2026-11-22 03:08 UTC". */
 export function when(d: Date | null | undefined): string {
-  return d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—';
+  return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
 }
 
 /** "retry 1 of 3, next at 2026-11-22 04:10 UTC" while a transient Test & Enable failure is being retried. */

@@ -9,7 +9,6 @@ import { loadMailboxFor, type MailboxDetail } from './access.ts';
 import { mailboxFormSchema, formValues } from './form.ts';
 import { createMailbox, deleteMailbox, setApproval, updateMailbox, MailboxFormError } from './service.ts';
 import { mailboxList, mailboxListPage } from './list.ts';
-import { labels } from './labels.ts';
 import { editValues } from './view-model.ts';
 import { deletePage, formPage, newValues, showPage } from './pages.ts';
 

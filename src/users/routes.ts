@@ -40,13 +40,11 @@ export function userRoutes(deps: AppDeps): Router {
       res.redirect(303, '/admin/users');
     } catch (e) {
       if (!(e instanceof DuplicateEmailError)) throw e;
-      res
-        .status(422)
-        .render('users/new', {
-          title: NEW,
-          values: newUserValues(req.body),
-          errors: { email: 'A user with this email already exists' },
-        });
+      res.status(422).render('users/new', {
+        title: NEW,
+        values: newUserValues(req.body),
+        errors: { email: 'A user with this email already exists' },
+      });
     }
   });
 

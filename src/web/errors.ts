@@ -12,13 +12,11 @@ export class HttpError extends Error {
 }
 
 export function notFound(_req: Request, res: Response): void {
-  res
-    .status(404)
-    .render('errors/error', {
-      title: 'Not found',
-      status: 404,
-      message: 'There is nothing at this address, or you do not have access to it.',
-    });
+  res.status(404).render('errors/error', {
+    title: 'Not found',
+    status: 404,
+    message: 'There is nothing at this address, or you do not have access to it.',
+  });
 }
 
 export function errorHandler(logger: Logger, dev: boolean): ErrorRequestHandler {

@@ -118,7 +118,7 @@ describe('authorization endpoint', () => {
   });
 
   test('redirect_uri must match byte for byte', async () => {
-    for (const uri of [REDIRECT + '/', REDIRECT.replace('127.0.0.1', 'localhost'), REDIRECT.toUpperCase()]) {
+    for (const uri of [`${REDIRECT}/`, REDIRECT.replace('127.0.0.1', 'localhost'), REDIRECT.toUpperCase()]) {
       const q = new URLSearchParams({
         client_id: CLIENT.clientId,
         redirect_uri: uri,
@@ -206,7 +206,7 @@ describe('token endpoint', () => {
       error_description: 'Invalid code verifier.',
     });
     assert.equal((await exchange(g, flow, { code_verifier: '' })).json.error_description, 'Missing code verifier.');
-    assert.equal((await exchange(g, flow, { redirect_uri: REDIRECT + '/' })).json.error, 'redirect_uri_mismatch');
+    assert.equal((await exchange(g, flow, { redirect_uri: `${REDIRECT}/` })).json.error, 'redirect_uri_mismatch');
     const { status, json } = await exchange(g, flow);
     assert.equal(status, 200);
     assert.deepEqual(Object.keys(json), [
@@ -260,8 +260,7 @@ describe('token endpoint', () => {
 
   test('client authentication: body or Basic; wrong secret is invalid_client', async () => {
     const flow = await authorize(g);
-    const basic =
-      'Basic ' + Buffer.from(`${encodeURIComponent(CLIENT.clientId)}:${CLIENT.clientSecret}`).toString('base64');
+    const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT.clientId)}:${CLIENT.clientSecret}`).toString('base64')}`;
     assert.deepEqual(await exchange(g, flow, { client_secret: 'wrong' }), {
       status: 401,
       json: { error: 'invalid_client', error_description: 'Unauthorized' },

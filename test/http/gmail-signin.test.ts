@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeEachDb, type TestContext } from '../helpers/context.ts';
+import { describeEachDb } from '../helpers/context.ts';
 import type { TestClient, Res } from '../helpers/client.ts';
 import { startFakeGoogle } from '../fakes/google.ts';
 

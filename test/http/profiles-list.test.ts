@@ -25,7 +25,7 @@ async function create(client: TestClient, over: Record<string, string>): Promise
 
 const selected = (text: string, name: string) =>
   new RegExp(`name="${name}"[^>]*>[\\s\\S]*?<option value="([^"]+)" selected`).exec(text)?.[1];
-const valueOf = (text: string, name: string) =>
+const inputValue = (text: string, name: string) =>
   new RegExp(`name="${name}" type="[a-z]+" value="([^"]*)"`).exec(text)?.[1];
 
 describeEachDb('email server profile list', (ctx) => {
@@ -152,22 +152,22 @@ describeEachDb('email server profile list', (ctx) => {
     assert.match(list.text, /href="\/profiles\/new\?preset=gmail-pop3">Start from Gmail \(POP3\)</);
     const imap = (await client.get('/profiles/new?preset=gmail-imap')).text;
     assert.equal(selected(imap, 'serverType'), 'IMAP');
-    assert.equal(valueOf(imap, 'incomingServer'), 'imap.gmail.com');
-    assert.equal(valueOf(imap, 'incomingPort'), '993');
+    assert.equal(inputValue(imap, 'incomingServer'), 'imap.gmail.com');
+    assert.equal(inputValue(imap, 'incomingPort'), '993');
     assert.match(imap, /name="incomingUseSsl" value="on" checked/);
-    assert.equal(valueOf(imap, 'outgoingServer'), 'smtp.gmail.com');
-    assert.equal(valueOf(imap, 'outgoingPort'), '587');
+    assert.equal(inputValue(imap, 'outgoingServer'), 'smtp.gmail.com');
+    assert.equal(inputValue(imap, 'outgoingPort'), '587');
     assert.equal(selected(imap, 'outgoingSecurity'), 'STARTTLS');
     assert.equal(selected(imap, 'authenticateUsing'), 'GMAIL_OAUTH');
     assert.match(imap, /href="\?preset=gmail-imap&amp;smtp=465"/);
     const pop = (await client.get('/profiles/new?preset=gmail-pop3&smtp=465')).text;
     assert.equal(selected(pop, 'serverType'), 'POP3');
-    assert.equal(valueOf(pop, 'incomingServer'), 'pop.gmail.com');
-    assert.equal(valueOf(pop, 'incomingPort'), '995');
-    assert.equal(valueOf(pop, 'outgoingPort'), '465');
+    assert.equal(inputValue(pop, 'incomingServer'), 'pop.gmail.com');
+    assert.equal(inputValue(pop, 'incomingPort'), '995');
+    assert.equal(inputValue(pop, 'outgoingPort'), '465');
     assert.equal(selected(pop, 'outgoingSecurity'), 'SSL');
     const plain = (await client.get('/profiles/new?preset=bogus')).text;
-    assert.equal(valueOf(plain, 'incomingServer'), '');
+    assert.equal(inputValue(plain, 'incomingServer'), '');
     const id = await create(client, {
       name: 'Preset on edit',
       serverType: 'POP3',
@@ -176,8 +176,8 @@ describeEachDb('email server profile list', (ctx) => {
       incomingUseSsl: '',
     });
     const edit = (await client.get(`/profiles/${id}/edit?preset=gmail-imap`)).text;
-    assert.equal(valueOf(edit, 'name'), 'Preset on edit');
-    assert.equal(valueOf(edit, 'incomingServer'), 'imap.gmail.com');
+    assert.equal(inputValue(edit, 'name'), 'Preset on edit');
+    assert.equal(inputValue(edit, 'incomingServer'), 'imap.gmail.com');
     assert.equal(selected(edit, 'serverType'), 'IMAP');
   });
 

@@ -11,7 +11,6 @@ import { waitFor } from '../helpers/wait.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SERVER = [process.execPath, '--import', 'tsx', 'src/server.ts'];
 const PRETTY_LINE = /^\[\d\d:\d\d:\d\d\.\d{3}\] (?:INFO|WARN|ERROR): /m;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes are control characters
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 function start(command: string[]): { child: ChildProcess; out: () => string; exited: Promise<unknown> } {

@@ -23,7 +23,7 @@ function importGraph(): Map<string, string[]> {
     const text = readFileSync(file, 'utf8');
     const targets = [...text.matchAll(IMPORT)]
       .map((m) => resolve(dirname(file), m[1]))
-      .filter((t) => t.startsWith(SRC + '/') && !relative(SRC, t).startsWith('generated'));
+      .filter((t) => t.startsWith(`${SRC}/`) && !relative(SRC, t).startsWith('generated'));
     graph.set(file, targets);
   }
   return graph;

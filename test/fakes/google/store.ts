@@ -76,8 +76,8 @@ export class Store {
 
   addAccount(a: FakeGoogleAccount): Account {
     // Google subjects are 21-digit numbers starting with 1; derive a stable one from the email.
-    const digits = BigInt('0x' + createHash('sha256').update(key(a.email)).digest('hex').slice(0, 16)).toString();
-    const sub = a.sub ?? '1' + digits.padStart(20, '0');
+    const digits = BigInt(`0x${createHash('sha256').update(key(a.email)).digest('hex').slice(0, 16)}`).toString();
+    const sub = a.sub ?? `1${digits.padStart(20, '0')}`;
     const account: Account = {
       email: a.email,
       emailVerified: a.emailVerified ?? true,
@@ -116,7 +116,7 @@ export class Store {
   }
 
   createCode(rec: Omit<CodeRecord, 'expiresAt' | 'used'>): string {
-    const code = '4/0A' + random(54);
+    const code = `4/0A${random(54)}`;
     this.codes.set(code, { ...rec, expiresAt: this.now() + CODE_TTL_MS, used: false });
     return code;
   }
@@ -128,11 +128,11 @@ export class Store {
   }
 
   mint(grant: Grant, scopes: string[], withRefresh: boolean): Minted {
-    const access_token = 'ya29.a0' + random(120);
+    const access_token = `ya29.a0${random(120)}`;
     this.accessTokens.set(access_token, { grant, scopes, expiresAt: this.now() + ACCESS_TOKEN_SECONDS * 1000 });
     const minted: Minted = { access_token, expires_in: ACCESS_TOKEN_SECONDS };
     if (withRefresh) {
-      minted.refresh_token = '1//0g' + random(75);
+      minted.refresh_token = `1//0g${random(75)}`;
       this.refreshTokens.set(minted.refresh_token, { grant, scopes, revoked: false });
     }
     return minted;

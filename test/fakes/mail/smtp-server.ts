@@ -109,7 +109,7 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
       stats.logins++;
       callback(null, { user: auth.username });
     },
-    onMailFrom(address, session, callback) {
+    onMailFrom(_address, session, callback) {
       if (!session.user) return callback(withCode(530, '5.7.0 Authentication Required.'));
       callback();
     },
