@@ -19,7 +19,7 @@ import { profileRoutes } from './profiles/routes.ts';
 import { checkRoutes } from './checks/routes.ts';
 import { createCsrf } from './security/csrf.ts';
 import { flashLocals } from './web/flash.ts';
-import { notFound, errorHandler } from './web/errors.ts';
+import { notFound, errorHandler, requirePathTarget } from './web/errors.ts';
 import { healthz } from './web/health.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -32,6 +32,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
+  // Express's own fallback page prints stacks unless its env is production, and reads NODE_ENV, which `npm start` does
+  // not set: take the env from config (production unless NODE_ENV says otherwise).
+  app.set('env', config.env);
   if (config.env === 'production') app.set('view cache', true);
 
   app.use(
@@ -47,9 +50,10 @@ export function createApp(deps: AppDeps): Express {
       strictTransportSecurity: secure,
     }),
   );
+  app.use(requirePathTarget);
   app.get('/healthz', healthz(db));
   app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
-  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 })); // more fields: 413
   app.use(express.json({ limit: '64kb' }));
   app.use(cookieParser());
 
