@@ -73,7 +73,7 @@ export function authRoutes(deps: AppDeps): Router {
         .status(404)
         .render('errors/error', { title: 'Not found', status: 404, message: 'Setup is complete. Sign in instead.' });
     if (typeof req.query.token === 'string') {
-      if (!(await checkSetupToken(prisma, req.query.token))) {
+      if (!(await checkSetupToken(prisma, deps.sealer, req.query.token))) {
         return res.status(403).render('errors/error', {
           title: 'Setup link not valid',
           status: 403,

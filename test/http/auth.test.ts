@@ -8,7 +8,7 @@ describeEachDb('auth', (ctx) => {
   test('first-run setup: the one-time link creates the first admin, then setup is closed', async () => {
     const { db } = ctx();
     await db.prisma.user.deleteMany();
-    const token = await issueSetupToken(db.prisma);
+    const token = await issueSetupToken(db.prisma, ctx().sealer);
     const c = ctx().client();
     assert.equal((await c.get('/setup')).status, 403);
     assert.equal((await c.get('/setup?token=wrong')).status, 403);
