@@ -30,7 +30,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.set('views', resolve(ROOT, 'views'));
   app.set('view engine', 'ejs');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy); // TRUST_PROXY: whose X-Forwarded-For names the client (req.ip)
   app.disable('x-powered-by');
   // Express's own fallback page prints stacks unless its env is production, and reads NODE_ENV, which `npm start` does
   // not set: take the env from config (production unless NODE_ENV says otherwise).
@@ -57,7 +57,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '64kb' }));
   app.use(cookieParser());
 
-  const store = new PrismaSessionStore(db.prisma, config.sessionIdleMinutes * 60_000);
+  const store = new PrismaSessionStore(db.prisma, {
+    idleMs: config.sessionIdleMinutes * 60_000,
+    maxMs: config.sessionMaxHours * 3_600_000,
+  });
   app.use(
     session({
       name: deps.sessionCookieName,
