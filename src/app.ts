@@ -21,6 +21,7 @@ import { createCsrf } from './security/csrf.ts';
 import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler, requirePathTarget } from './web/errors.ts';
 import { healthz } from './web/health.ts';
+import { objectBody } from './web/forms.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 })); // more fields: 413
   app.use(express.json({ limit: '64kb' }));
+  app.use(objectBody);
   app.use(cookieParser());
 
   const store = new PrismaSessionStore(db.prisma, {
