@@ -93,6 +93,21 @@ describeEachDb('error pages', (ctx) => {
     assert.equal(limit.status, 401);
   });
 
+  test('NUL characters (which PostgreSQL text cannot hold) are refused with 400, wherever they are', async () => {
+    const { client } = await ctx().signedIn('ADMIN');
+    await client.get('/mailboxes/new');
+    const form = await client.post('/mailboxes', { name: 'N', emailAddress: 'n@example.com', ownerId: 'a\0b' });
+    assert.equal(form.status, 400, form.text.slice(0, 500));
+    assert.match(form.text, /NUL character/);
+    const json = await client.request('POST', '/mailboxes', {
+      body: JSON.stringify({ _csrf: client.csrf, name: 'N', ownerId: { deep: ['\0'] } }),
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+    });
+    assert.equal(json.status, 400);
+    for (const path of ['/mailboxes/%00', '/mailboxes?q=%00', '/profiles?sort=a%00'])
+      assert.equal((await client.get(path)).status, 400, path);
+  });
+
   test('unknown pages: 404 with the page, or JSON to a JSON client', async () => {
     const html = await ctx().client().get('/no/such/page');
     assert.equal(html.status, 404);
