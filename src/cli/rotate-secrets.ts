@@ -8,12 +8,13 @@ import { migrate } from '../db/migrate.ts';
 import { createSealer } from '../security/secrets.ts';
 import { rotateSecrets, type ColumnReport } from '../security/rotate.ts';
 
-const line = (r: ColumnReport) =>
-  `  ${r.field}: ${r.resealed} re-sealed, ${r.current} on the current key` +
-  (r.changedMeanwhile ? `, ${r.changedMeanwhile} changed by the app meanwhile (its value kept)` : '') +
-  (r.remaining
-    ? `, ${r.remaining} NOT on the current key` + (r.unreadable ? ` (${r.unreadable} open with no configured key)` : '')
-    : '');
+function line(r: ColumnReport): string {
+  let text = `  ${r.field}: ${r.resealed} re-sealed, ${r.current} on the current key`;
+  if (r.changedMeanwhile) text += `, ${r.changedMeanwhile} changed by the app meanwhile (its value kept)`;
+  if (r.remaining) text += `, ${r.remaining} NOT on the current key`;
+  if (r.unreadable) text += ` (${r.unreadable} open with no configured key)`;
+  return text;
+}
 
 async function main(): Promise<number> {
   const config = loadConfig();
