@@ -21,7 +21,10 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     runtime.stop().then(
-      () => process.exit(0),
+      () => {
+        runtime!.logger.info('stopped'); // the database is closed: nothing is lost if the process is killed now
+        process.exit(0);
+      },
       (err) => {
         runtime!.logger.error({ err }, 'shutdown failed');
         process.exit(1);
