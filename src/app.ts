@@ -19,8 +19,9 @@ import { profileRoutes } from './profiles/routes.ts';
 import { checkRoutes } from './checks/routes.ts';
 import { createCsrf } from './security/csrf.ts';
 import { flashLocals } from './web/flash.ts';
-import { notFound, errorHandler } from './web/errors.ts';
+import { notFound, errorHandler, requirePathTarget } from './web/errors.ts';
 import { healthz } from './web/health.ts';
+import { objectBody } from './web/forms.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -30,8 +31,11 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.set('views', resolve(ROOT, 'views'));
   app.set('view engine', 'ejs');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy); // TRUST_PROXY: whose X-Forwarded-For names the client (req.ip)
   app.disable('x-powered-by');
+  // Express's own fallback page prints stacks unless its env is production, and reads NODE_ENV, which `npm start` does
+  // not set: take the env from config (production unless NODE_ENV says otherwise).
+  app.set('env', config.env);
   if (config.env === 'production') app.set('view cache', true);
 
   app.use(
@@ -47,13 +51,18 @@ export function createApp(deps: AppDeps): Express {
       strictTransportSecurity: secure,
     }),
   );
+  app.use(requirePathTarget);
   app.get('/healthz', healthz(db));
   app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
-  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 2000 }));
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 })); // more fields: 413
   app.use(express.json({ limit: '64kb' }));
+  app.use(objectBody);
   app.use(cookieParser());
 
-  const store = new PrismaSessionStore(db.prisma, config.sessionIdleMinutes * 60_000);
+  const store = new PrismaSessionStore(db.prisma, {
+    idleMs: config.sessionIdleMinutes * 60_000,
+    maxMs: config.sessionMaxHours * 3_600_000,
+  });
   app.use(
     session({
       name: deps.sessionCookieName,

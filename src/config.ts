@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const GOOGLE = {
@@ -43,6 +44,16 @@ const EnvSchema = z.object({
       .max(7 * 24 * 60)
       .default(60),
   ),
+  SESSION_MAX_HOURS: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(12),
+  ),
+  TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().default('loopback')),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -70,6 +81,9 @@ export interface Config {
   secretsKeys: { current: Buffer; old: Buffer[] };
   sessionSecret: string;
   sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  /** Express's `trust proxy`: which peers' X-Forwarded-For is believed (false: none; n: that many hops; addresses). */
+  trustProxy: false | number | string[];
   logLevel: string;
   google: { authorizationUrl: string; tokenUrl: string; userinfoUrl: string; revokeUrl: string };
   mailTlsCa?: string;
@@ -100,6 +114,42 @@ function loadOrCreateKeys(dataDir: string): { keys: GeneratedKeys; created: bool
   writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return { keys, created: true };
+}
+
+const PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address or CIDR range (IPv4 or IPv6) with a prefix length that fits it. */
+function isAddressOrRange(value: string): boolean {
+  const [address, prefix, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY → Express's `trust proxy`: `false` (or 0) trusts no proxy; a number of hops in front of Mailroom; or a
+ * comma-separated list of addresses, CIDR ranges and Express's names (loopback, linklocal, uniquelocal). `true` is
+ * refused: it believes X-Forwarded-For from anyone, so every client could pick its own address.
+ */
+export function parseTrustProxy(value: string): false | number | string[] {
+  const v = value.trim();
+  if (v === 'false' || v === '0') return false;
+  if (v === 'true')
+    throw new ConfigError(
+      'Invalid environment variable TRUST_PROXY: true would believe X-Forwarded-For from any client; give the number of proxies in front of Mailroom (e.g. 1) or their addresses',
+    );
+  if (/^\d+$/.test(v)) return Number(v);
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = items.find((i) => !PROXY_PRESETS.includes(i) && !isAddressOrRange(i));
+  if (!items.length || bad !== undefined)
+    throw new ConfigError(
+      `Invalid environment variable TRUST_PROXY: ${bad === undefined ? 'empty' : `"${bad}"`} is not false, a number of proxies, an address, a CIDR range or one of ${PROXY_PRESETS.join(', ')}`,
+    );
+  return items;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -171,6 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretsKeys: { current, old },
     sessionSecret,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    sessionMaxHours: e.SESSION_MAX_HOURS,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL,
     google: {
       authorizationUrl: e.GOOGLE_AUTHORIZATION_URL,

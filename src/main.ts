@@ -8,26 +8,34 @@ import { MigrationError } from './db/migrate.ts';
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   let runtime: Runtime | undefined;
   let stopRequested: string | undefined;
+  let stopping = false;
 
   function shutdown(signal: string): void {
     if (!runtime) {
-      stopRequested = signal;
+      stopRequested ??= signal;
       return;
     } // still starting: stop as soon as it is up
+    if (stopping) return; // a repeated signal (see below) must not cut the shutdown short
+    stopping = true;
     runtime.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     runtime.stop().then(
-      () => process.exit(0),
+      () => {
+        runtime!.logger.info('stopped'); // the database is closed: nothing is lost if the process is killed now
+        process.exit(0);
+      },
       (err) => {
         runtime!.logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
   }
-  // Installed before start-up so a signal during start still stops cleanly (releasing the data-dir lock).
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  // Installed before start-up so a signal during start still stops cleanly (releasing the data-dir lock). `on`, not
+  // `once`: Ctrl-C and service managers signal the whole process group, and a launcher in it (npm) forwards the signal
+  // again, so the same signal arrives twice or more; with no listener left, the second one would kill the process
+  // halfway through closing the embedded database.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => shutdown(signal));
 
   try {
     runtime = await startRuntime(loadConfig(env));

@@ -60,7 +60,7 @@ export async function startRuntime(
     });
     const url = `http://localhost:${(server.address() as AddressInfo).port}`;
     if (serves && (await countUsers(db.prisma)) === 0) {
-      const token = await issueSetupToken(db.prisma);
+      const token = await issueSetupToken(db.prisma, deps.sealer); // the same link from every process
       // Printed once, on purpose: it is how the first administrator gets in.
       process.stdout.write(
         `\nNo users yet. Create the first administrator at:\n  ${config.publicUrl}/setup?token=${token}\n\n`,

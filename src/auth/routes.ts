@@ -5,7 +5,8 @@ import type { AppDeps } from '../deps.ts';
 import { authenticate, countUsers, createUser, newUserSchema, type PublicUser } from './users.ts';
 import { checkSetupToken, clearSetupToken } from './setup.ts';
 import { audit } from '../security/audit.ts';
-import { loginLimiters } from '../security/limits.ts';
+import { DEFAULT_LIMITS, LoginThrottle } from '../security/login-throttle.ts';
+import { knownDevices } from '../security/known-device.ts';
 import { fieldErrors } from '../web/forms.ts';
 
 const loginSchema = z.object({ email: z.string().max(320), password: z.string().max(1000) });
@@ -32,25 +33,57 @@ export function authRoutes(deps: AppDeps): Router {
     res.render('auth/login', { title: 'Sign in', email: '', error: null });
   });
 
-  r.post('/login', ...loginLimiters(deps.limits?.login), async (req, res) => {
+  const throttle = new LoginThrottle(deps.db.raw, { ...DEFAULT_LIMITS, ...deps.limits?.login });
+  const devices = knownDevices(deps.config.sessionSecret, deps.config.publicUrl.startsWith('https://'));
+
+  r.post('/login', async (req, res) => {
     const parsed = loginSchema.safeParse(req.body);
     const email = parsed.success ? parsed.data.email.trim().toLowerCase() : '';
+    const ip = req.ip ?? '';
+    const attempt = await throttle.admit({ account: email, ip, device: devices.idFor(req, email) });
+    if (!attempt.verdict.allow) {
+      const { bucket } = attempt.verdict;
+      await throttle.refused(attempt.id);
+      await audit(prisma, {
+        action: 'auth.login',
+        result: 'DENIED',
+        targetType: 'User',
+        details: { email, throttled: bucket, failures: attempt.counts[bucket] },
+        ip,
+      });
+      deps.logger.warn(
+        { email, ip, bucket, retryAfterSeconds: attempt.retryAfterSeconds },
+        'sign-in refused: too many failed attempts',
+      );
+      const minutes = Math.ceil(attempt.retryAfterSeconds / 60);
+      return res
+        .status(429)
+        .set('Retry-After', String(attempt.retryAfterSeconds))
+        .render('auth/login', {
+          title: 'Sign in',
+          email,
+          error: `Too many sign-in attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
+        });
+    }
     const user = parsed.success ? await authenticate(prisma, email, parsed.data.password) : null;
     if (!user) {
+      // The attempt's row stays: it is a failure now.
       await audit(prisma, {
         action: 'auth.login',
         result: 'FAILURE',
         targetType: 'User',
         details: { email },
-        ip: req.ip,
+        ip,
       });
       deps.logger.info({ email }, 'sign-in failed');
       return res
         .status(401)
         .render('auth/login', { title: 'Sign in', email, error: 'Email or password is incorrect.' });
     }
+    await throttle.succeeded(attempt.id);
+    devices.remember(req, res, email);
     const to = await logIn(req, user);
-    await audit(prisma, { action: 'auth.login', targetType: 'User', targetId: user.id, actor: user, ip: req.ip });
+    await audit(prisma, { action: 'auth.login', targetType: 'User', targetId: user.id, actor: user, ip });
     res.redirect(303, to);
   });
 
@@ -73,7 +106,7 @@ export function authRoutes(deps: AppDeps): Router {
         .status(404)
         .render('errors/error', { title: 'Not found', status: 404, message: 'Setup is complete. Sign in instead.' });
     if (typeof req.query.token === 'string') {
-      if (!(await checkSetupToken(prisma, req.query.token))) {
+      if (!(await checkSetupToken(prisma, deps.sealer, req.query.token))) {
         return res.status(403).render('errors/error', {
           title: 'Setup link not valid',
           status: 403,

@@ -1,13 +1,24 @@
-// express-session store on the app's own database (the Session table), so sessions survive restarts and
-// are shared by every process on PostgreSQL. Each row names its signed-in user (userId), so a user's sessions
-// can be ended exactly. Expired rows are swept by the worker's pg-boss schedule (jobs/boss.ts), not here.
+// express-session store on the app's own database (the Session table), so sessions survive restarts and are shared by
+// every process on PostgreSQL. Each row names its signed-in user (userId), so a user's sessions can be ended exactly.
+// A session ends after SESSION_IDLE_MINUTES without a request (to within IDLE_PRECISION_MS) or SESSION_MAX_HOURS
+// after it began (docs/decisions/017). Expired rows are swept by the worker's pg-boss schedule, not here.
 import session from 'express-session';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 
 type Cb = (err?: unknown) => void;
 
-/** A rolling session's expiry is written at most this often; the idle timeout stays exact to within it. */
-export const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * The stored idle expiry is rewritten only once it has fallen this far behind the exact one, so a burst of requests
+ * (a page and its live updates) writes once, and a session idle for SESSION_IDLE_MINUTES ends within this much of it.
+ */
+export const IDLE_PRECISION_MS = 5_000;
+
+export interface SessionLifetime {
+  /** Sign-out after this long without a request (SESSION_IDLE_MINUTES). */
+  idleMs: number;
+  /** Sign-out this long after the session began, however active (SESSION_MAX_HOURS). */
+  maxMs: number;
+}
 
 /** The user a session is signed in as: passport keeps it at passport.user (removed again on sign-out). */
 export function sessionUserId(sess: session.SessionData): string | null {
@@ -16,50 +27,68 @@ export function sessionUserId(sess: session.SessionData): string | null {
 }
 
 export class PrismaSessionStore extends session.Store {
-  private touched = new Map<string, number>();
+  /**
+   * What get() read for a session during the current request (its stored expiry and start), for the set() or touch()
+   * that ends the request: every process decides from the row itself, so several processes agree without talking.
+   */
+  private loaded = new Map<string, { expiresAt: number; createdAt: number }>();
   constructor(
     private prisma: PrismaClient,
-    private idleMs: number,
+    private life: SessionLifetime,
+    private now: () => number = Date.now,
   ) {
     super();
   }
 
-  private expiry(sess: session.SessionData): Date {
-    return sess.cookie?.expires ? new Date(sess.cookie.expires) : new Date(Date.now() + this.idleMs);
+  /** Idle expiry from now, never past the absolute end. */
+  private expiry(createdAt: number): Date {
+    return new Date(Math.min(this.now() + this.life.idleMs, createdAt + this.life.maxMs));
+  }
+
+  private remember(sid: string, row: { expiresAt: number; createdAt: number }): void {
+    if (this.loaded.size > 10_000) this.loaded.clear(); // requests that ended without set/touch (a broken connection)
+    this.loaded.set(sid, row);
   }
 
   override get(sid: string, cb: (err: unknown, sess?: session.SessionData | null) => void): void {
     this.prisma.session.findUnique({ where: { sid } }).then((row) => {
-      if (!row || row.expiresAt < new Date()) return cb(null, null);
+      const now = this.now();
+      if (!row || row.expiresAt.getTime() <= now || row.createdAt.getTime() + this.life.maxMs <= now)
+        return cb(null, null);
+      this.remember(sid, { expiresAt: row.expiresAt.getTime(), createdAt: row.createdAt.getTime() });
       cb(null, JSON.parse(row.data));
     }, cb);
   }
 
   override set(sid: string, sess: session.SessionData, cb?: Cb): void {
-    const row = { data: JSON.stringify(sess), expiresAt: this.expiry(sess), userId: sessionUserId(sess) };
-    this.prisma.session.upsert({ where: { sid }, create: { sid, ...row }, update: row }).then(
-      () => cb?.(),
-      (e) => cb?.(e),
-    );
+    const createdAt = this.loaded.get(sid)?.createdAt ?? this.now();
+    this.loaded.delete(sid);
+    const row = { data: JSON.stringify(sess), expiresAt: this.expiry(createdAt), userId: sessionUserId(sess) };
+    this.prisma.session
+      .upsert({ where: { sid }, create: { sid, ...row, createdAt: new Date(createdAt) }, update: row })
+      .then(
+        () => cb?.(),
+        (e) => cb?.(e),
+      );
   }
 
-  /** Every signed-in request touches its session; a write per page view is wasted work, so write once a minute. */
-  override touch(sid: string, sess: session.SessionData, cb?: Cb): void {
-    const now = Date.now();
-    if (now - (this.touched.get(sid) ?? 0) < TOUCH_INTERVAL_MS) {
+  /** Every request touches its session; write the new idle expiry only when the stored one lags by the precision. */
+  override touch(sid: string, _sess: session.SessionData, cb?: Cb): void {
+    const loaded = this.loaded.get(sid);
+    this.loaded.delete(sid);
+    const next = this.expiry(loaded?.createdAt ?? this.now());
+    if (loaded && next.getTime() - loaded.expiresAt < IDLE_PRECISION_MS) {
       cb?.();
       return;
     }
-    if (this.touched.size > 10_000) this.touched.clear();
-    this.touched.set(sid, now);
-    this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: this.expiry(sess) } }).then(
+    this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: next } }).then(
       () => cb?.(),
       (e) => cb?.(e),
     );
   }
 
   override destroy(sid: string, cb?: Cb): void {
-    this.touched.delete(sid);
+    this.loaded.delete(sid);
     this.prisma.session.deleteMany({ where: { sid } }).then(
       () => cb?.(),
       (e) => cb?.(e),

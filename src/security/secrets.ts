@@ -23,6 +23,7 @@ export const SEALED = {
   mailboxPassword: 'mailbox.credentialPassword', // Mailbox.credentialPassword
   grantAccessToken: 'grant.accessToken', // GmailGrant.accessToken
   grantRefreshToken: 'grant.refreshToken', // GmailGrant.refreshToken
+  setupToken: 'setting.setupToken', // Setting "setup_token" (first-run link, until the first admin exists)
 } as const;
 
 export function createSealer(current: Buffer, old: Buffer[] = []): Sealer {

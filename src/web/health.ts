@@ -17,6 +17,7 @@ export function healthz(db: Pick<Database, 'raw'>): RequestHandler {
 export function createHealthApp(db: Pick<Database, 'raw'>): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('env', 'production'); // Express's fallback error page never shows a stack here
   app.get('/healthz', healthz(db));
   app.use((_req, res) => {
     res

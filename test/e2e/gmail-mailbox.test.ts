@@ -57,7 +57,7 @@ test('first-run setup, then the admin makes a Gmail profile from the preset, cop
   e2e.session(
     'admin setup and mailbox',
     async ({ page, formPages }) => {
-      const token = await issueSetupToken(ctx.db.prisma);
+      const token = await issueSetupToken(ctx.db.prisma, ctx.sealer);
       await page.goto(`/setup?token=${token}`);
       await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
       // The whole setup form by keyboard: Tab to the first field, type, Tab along the fields in order, Enter submits.

@@ -8,7 +8,7 @@ describeEachDb('auth', (ctx) => {
   test('first-run setup: the one-time link creates the first admin, then setup is closed', async () => {
     const { db } = ctx();
     await db.prisma.user.deleteMany();
-    const token = await issueSetupToken(db.prisma);
+    const token = await issueSetupToken(db.prisma, ctx().sealer);
     const c = ctx().client();
     assert.equal((await c.get('/setup')).status, 403);
     assert.equal((await c.get('/setup?token=wrong')).status, 403);
@@ -77,7 +77,7 @@ describeEachDb('auth', (ctx) => {
     assert.ok(audited);
   });
 
-  test('rolling sessions: the expiry is written at most once a minute, not on every page view', async () => {
+  test('rolling sessions: a page view right after the last write does not write the expiry again', async () => {
     const { client } = await ctx().signedIn();
     await client.get('/');
     const sid = decodeURIComponent(client.cookies.get('mailroom.sid')!).slice(2).split('.')[0];
@@ -185,35 +185,3 @@ describeEachDb('auth', (ctx) => {
     assert.ok(!all.includes(ctx().config.sessionSecret));
   });
 });
-
-describeEachDb(
-  'login throttling',
-  (ctx) => {
-    test('per account: the 4th failure in a window gets 429 even from other clients', async () => {
-      const u = await ctx().user();
-      let last = 0;
-      for (let i = 0; i < 4; i++) {
-        const c = ctx().client({ 'x-forwarded-for': `10.0.0.${i}` });
-        await c.get('/login');
-        last = (await c.post('/login', { email: u.email, password: 'nope nope nope' })).status;
-      }
-      assert.equal(last, 429);
-      const c = ctx().client();
-      await c.get('/login');
-      const blocked = await c.post('/login', { email: u.email, password: u.password });
-      assert.equal(blocked.status, 429);
-      assert.match(blocked.text, /Too many sign-in attempts/);
-    });
-
-    test('per IP: many accounts from one address get 429', async () => {
-      const c = ctx().client();
-      let last = 0;
-      for (let i = 0; i < 7; i++) {
-        await c.get('/login');
-        last = (await c.post('/login', { email: `nobody${i}@example.com`, password: 'nope nope nope' })).status;
-      }
-      assert.equal(last, 429);
-    });
-  },
-  { app: { limits: { login: { perIp: 6, perAccount: 3 } } } },
-);

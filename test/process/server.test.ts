@@ -1,5 +1,6 @@
 // The real process: `npm start`'s entry with its environment — bad config exits 1 naming the variable,
-// a new data dir prints the setup link, a second process on the same data dir refuses, SIGTERM stops cleanly.
+// a new data dir prints the setup link and answers a malformed body without a stack, a second process on the same data
+// dir refuses, SIGTERM stops cleanly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ADMIN_URL, dbModes } from '../helpers/db.ts';
 import { WAIT_MS } from '../helpers/wait.ts';
+import { leakIn } from '../helpers/leaks.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -70,6 +72,15 @@ test('embedded: a new data dir serves the setup page; a second process refuses; 
     const setup = await fetch(url.replace('localhost', '127.0.0.1'), { redirect: 'manual' });
     assert.equal(setup.status, 303);
     assert.equal((await fetch(`http://127.0.0.1:${PORT}/healthz`)).status, 200);
+    // No NODE_ENV, as with `npm start`: a malformed body gets the error page, without a stack or a file path.
+    const bad = await fetch(`http://127.0.0.1:${PORT}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/html' },
+      body: '{"a":',
+    });
+    assert.equal(bad.status, 400);
+    const body = await bad.text();
+    assert.equal(leakIn(body), undefined, body);
     const b = run({ DATA_DIR: dir, PORT: port() });
     assert.equal(await b.exited, 1);
     assert.match(b.out(), /Another Mailroom process \(pid \d+\) is using the data directory/);

@@ -90,3 +90,32 @@ test('MAILROOM_ROLE: all by default; web and worker only with DATABASE_URL; anyt
     (e: Error) => e instanceof ConfigError && /MAILROOM_ROLE: must be one of all, web, worker/.test(e.message),
   );
 });
+
+test('TRUST_PROXY: loopback by default; false, hop counts, addresses, ranges and names; true and garbage are named', () => {
+  const pgEnv = { DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, SESSION_SECRET: 'x'.repeat(40) };
+  assert.deepEqual(loadConfig(pgEnv).trustProxy, ['loopback']);
+  const ok: [string, false | number | string[]][] = [
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.5', ['10.0.0.5']],
+    ['10.0.0.0/8, fd00::/8,loopback', ['10.0.0.0/8', 'fd00::/8', 'loopback']],
+    ['uniquelocal', ['uniquelocal']],
+  ];
+  for (const [value, want] of ok)
+    assert.deepEqual(loadConfig({ ...pgEnv, TRUST_PROXY: value }).trustProxy, want, value);
+  for (const value of ['true', 'yes', '10.0.0.0/33', '10.0.0', 'loopback,,nope', 'fd00::/129'])
+    assert.throws(
+      () => loadConfig({ ...pgEnv, TRUST_PROXY: value }),
+      (e: Error) => e instanceof ConfigError && /TRUST_PROXY/.test(e.message),
+      value,
+    );
+});
+
+test('SESSION_MAX_HOURS: 12 by default, whole hours from 1', () => {
+  assert.equal(loadConfig({ DATA_DIR: tmp() }).sessionMaxHours, 12);
+  assert.equal(loadConfig({ DATA_DIR: tmp(), SESSION_MAX_HOURS: '24' }).sessionMaxHours, 24);
+  for (const value of ['0', '1.5', 'forever'])
+    assert.throws(() => loadConfig({ DATA_DIR: tmp(), SESSION_MAX_HOURS: value }), /SESSION_MAX_HOURS/, value);
+});
