@@ -30,7 +30,7 @@ if (!args.length) {
 const concurrency = process.env.TEST_CONCURRENCY_FILES ?? '2';
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=420000', ...files],
   {
     stdio: 'inherit',
     env: { ...process.env, NODE_ENV: 'test' },

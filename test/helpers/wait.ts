@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export const PATIENT_PROBES = { connectTimeoutMs: 30_000, totalTimeoutMs: 60_000 } as const;
 
-/** Deadline of a wait: long enough for any healthy run on a busy machine, shorter than the 180 s test timeout. */
+/** Deadline of a wait: long enough for any healthy run on a busy machine, shorter than a test file's 420 s timeout (scripts/test.mjs). */
 export const WAIT_MS = 120_000;
 
 /**
