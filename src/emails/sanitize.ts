@@ -123,7 +123,7 @@ export function htmlToText(html: string): string {
         const href = hrefs.pop();
         if (href && !out.at(-1)?.includes(href)) out.push(` <${href}>`);
       }
-      if (BLOCKS.has(tag)) out.push('\n');
+      if (BLOCKS.has(tag) && tag !== 'br' && tag !== 'hr') out.push('\n'); // void: one break, on open
     },
     textFilter: (text) => {
       out.push(fromEscaped(text).replace(/\s+/g, ' '));
