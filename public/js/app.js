@@ -38,7 +38,9 @@ document.addEventListener('change', (ev) => {
 // same origin lets this page measure it. Without this file the frame keeps its CSS height and scrolls.
 function fitFrame(frame) {
   const doc = frame.contentDocument;
-  if (doc?.documentElement) frame.style.height = `${doc.documentElement.scrollHeight + 2}px`;
+  // The root element's own height: its scrollHeight is never less than the frame's current height.
+  if (doc?.documentElement)
+    frame.style.height = `${Math.ceil(doc.documentElement.getBoundingClientRect().height) + 2}px`;
 }
 for (const frame of document.querySelectorAll('iframe[data-fit-content]')) {
   frame.addEventListener('load', () => fitFrame(frame));

@@ -114,6 +114,12 @@ test('a hostile HTML email runs no script and loads nothing remote, while its te
     // The frame cannot run script even if something slipped through the sanitizer: no allow-scripts in its sandbox.
     const sandbox = await page.locator('iframe.email-html').getAttribute('sandbox');
     assert.ok(sandbox && !/allow-scripts|allow-forms|allow-top-navigation/.test(sandbox), sandbox ?? '');
+    // The page's own script sized the frame to the message, so it does not scroll inside the page.
+    await page.waitForFunction(`(() => {
+      const f = document.querySelector('iframe.email-html');
+      const inner = f.contentDocument.documentElement.getBoundingClientRect().height;
+      return inner > 0 && Math.abs(f.getBoundingClientRect().height - inner) <= 4;
+    })()`);
 
     await page.getByRole('link', { name: 'Show as plain text' }).click();
     await page.waitForURL(/view=text/);
