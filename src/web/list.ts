@@ -52,9 +52,9 @@ export type ListQuery<K extends string = string, F extends FilterSchemas = Recor
   sort: K;
   dir: Dir;
   page: number;
-  /** Keyset lists: the cursor of the row this page continues after (Next) or ends before (Previous); else null. */
-  after: string | null;
-  before: string | null;
+  /** Keyset lists only: the cursor of the row this page continues after (Next) or ends before (Previous). */
+  after?: string | null;
+  before?: string | null;
 } & FilterValues<F>;
 
 /** What a list reads from the database: one window of rows in order, and a count that may stop early. */
@@ -198,8 +198,7 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
       sort,
       dir: dir === 'asc' || dir === 'desc' ? dir : firstDir(sort),
       page: pageParam(query.page),
-      after,
-      before: keyset && !after ? cursorParam(query.before) : null,
+      ...(keyset ? { after, before: after ? null : cursorParam(query.before) } : {}),
     } as Q;
   };
 
@@ -263,7 +262,7 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
       return Buffer.from(JSON.stringify([l.sort, l.dir, ...values])).toString('base64url');
     };
     /** The cursor's values when it was made for this sort and holds the right types; otherwise null. */
-    const valuesOf = (cursor: string | null): unknown[] | null => {
+    const valuesOf = (cursor: string | null | undefined): unknown[] | null => {
       if (!cursor) return null;
       let raw: unknown;
       try {
