@@ -34,6 +34,7 @@ export const alertList = defineList<
     since: z.iso.date(),
     until: z.iso.date(),
   },
+  countCap: 1_000,
   keyset: { createdAt: 'date', id: 'string' },
 });
 export type AlertListQuery = QueryOf<typeof alertList>;
