@@ -17,6 +17,9 @@ import { gmailRoutes } from './gmail/routes.ts';
 import { mailboxRoutes } from './mailboxes/routes.ts';
 import { profileRoutes } from './profiles/routes.ts';
 import { checkRoutes } from './checks/routes.ts';
+import { emailRoutes } from './emails/routes.ts';
+import { alertRoutes } from './alerts/routes.ts';
+import { recentErrorsLocals } from './alerts/recent.ts';
 import { createCsrf } from './security/csrf.ts';
 import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler, requirePathTarget } from './web/errors.ts';
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(flashLocals);
+  app.use(recentErrorsLocals(db.prisma));
   app.use(doubleCsrfProtection);
 
   app.use(authRoutes(deps));
@@ -107,6 +111,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(checkRoutes(deps)); // Test & Enable: /mailboxes/test…, /mailboxes/:id/test, /profiles/:id/test-all
   app.use('/mailboxes', requireLogin, mailboxRoutes(deps));
   app.use('/profiles', requireLogin, profileRoutes(deps));
+  app.use('/emails', requireLogin, emailRoutes(deps));
+  app.use('/alerts', requireLogin, alertRoutes(deps));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, config.env === 'development'));

@@ -33,3 +33,16 @@ document.querySelectorAll('select[data-auth-select]').forEach(syncAuthFields);
 document.addEventListener('change', (ev) => {
   if (ev.target.matches?.('select[data-auth-select]')) syncAuthFields(ev.target);
 });
+
+// Email record: size the sandboxed message frame to its content. The frame runs no script (no allow-scripts); its
+// same origin lets this page measure it. Without this file the frame keeps its CSS height and scrolls.
+function fitFrame(frame) {
+  const doc = frame.contentDocument;
+  // The root element's own height: its scrollHeight is never less than the frame's current height.
+  if (doc?.documentElement)
+    frame.style.height = `${Math.ceil(doc.documentElement.getBoundingClientRect().height) + 2}px`;
+}
+for (const frame of document.querySelectorAll('iframe[data-fit-content]')) {
+  frame.addEventListener('load', () => fitFrame(frame));
+  if (frame.contentDocument?.readyState === 'complete') fitFrame(frame);
+}

@@ -7,6 +7,7 @@ import { defineList, type QueryOf } from '../web/list.ts';
 import { listView, searchForm } from '../web/list-view.ts';
 import { visibleMailboxesWhere } from './access.ts';
 import { labels } from './labels.ts';
+import { syncBadge } from '../emails/sync-state.ts';
 
 type Order = Prisma.MailboxOrderByWithRelationInput;
 type SortKey = 'name' | 'email' | 'profile' | 'incoming' | 'outgoing' | 'approval' | 'enabled' | 'gmail' | 'lastTest';
@@ -44,6 +45,7 @@ const rowSelect = {
   lastTestCompletedAt: true,
   profile: { select: { id: true, name: true } },
   grant: { select: { googleEmail: true, needsReconsent: true } },
+  sync: { select: { state: true, stoppedReason: true } },
 } as const satisfies Prisma.MailboxSelect;
 
 export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
@@ -81,6 +83,7 @@ export async function mailboxListPage(
   return {
     title: 'Mailboxes',
     labels,
+    syncBadge,
     profile,
     showConnect: user.role !== 'ADMIN' && !owned,
     ...listView(mailboxList, page, [

@@ -8,6 +8,7 @@ import type { MailboxDetail } from './access.ts';
 import { labels } from './labels.ts';
 import { loadReport, signInPanel } from './record.ts';
 import { mailboxView } from './view-model.ts';
+import { mailboxSyncPanel } from '../emails/mailbox-panel.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'providers'>;
 
@@ -74,6 +75,7 @@ export async function showPage(deps: Deps, mailbox: MailboxDetail) {
     mailbox: mailboxView(mailbox),
     labels,
     report: await loadReport(deps.db.prisma, mailbox.id),
+    sync: await mailboxSyncPanel(deps.db.prisma, mailbox),
     signInPanel: signIn?.panel ?? null,
     signInProblem: signIn?.problem ?? null,
   };

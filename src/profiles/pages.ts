@@ -11,6 +11,7 @@ import { authMethod } from '../mail/auth-methods.ts';
 import { listView, searchForm } from '../web/list-view.ts';
 import { profileList, type listProfiles } from './list.ts';
 import type { RedirectPanel } from './redirect-uri.ts';
+import type { ProfileAlerts } from '../alerts/profile.ts';
 
 const presetLinks = (base: string) =>
   Object.entries(PRESETS).map(([name, p]) => ({ name, label: p.label, href: `${base}?preset=${name}` }));
@@ -68,10 +69,11 @@ export function editPage(
   return formPage({ profile, values: { ...formValuesFromProfile(profile), ...overlay }, panel, preset });
 }
 
-export function showPage(profile: EmailServerProfile, mailboxes: number, panel: RedirectPanel) {
+export function showPage(profile: EmailServerProfile, mailboxes: number, panel: RedirectPanel, alerts: ProfileAlerts) {
   const view = publicProfile(profile);
   return {
     title: view.name,
+    alerts,
     profile: view,
     mailboxes,
     panel,

@@ -18,6 +18,7 @@ import {
   DuplicateProfileNameError,
 } from './service.ts';
 import { deletePage, editPage, formPage, listPage, showPage } from './pages.ts';
+import { profileAlerts } from '../alerts/profile.ts';
 
 const DUPLICATE = { name: 'An email server profile with this name already exists' };
 
@@ -72,7 +73,7 @@ export function profileRoutes(deps: AppDeps): Router {
 
   r.get('/:id', async (req, res) => {
     const p = await load(req.params.id);
-    res.render('profiles/show', showPage(p, await usage(p.id), panel(req)));
+    res.render('profiles/show', showPage(p, await usage(p.id), panel(req), await profileAlerts(prisma, p.id)));
   });
 
   r.get('/:id/edit', async (req, res) => {

@@ -68,13 +68,16 @@ export function pager<O, K extends string, F extends FilterSchemas>(
   page: ListPage<unknown, ListQuery<K, F>>,
 ): Pager {
   const l = page.query;
-  const at = (n: number) => def.href(l, { page: n } as Partial<ListQuery<K, F>>);
+  const at = (n: number, cursor: { before?: string; after?: string } = {}) =>
+    def.href(l, { page: n, ...cursor } as Partial<ListQuery<K, F>>);
   const several = page.hasNext || l.page > 1;
+  // Keyset lists link by cursor (the first row for Previous, the last for Next), others by page number.
+  const c = page.cursors;
   return {
     summary: page.to ? `${number(page.from)}–${number(page.to)} of ${totalLabel(page)}` : null,
     label: several ? `Page ${number(l.page)}${page.pages ? ` of ${number(page.pages)}` : ''}` : null,
-    prev: l.page > 1 ? at(l.page - 1) : null,
-    next: page.hasNext ? at(l.page + 1) : null,
+    prev: l.page > 1 ? at(l.page - 1, c?.before ? { before: c.before } : {}) : null,
+    next: page.hasNext ? at(l.page + 1, c?.after ? { after: c.after } : {}) : null,
   };
 }
 

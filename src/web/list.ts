@@ -1,7 +1,9 @@
-// One convention for every list page (profiles, mailboxes, users, audit log; emails next): the query string
+// One convention for every list page (profiles, mailboxes, users, audit log, emails, alerts): the query string
 // `?q=…&<filters>&sort=…&dir=…&page=…` with defaults left out, and paging that reads one row past the page
 // instead of counting every match, counting at most COUNT_CAP rows ("1–50 of 5,000+").
-// A feature declares its sorts and filters with defineList and hands `read` its Prisma queries.
+// A feature declares its sorts and filters with defineList and hands `read` its Prisma queries. A list of a table
+// that grows without bound (emails, alerts) declares `keyset` and pages with cursors instead (`readKeyset`,
+// decision 014): a deep page then costs what the first does.
 import type { z } from 'zod';
 
 export type Dir = 'asc' | 'desc';
@@ -11,7 +13,7 @@ export const COUNT_CAP = 5_000;
 /** Larger page numbers are read as this one, and then as the last page (see read). */
 export const MAX_PAGE = 100_000;
 
-const RESERVED = ['q', 'sort', 'dir', 'page'];
+const RESERVED = ['q', 'sort', 'dir', 'page', 'after', 'before'];
 
 export interface SortSpec<O> {
   /** The column header's label. */
@@ -35,19 +37,36 @@ export interface ListSpec<O, K extends string, F extends FilterSchemas> {
   searchMax?: number;
   pageSize?: number;
   countCap?: number;
+  /**
+   * Keyset paging: the type of every column the sorts and the tiebreak order by. Each order entry must then be one
+   * scalar column (`{ column: dir }`), and the list is read with `readKeyset`.
+   */
+  keyset?: Record<string, KeyType>;
 }
+
+/** The scalar type of a keyset column, so a cursor that comes back from the address bar is checked before use. */
+export type KeyType = 'date' | 'string' | 'number';
 
 export type ListQuery<K extends string = string, F extends FilterSchemas = Record<never, never>> = {
   q: string;
   sort: K;
   dir: Dir;
   page: number;
+  /** Keyset lists only: the cursor of the row this page continues after (Next) or ends before (Previous). */
+  after?: string | null;
+  before?: string | null;
 } & FilterValues<F>;
 
 /** What a list reads from the database: one window of rows in order, and a count that may stop early. */
 export interface ListSource<O, R> {
   rows(window: { skip: number; take: number; orderBy: O[] }): Promise<R[]>;
   /** The number of matching rows, counting at most `upTo` of them (all when undefined). */
+  count(upTo?: number): Promise<number>;
+}
+
+/** What a keyset list reads: rows in order past a cursor (a where clause in the source's terms), and a count. */
+export interface KeysetSource<O, R> {
+  rows(window: { past: Record<string, unknown> | null; take: number; orderBy: O[] }): Promise<R[]>;
   count(upTo?: number): Promise<number>;
 }
 
@@ -64,6 +83,8 @@ export interface ListPage<R, Q> {
   /** Known only when the total is exact. */
   pages: number | null;
   hasNext: boolean;
+  /** Keyset lists: the cursors of the first row (for Previous, absent on the first page) and the last (for Next). */
+  cursors?: { before: string | null; after: string | null };
 }
 
 export interface ListDef<O, K extends string, F extends FilterSchemas> {
@@ -77,6 +98,8 @@ export interface ListDef<O, K extends string, F extends FilterSchemas> {
   href(l: ListQuery<K, F>, change?: Partial<ListQuery<K, F>>): string;
   orderBy(l: ListQuery<K, F>): O[];
   read<R>(l: ListQuery<K, F>, source: ListSource<O, R>): Promise<ListPage<R, ListQuery<K, F>>>;
+  /** Keyset lists only. `page` is then the page's position, carried in links to number the rows shown. */
+  readKeyset<R extends object>(l: ListQuery<K, F>, source: KeysetSource<O, R>): Promise<ListPage<R, ListQuery<K, F>>>;
 }
 
 export type QueryOf<D> = D extends ListDef<infer _O, infer K, infer F> ? ListQuery<K, F> : never;
@@ -88,6 +111,54 @@ export function pageParam(value: unknown): number {
   const s = str(value);
   if (!/^\d+$/.test(s)) return 1;
   return Math.min(Math.max(Number(s), 1), MAX_PAGE);
+}
+
+/** A keyset cursor from a query value: base64url, of a sane length; anything else is no cursor. */
+function cursorParam(value: unknown): string | null {
+  const s = str(value);
+  return /^[A-Za-z0-9_-]{1,6000}$/.test(s) ? s : null;
+}
+
+type Field = [column: string, dir: Dir];
+
+/** The columns of a keyset order, checked: each entry one declared scalar column with a direction. */
+function keyFields(order: unknown[], types: Record<string, KeyType>): Field[] {
+  return order.map((o) => {
+    const entries = Object.entries(o as object);
+    const [column, dir] = entries[0] ?? [];
+    if (entries.length !== 1 || !Object.hasOwn(types, column) || (dir !== 'asc' && dir !== 'desc'))
+      throw new Error(`Keyset lists order by declared scalar columns only, got ${JSON.stringify(o)}`);
+    return [column, dir];
+  });
+}
+
+const encodeValue = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
+
+function decodeValue(v: unknown, type: KeyType): unknown {
+  if (type === 'date') {
+    if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v)) return undefined;
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  }
+  if (type === 'number') return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * The rows past `values` in the order `fields` (or before them, `back`), as a where clause: (a < x) OR (a = x AND
+ * b < y) … With the first column also bounded on its own (a <= x), so the database walks an index on it from the
+ * cursor instead of filtering from the start.
+ */
+function pastWhere(fields: Field[], values: unknown[], back: boolean): Record<string, unknown> {
+  const op = (dir: Dir, strict: boolean) => {
+    const forward = (dir === 'desc') !== back ? 'lt' : 'gt';
+    return strict ? forward : `${forward}e`;
+  };
+  const or = fields.map(([column, dir], i) => ({
+    AND: [...fields.slice(0, i).map(([c], j) => ({ [c]: values[j] })), { [column]: { [op(dir, true)]: values[i] } }],
+  }));
+  const [first, dir] = fields[0];
+  return { AND: [{ [first]: { [op(dir, false)]: values[0] } }, { OR: or }] };
 }
 
 export function defineList<O, K extends string, F extends FilterSchemas = Record<never, never>>(
@@ -102,6 +173,13 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
   const isSort = (v: string): v is K => Object.hasOwn(spec.sorts, v);
   type Q = ListQuery<K, F>;
 
+  const orderBy = (l: Q): O[] => [...spec.sorts[l.sort].orderBy(l.dir), ...spec.tiebreak];
+  const keyset = spec.keyset;
+  // A keyset list that orders by something a cursor cannot hold fails at start-up, not on some user's page 2.
+  if (keyset)
+    for (const k of Object.keys(spec.sorts) as K[])
+      for (const dir of ['asc', 'desc'] as const) keyFields(orderBy({ sort: k, dir } as Q), keyset);
+
   const parse = (query: Record<string, unknown>): Q => {
     const asked = str(query.sort);
     const sort = isSort(asked) ? asked : spec.defaultSort;
@@ -113,12 +191,14 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
       values[name] = parsed?.success ? parsed.data : null;
     }
     const q = spec.searchMax ? str(query.q).slice(0, spec.searchMax).trim() : '';
+    const after = keyset ? cursorParam(query.after) : null;
     return {
       q,
       ...values,
       sort,
       dir: dir === 'asc' || dir === 'desc' ? dir : firstDir(sort),
       page: pageParam(query.page),
+      ...(keyset ? { after, before: after ? null : cursorParam(query.before) } : {}),
     } as Q;
   };
 
@@ -131,14 +211,36 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
     return out;
   };
 
+  /** Page and cursor come only from `change`: any other change starts the list again at its first page. */
   const href = (l: Q, change: Partial<Q> = {}): string => {
     const page = change.page ?? 1;
     const p = new URLSearchParams(params(l, change));
+    if (page > 1 && change.after) p.set('after', change.after);
+    else if (page > 1 && change.before) p.set('before', change.before);
     if (page > 1) p.set('page', String(page));
     return `?${p}`;
   };
 
-  const orderBy = (l: Q): O[] => [...spec.sorts[l.sort].orderBy(l.dir), ...spec.tiebreak];
+  /** Numbers the rows of a page and says how many match, counting only when that can tell more than the page. */
+  const finish = async <R>(
+    l: Q,
+    got: R[],
+    count: (upTo?: number) => Promise<number>,
+    extra: Partial<ListPage<R, Q>> = {},
+  ): Promise<ListPage<R, Q>> => {
+    const skip = (l.page - 1) * pageSize;
+    const rows = got.slice(0, pageSize);
+    const hasNext = extra.hasNext ?? got.length > pageSize;
+    const to = skip + rows.length;
+    const page = { query: l, rows, from: rows.length ? skip + 1 : 0, to, ...extra, hasNext };
+    const exact = (total: number) => ({ ...page, total, exact: true, pages: Math.max(1, Math.ceil(total / pageSize)) });
+    if (!hasNext) return exact(to); // the last page: all rows before it, and its own
+    // Counting could only tell "more than the cap" here: rows past this page exist, which says as much.
+    if (to >= cap) return { ...page, total: to, exact: false, pages: null };
+    const counted = await count(cap + 1);
+    if (counted > cap) return { ...page, total: cap, exact: false, pages: null };
+    return exact(Math.max(counted, to + 1));
+  };
 
   const read = async <R>(l: Q, source: ListSource<O, R>): Promise<ListPage<R, Q>> => {
     const skip = (l.page - 1) * pageSize;
@@ -148,18 +250,70 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
       const last = Math.max(1, Math.ceil((await source.count()) / pageSize));
       return read({ ...l, page: Math.min(last, l.page - 1) }, source);
     }
-    const rows = got.slice(0, pageSize);
-    const hasNext = got.length > pageSize;
-    const to = skip + rows.length;
-    const page = { query: l, rows, from: rows.length ? skip + 1 : 0, to, hasNext };
-    const exact = (total: number) => ({ ...page, total, exact: true, pages: Math.max(1, Math.ceil(total / pageSize)) });
-    if (!hasNext) return exact(to); // the last page: all rows before it, and its own
-    // Counting could only tell "more than the cap" here: rows past this page exist, which says as much.
-    if (to >= cap) return { ...page, total: to, exact: false, pages: null };
-    const counted = await source.count(cap + 1);
-    if (counted > cap) return { ...page, total: cap, exact: false, pages: null };
-    return exact(Math.max(counted, to + 1));
+    return finish(l, got, (upTo) => source.count(upTo));
   };
 
-  return { spec, pageSize, parse, params, href, orderBy, read };
+  const readKeyset = async <R extends object>(l: Q, source: KeysetSource<O, R>): Promise<ListPage<R, Q>> => {
+    if (!keyset) throw new Error('readKeyset needs a list declared with keyset');
+    const order = orderBy(l);
+    const fields = keyFields(order, keyset);
+    const cursorOf = (row: R): string => {
+      const values = fields.map(([column]) => encodeValue((row as Record<string, unknown>)[column]));
+      return Buffer.from(JSON.stringify([l.sort, l.dir, ...values])).toString('base64url');
+    };
+    /** The cursor's values when it was made for this sort and holds the right types; otherwise null. */
+    const valuesOf = (cursor: string | null | undefined): unknown[] | null => {
+      if (!cursor) return null;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      } catch {
+        return null;
+      }
+      if (!Array.isArray(raw) || raw.length !== fields.length + 2 || raw[0] !== l.sort || raw[1] !== l.dir) return null;
+      const values = fields.map(([column], i) => decodeValue(raw[i + 2], keyset[column]));
+      return values.includes(undefined) ? null : values;
+    };
+    const first = { ...l, page: 1, after: null, before: null };
+    const withCursors = (q: Q, got: R[]) => {
+      const rows = got.slice(0, pageSize);
+      return {
+        cursors: {
+          before: q.page > 1 && rows.length ? cursorOf(rows[0]) : null,
+          after: got.length > pageSize ? cursorOf(rows[rows.length - 1]) : null,
+        },
+      };
+    };
+    const count = (upTo?: number) => source.count(upTo);
+
+    const after = valuesOf(l.after);
+    const before = valuesOf(l.before);
+    if (before) {
+      const reversed = order.map((o) => {
+        const [[column, dir]] = Object.entries(o as object);
+        return { [column]: dir === 'asc' ? 'desc' : 'asc' } as O;
+      });
+      const got = await source.rows({ past: pastWhere(fields, before, true), take: pageSize + 1, orderBy: reversed });
+      // Nothing (or not a page) before it: this is the start of the list.
+      if (got.length <= pageSize) return readKeyset(first, source);
+      const rows = got.slice(0, pageSize).reverse();
+      const q = { ...l, page: Math.max(2, l.page), before: null };
+      // The cursor's row follows this page, so there is a next page.
+      return finish(q, rows, count, {
+        hasNext: true,
+        cursors: { before: cursorOf(rows[0]), after: cursorOf(rows[rows.length - 1]) },
+      });
+    }
+    if (after) {
+      const got = await source.rows({ past: pastWhere(fields, after, false), take: pageSize + 1, orderBy: order });
+      // Past the end (the rows after it went away): show the page that ends at the cursor instead.
+      if (!got.length) return readKeyset({ ...l, after: null, before: l.after, page: Math.max(1, l.page - 1) }, source);
+      const q = { ...l, page: Math.max(2, l.page), after: null };
+      return finish(q, got, count, withCursors(q, got));
+    }
+    const got = await source.rows({ past: null, take: pageSize + 1, orderBy: order });
+    return finish(first, got, count, withCursors(first, got));
+  };
+
+  return { spec, pageSize, parse, params, href, orderBy, read, readKeyset };
 }

@@ -1,0 +1,32 @@
+// An email as one row of a list (the Emails list, a mailbox's latest emails): plain, pre-formatted fields only.
+import type { EmailDirection, EmailStatus } from '../generated/prisma/client.ts';
+import { addressLabel, addressLine, addresses, DIRECTION, EMAIL_STATUS, statusTone, timeLabel } from './labels.ts';
+
+export interface EmailRowData {
+  id: string;
+  direction: EmailDirection;
+  status: EmailStatus;
+  fromAddress: string;
+  fromName: string;
+  to: unknown;
+  subject: string;
+  occurredAt: Date;
+  mailbox: { id: string; name: string };
+}
+
+export function emailRow(r: EmailRowData, filterHref?: (change: { mailbox: string }) => string) {
+  return {
+    id: r.id,
+    href: `/emails/${r.id}`,
+    subject: r.subject || '(no subject)',
+    from: addressLabel({ address: r.fromAddress, name: r.fromName }) || '—',
+    to: addressLine(addresses(r.to), 2) || '—',
+    date: timeLabel(r.occurredAt),
+    dateIso: r.occurredAt.toISOString(),
+    direction: DIRECTION[r.direction],
+    status: EMAIL_STATUS[r.status],
+    statusTone: statusTone(r.status),
+    mailbox: { id: r.mailbox.id, name: r.mailbox.name, filter: filterHref?.({ mailbox: r.mailbox.id }) ?? null },
+  };
+}
+export type EmailRow = ReturnType<typeof emailRow>;
