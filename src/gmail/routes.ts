@@ -50,7 +50,7 @@ export function gmailRoutes(deps: AppDeps): Router {
       flash(
         req,
         revoked === 'failed' ? 'warning' : 'success',
-        `Disconnected from Gmail (${mailbox.grant?.googleEmail}).${revokeNote(revoked)}`,
+        `Disconnected from Gmail (${mailbox.grant?.googleEmail}): the mailbox is no longer enabled for incoming or outgoing email.${revokeNote(revoked)}`,
       );
     res.redirect(303, `/mailboxes/${mailbox.id}`);
   });

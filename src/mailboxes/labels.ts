@@ -19,6 +19,16 @@ export function enabledLabel(m: { enabledForIncoming: boolean; enabledForOutgoin
   return 'No';
 }
 
+/** The Enabled column: "Pending" while either status is (a test is about to decide), else what is enabled. */
+export function enabledLive(m: {
+  incomingStatus: string;
+  outgoingStatus: string;
+  enabledForIncoming: boolean;
+  enabledForOutgoing: boolean;
+}): string {
+  return m.incomingStatus === 'PENDING' || m.outgoingStatus === 'PENDING' ? CHECK_STATUS.PENDING : enabledLabel(m);
+}
+
 /** UTC, minute precision: "2026-11-22 03:08 UTC". */
 export function when(d: Date | null | undefined): string {
   return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
@@ -58,4 +68,14 @@ export function retryText(
     : '';
 }
 
-export const labels = { SYNC_METHOD, CHECK_STATUS, APPROVAL, enabledLabel, when, whenExact, relative, retryText };
+export const labels = {
+  SYNC_METHOD,
+  CHECK_STATUS,
+  APPROVAL,
+  enabledLabel,
+  enabledLive,
+  when,
+  whenExact,
+  relative,
+  retryText,
+};

@@ -7,6 +7,8 @@ import { defineList, type QueryOf } from '../web/list.ts';
 import { listView, searchForm } from '../web/list-view.ts';
 import { visibleMailboxesWhere } from './access.ts';
 import { labels } from './labels.ts';
+import { isPending, statusVersion } from './status.ts';
+import { testingExpiry, testingLabel } from './grant-health.ts';
 
 type Order = Prisma.MailboxOrderByWithRelationInput;
 type SortKey = 'name' | 'email' | 'profile' | 'incoming' | 'outgoing' | 'approval' | 'enabled' | 'gmail' | 'lastTest';
@@ -42,8 +44,10 @@ const rowSelect = {
   enabledForIncoming: true,
   enabledForOutgoing: true,
   lastTestCompletedAt: true,
-  profile: { select: { id: true, name: true } },
-  grant: { select: { googleEmail: true, needsReconsent: true } },
+  retryCount: true,
+  nextRetryAt: true,
+  profile: { select: { id: true, name: true, googleAppInTesting: true } },
+  grant: { select: { googleEmail: true, needsReconsent: true, signInRequiredAt: true, refreshTokenIssuedAt: true } },
 } as const satisfies Prisma.MailboxSelect;
 
 export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
@@ -65,6 +69,17 @@ export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser,
   });
 }
 
+type Row = Prisma.MailboxGetPayload<{ select: typeof rowSelect }>;
+
+/** The Gmail column's badge: Google refused the sign-in, or no refresh token, or a Testing app's days left. */
+export function gmailBadge(m: Pick<Row, 'grant' | 'profile'>, now = new Date()): { text: string; tone: string } | null {
+  const g = m.grant;
+  if (!g) return null;
+  if (g.signInRequiredAt || g.needsReconsent) return { text: 'Sign in again', tone: 'failure' };
+  const t = testingExpiry(!!m.profile?.googleAppInTesting, { ...g, hasRefreshToken: !g.needsReconsent }, now);
+  return t ? { text: testingLabel(t), tone: t.lastDay ? 'failure' : 'pending' } : null;
+}
+
 /** The list page: the rows, the profile a filter names, and whether to offer Connect Gmail (a user with no mailbox). */
 export async function mailboxListPage(
   prisma: PrismaClient,
@@ -81,6 +96,8 @@ export async function mailboxListPage(
   return {
     title: 'Mailboxes',
     labels,
+    live: { isPending, statusVersion },
+    gmailBadge,
     profile,
     showConnect: user.role !== 'ADMIN' && !owned,
     ...listView(mailboxList, page, [
