@@ -80,7 +80,7 @@ export function gmailBadge(m: Pick<Row, 'grant' | 'profile'>, now = new Date()):
   return t ? { text: testingLabel(t), tone: t.lastDay ? 'failure' : 'pending' } : null;
 }
 
-/** The list page: the rows, the profile a filter names, and whether to offer Connect Gmail (a user with no mailbox). */
+/** The list page: the rows, the profile a filter names, and how to offer Connect Gmail. */
 export async function mailboxListPage(
   prisma: PrismaClient,
   user: Pick<PublicUser, 'id' | 'role'>,
@@ -88,7 +88,7 @@ export async function mailboxListPage(
 ) {
   const [page, owned, profile] = await Promise.all([
     listMailboxes(prisma, user, l),
-    user.role === 'ADMIN' ? null : prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
+    prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
     l.profile
       ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } })
       : null,
@@ -99,7 +99,8 @@ export async function mailboxListPage(
     live: { isPending, statusVersion },
     gmailBadge,
     profile,
-    showConnect: user.role !== 'ADMIN' && !owned,
+    // Connect Gmail for everyone: a user's first mailbox gets the big notice, another mailbox (or an admin's) a link.
+    connect: user.role !== 'ADMIN' && !owned ? 'first' : 'another',
     ...listView(mailboxList, page, [
       { label: 'Select', srOnly: true },
       ...(Object.keys(mailboxList.spec.sorts) as SortKey[]),

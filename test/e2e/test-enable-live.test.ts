@@ -153,7 +153,7 @@ test('the record during a retry: the attempt, the last failure first, times to t
       const order = await panel.evaluate((el) => {
         const note = el.querySelector('.last-failure');
         const props = el.querySelector('dl.props');
-        return !!note && !!props && !!(note.compareDocumentPosition(props) & Node.DOCUMENT_POSITION_FOLLOWING);
+        return !!note && !!props && !!((note.compareDocumentPosition(props) & 4) /* DOCUMENT_POSITION_FOLLOWING */);
       });
       assert.ok(order, 'the reason of the last failure is shown first');
       assert.equal(await panel.getByText('This mailbox has not been tested yet.').count(), 0);
