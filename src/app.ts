@@ -18,6 +18,7 @@ import { mailboxRoutes } from './mailboxes/routes.ts';
 import { profileRoutes } from './profiles/routes.ts';
 import { checkRoutes } from './checks/routes.ts';
 import { createCsrf } from './security/csrf.ts';
+import { auditDenials } from './security/denials.ts';
 import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler } from './web/errors.ts';
 import { healthz } from './web/health.ts';
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(passport.initialize());
   app.use(passport.session());
+  app.use(auditDenials(db.prisma, deps.logger)); // refused attempts (403 admin pages, 404 others' mailboxes)
 
   const { doubleCsrfProtection, generateCsrfToken } = createCsrf(config.sessionSecret, secure);
   app.use((req: Request, res: Response, next: NextFunction) => {
