@@ -1,8 +1,9 @@
 // startWorkers(deps): the worker role's half of a process: this process's heartbeat row (the cluster, decision 012),
-// the pg-boss workers for Test & Enable (its dead-letter queue and crash recovery) and the session sweeper on its
-// schedule. Synchronization will start here too.
+// the pg-boss workers for Test & Enable (its dead-letter queue and crash recovery), and the hourly session sweeper
+// and Testing-status sign-in alerts. Synchronization will start here too.
 import type { AppDeps } from './deps.ts';
 import { startSessionSweeper } from './auth/session-sweeper.ts';
+import { startTestingSweep } from './gmail/testing-sweep.ts';
 import { credentialsFor } from './checks/credentials.ts';
 import { startTestEnableWorkers } from './checks/worker.ts';
 import { drainLegacyQueue, startRecovery } from './checks/recovery.ts';
@@ -29,6 +30,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
   const timing = opts.timing ?? DEFAULT_TIMING;
   const cluster = await startCluster(db, { role: config.role, timing, logger });
   await startSessionSweeper(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
+  await startTestingSweep(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
   const boss = () => jobs.boss;
   await drainLegacyQueue({ prisma: db.prisma, boss, logger });
   // Embedded mode has one process by construction (the data-dir lock): whatever ran before this start is dead.
