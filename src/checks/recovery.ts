@@ -112,7 +112,7 @@ export async function drainLegacyQueue(d: Pick<RecoveryDeps, 'prisma' | 'boss' |
   const b = d.boss();
   if (!(await b.getQueue(LEGACY_TEST_QUEUE))) return 0;
   const moved = await d.prisma.$transaction(async (tx) => {
-    await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('mailroom.test-enable.legacy-queue'))`);
+    await tx.$queryRawUnsafe(`SELECT 1 FROM pg_advisory_xact_lock(hashtext('mailroom.test-enable.legacy-queue'))`);
     const rows = await tx.$queryRawUnsafe<Array<{ mailboxId: string }>>(
       `DELETE FROM pgboss.job WHERE name = $1 AND state < 'completed' RETURNING data->>'mailboxId' AS "mailboxId"`,
       LEGACY_TEST_QUEUE,

@@ -9,7 +9,8 @@ import {
   createConnectedMailbox,
   type GmailWorld,
 } from '../helpers/gmail-world.ts';
-import { TEST_QUEUE, type MailboxTests } from '../../src/checks/job.ts';
+import { LEGACY_TEST_QUEUE, TEST_QUEUE, type MailboxTests } from '../../src/checks/job.ts';
+import { drainLegacyQueue } from '../../src/checks/recovery.ts';
 import type { Step } from '../../src/mail/types.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
@@ -341,6 +342,30 @@ describeEachDb(
         (await prisma.testRun.count({ where: { mailboxId: mb.id, status: { in: ['SUCCESS', 'FAILURE'] } } })) === 2
           ? true
           : undefined,
+      );
+    });
+
+    test("jobs waiting in decision 005's stately queue are moved to the new queue and run", async () => {
+      const { prisma } = ctx().db;
+      const boss = ctx().jobs!.boss;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      // What the previous version left: a stately queue with a job, a QUEUED run without a job id, Pending statuses.
+      await boss.createQueue(LEGACY_TEST_QUEUE, { policy: 'stately' });
+      await boss.send(LEGACY_TEST_QUEUE, { mailboxId: mb.id }, { singletonKey: mb.id });
+      await prisma.testRun.create({ data: { mailboxId: mb.id, status: 'QUEUED', attempt: 1 } });
+      await prisma.mailbox.update({
+        where: { id: mb.id },
+        data: { incomingStatus: 'PENDING', outgoingStatus: 'PENDING' },
+      });
+      assert.equal(await drainLegacyQueue({ prisma, boss: () => boss, logger: ctx().deps.logger }), 1);
+      assert.equal(await boss.getQueue(LEGACY_TEST_QUEUE), null);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'SUCCESS');
+      const runs = await prisma.testRun.findMany({ where: { mailboxId: mb.id } });
+      assert.deepEqual(
+        runs.map((r) => r.status),
+        ['SUCCESS'],
       );
     });
 
