@@ -11,7 +11,7 @@ const w = await startGmailWorld();
 after(() => w.close());
 
 const DAY = 86_400_000;
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/'/g, '&#39;').replace(/"/g, '&#34;');
+const html = (s: string) => s.replace(/&/g, '&amp;').replace(/'/g, '&#39;').replace(/"/g, '&#34;');
 
 async function mine(ctx: TestContext, o: { testing?: boolean } = {}) {
   const { prisma } = ctx.db;
@@ -40,7 +40,7 @@ describeEachDb(
       assert.doesNotMatch(page.text, /Yes \(refresh token stored\)/);
       assert.match(page.text, /Sign-in needed\./);
       assert.match(page.text, /<code>TOKEN_REVOKED<\/code>/);
-      assert.ok(page.text.includes(escape(failure('TOKEN_REVOKED').hint)), 'the code’s hint');
+      assert.ok(page.text.includes(html(failure('TOKEN_REVOKED').hint)), 'the code’s hint');
       assert.match(page.text, /No: Google refused the stored refresh token/);
       assert.match(page.text, new RegExp(`href="/mailboxes/${mb.id}/gmail/signin">Sign in to Gmail again<`));
       const list = await client.get('/mailboxes');
