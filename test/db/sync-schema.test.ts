@@ -19,16 +19,11 @@ for (const mode of dbModes()) {
         await migrate(t.db, all.slice(0, sync));
         const p = t.db.prisma;
         const user = await p.user.create({ data: { email: 'ada@example.com', name: 'Ada', passwordHash: 'x' } });
-        const profile = await p.emailServerProfile.create({
-          data: {
-            name: 'Gmail',
-            incomingServer: 'imap.gmail.com',
-            incomingPort: 993,
-            outgoingServer: 'smtp.gmail.com',
-            outgoingPort: 587,
-          },
-        });
         // Raw inserts: the generated client already knows columns the old schema lacks.
+        const [profile] = await t.db.raw.query<{ id: string }>(
+          `INSERT INTO "EmailServerProfile" (id, name, "incomingServer", "incomingPort", "outgoingServer", "outgoingPort", "updatedAt")
+          VALUES ('p1', 'Gmail', 'imap.gmail.com', 993, 'smtp.gmail.com', 587, now()) RETURNING id`,
+        );
         await t.db.raw.query(
           `INSERT INTO "Mailbox" (id, name, "emailAddress", "ownerId", "profileId", "enabledForIncoming", "emailApproval", "updatedAt")
           VALUES ('mb1', 'Support', 'support@gmail.test', $1, $2, true, 'APPROVED', now())`,
