@@ -56,7 +56,7 @@ test('the list: badges change colour and the Enabled column says Pending, then t
     const slow = await startImapServer({
       verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)),
       accounts: w.mail.accounts,
-      delayMs: 700,
+      delayMs: 1500,
     });
     try {
       const profile = await createGmailProfile(prisma, ctx.sealer, w, { name: 'Gmail (slow)' });
@@ -146,7 +146,7 @@ test('the record during a retry: the attempt, the last failure first, times to t
       await failureNote.waitFor();
       assert.match(
         (await failureNote.textContent()) ?? '',
-        /Attempt \d failed at \d\d:\d\d:\d\d UTC \(\d+ s ago\): TOKEN_ENDPOINT Access token: Google's token endpoint failed/,
+        /Attempt \d failed at \d\d:\d\d:\d\d UTC \((now|\d+ s ago)\): TOKEN_ENDPOINT Access token: Google's token endpoint failed/,
       );
       assert.match((await failureNote.textContent()) ?? '', /It will be tried again\./);
       // The last failure comes before the statuses and the step table.
