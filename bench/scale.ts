@@ -65,7 +65,7 @@ async function startInstance(
   const sealer = createSealer(config.secretsKeys.current);
   const deps = buildDeps({ config, db, logger, sealer, mailTlsCa: world.ca, checks: { workers } });
   const jobs = deps.jobs!;
-  await startWorkers(deps, { schedules: false });
+  const running = await startWorkers(deps, { schedules: false });
   return {
     db,
     jobs,
@@ -73,6 +73,7 @@ async function startInstance(
     tests: deps.tests as MailboxTests,
     close: async () => {
       await jobs.stop();
+      await running.stop();
       await db.close();
     },
   };

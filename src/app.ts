@@ -21,6 +21,7 @@ import { emailRoutes } from './emails/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { recentErrorsLocals } from './alerts/recent.ts';
 import { createCsrf } from './security/csrf.ts';
+import { auditDenials } from './security/denials.ts';
 import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler, requirePathTarget } from './web/errors.ts';
 import { healthz } from './web/health.ts';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(passport.initialize());
   app.use(passport.session());
+  app.use(auditDenials(db.prisma, deps.logger)); // refused attempts (403 admin pages, 404 others' mailboxes)
 
   const { doubleCsrfProtection, generateCsrfToken } = createCsrf(config.sessionSecret, secure);
   app.use((req: Request, res: Response, next: NextFunction) => {

@@ -11,7 +11,7 @@ import type { Jobs } from './jobs/boss.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { buildDeps } from './compose.ts';
 import { createApp } from './app.ts';
-import { startWorkers } from './workers.ts';
+import { startWorkers, type Workers } from './workers.ts';
 import { createHealthApp } from './web/health.ts';
 import { countUsers } from './auth/users.ts';
 import { issueSetupToken } from './auth/setup.ts';
@@ -41,6 +41,7 @@ export async function startRuntime(
   const works = config.role !== 'web';
   let db: Database | undefined;
   let jobs: Jobs | undefined;
+  let workers: Workers | undefined;
   try {
     for (const key of config.generatedKeys)
       logger.warn(
@@ -67,7 +68,7 @@ export async function startRuntime(
       );
     }
     await jobs.ready;
-    if (works) await startWorkers(deps);
+    if (works) workers = await startWorkers(deps);
     logger.info({ url, publicUrl: config.publicUrl, database: db.kind, role: config.role }, 'Mailroom is ready');
     process.stdout.write(`${readyLine(config, url)}\n`);
     let stopping: Promise<void> | undefined;
@@ -78,12 +79,15 @@ export async function startRuntime(
           server.closeAllConnections();
         });
         await jobs!.stop().catch((err) => logger.error({ err }, 'job queue did not stop cleanly'));
+        // After the job queue: running tests finish as this process's before its heartbeat row goes.
+        await workers?.stop().catch((err) => logger.error({ err }, 'workers did not stop cleanly'));
         await db!.close();
         release();
       })());
     return { config, db, jobs, server, logger, url, stop };
   } catch (e) {
     await jobs?.stop().catch(() => undefined);
+    await workers?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     release();
     throw e;

@@ -1,26 +1,50 @@
-// startWorkers(deps): the worker role's half of a process: the pg-boss workers for Test & Enable (and its
-// dead-letter queue) and the session sweeper on its schedule. Synchronization will start here too.
+// startWorkers(deps): the worker role's half of a process: this process's heartbeat row (the cluster, decision 012),
+// the pg-boss workers for Test & Enable (its dead-letter queue and crash recovery), and the hourly session sweeper
+// and Testing-status sign-in alerts. Synchronization will start here too.
 import type { AppDeps } from './deps.ts';
 import { startSessionSweeper } from './auth/session-sweeper.ts';
+import { startTestingSweep } from './gmail/testing-sweep.ts';
 import { credentialsFor } from './checks/credentials.ts';
 import { startTestEnableWorkers } from './checks/worker.ts';
+import { drainLegacyQueue, startRecovery } from './checks/recovery.ts';
+import { startCluster, type Cluster } from './cluster/start.ts';
+import { DEFAULT_TIMING, type ClusterTiming } from './cluster/timing.ts';
 
 export interface WorkerOptions {
   /** Write the recurring schedules (the hourly session sweep). Tests leave them out. Default true. */
   schedules?: boolean;
+  /** Heartbeat timing (tests of crash recovery shorten it). */
+  timing?: ClusterTiming;
 }
 
-export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Promise<void> {
-  const { jobs, db, logger, checks } = deps;
+export interface Workers {
+  cluster: Cluster;
+  /** Stops recovery and deregisters this process. Stop the job queue first, so running tests finish as this process's. */
+  stop(): Promise<void>;
+}
+
+export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Promise<Workers> {
+  const { jobs, db, logger, checks, config } = deps;
   if (!jobs) throw new Error('startWorkers needs the job queue: build the deps with jobs');
   await jobs.ready;
+  const timing = opts.timing ?? DEFAULT_TIMING;
+  const cluster = await startCluster(db, { role: config.role, timing, logger });
   await startSessionSweeper(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
+  await startTestingSweep(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
+  const boss = () => jobs.boss;
+  await drainLegacyQueue({ prisma: db.prisma, boss, logger });
+  // Embedded mode has one process by construction (the data-dir lock): whatever ran before this start is dead.
+  const recovery = startRecovery(
+    { prisma: db.prisma, boss, logger, registration: cluster.registration, timing },
+    { othersDead: db.kind === 'pglite' },
+  );
+  await recovery.ready;
   await startTestEnableWorkers({
     prisma: db.prisma,
     jobs,
     logger,
     settings: checks,
-    embedded: db.kind === 'pglite',
+    processId: cluster.registration.id,
     env: {
       credentials: credentialsFor(deps.providers),
       protocols: deps.protocols,
@@ -30,4 +54,11 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
       totalTimeoutMs: checks.totalTimeoutMs,
     },
   });
+  return {
+    cluster,
+    stop: async () => {
+      recovery.stop();
+      await cluster.stop();
+    },
+  };
 }

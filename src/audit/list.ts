@@ -1,9 +1,10 @@
 // The audit log list (admin): newest first (or oldest, by the Time column), filtered by the start of the action
-// name ("auth." or "profile."), 50 per page.
+// name ("auth." or "profile."), 50 per page; rows read with names, not ids (./view.ts).
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { defineList, type QueryOf } from '../web/list.ts';
 import { listView, searchForm } from '../web/list-view.ts';
+import { auditRows } from './view.ts';
 
 export const auditList = defineList<Prisma.AuditEventOrderByWithRelationInput, 'at', { action: z.ZodString }>({
   sorts: { at: { label: 'Time (UTC)', first: 'desc', orderBy: (d) => [{ at: d }, { id: d }] } },
@@ -21,9 +22,10 @@ export function listAuditEvents(prisma: PrismaClient, l: AuditListQuery) {
   });
 }
 
-export function auditListPage(page: Awaited<ReturnType<typeof listAuditEvents>>) {
+export async function auditListPage(prisma: PrismaClient, page: Awaited<ReturnType<typeof listAuditEvents>>) {
   return {
     title: 'Audit Log',
+    events: await auditRows(prisma, page.rows),
     ...listView(auditList, page, [
       'at',
       { label: 'Actor' },

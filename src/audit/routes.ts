@@ -9,7 +9,7 @@ export function auditRoutes(deps: AppDeps): Router {
   const r = Router();
   r.use(requireAdmin);
   r.get('/', async (req, res) => {
-    res.render('audit/list', auditListPage(await listAuditEvents(prisma, auditList.parse(req.query))));
+    res.render('audit/list', await auditListPage(prisma, await listAuditEvents(prisma, auditList.parse(req.query))));
   });
   return r;
 }

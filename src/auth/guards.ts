@@ -1,6 +1,7 @@
 // Route guards: signed in, admin only. A USER on an admin page gets 403; no session goes to the sign-in page.
 import type { Request, Response, NextFunction } from 'express';
 import type { PublicUser } from './users.ts';
+import { markDenied } from '../security/denials.ts';
 
 export function currentUser(req: Request): PublicUser {
   return req.user as PublicUser;
@@ -21,6 +22,7 @@ export function requireLogin(req: Request, res: Response, next: NextFunction): v
 
 export function requireAdmin(req: Request, res: Response, next: NextFunction): void {
   if ((req.user as PublicUser | undefined)?.role === 'ADMIN') return next();
+  markDenied(res, { reason: 'administrators only' });
   res
     .status(403)
     .render('errors/error', { title: 'Not allowed', status: 403, message: 'This page is for administrators.' });

@@ -5,9 +5,19 @@ import { randomUUID } from 'node:crypto';
 import { fromPrisma } from 'pg-boss';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Jobs, QueueSpec } from '../jobs/boss.ts';
+import { auditMany, type AuditEntry } from '../security/audit.ts';
 
-export const TEST_QUEUE = 'mailbox-test-enable';
+/**
+ * Standard policy: one run per mailbox is kept by the TestRun rows (a request is refused while a run is QUEUED or
+ * RUNNING), not by pg-boss. A stately queue's fetch skips every key that was active at its last once-a-minute stats
+ * pass, which held retries and crash recoveries back for minutes (decision 015).
+ */
+export const TEST_QUEUE = 'mailbox-test-enable-runs';
+/** The stately queue of decision 005: its waiting jobs are moved to TEST_QUEUE when a worker starts (recovery.ts). */
+export const LEGACY_TEST_QUEUE = 'mailbox-test-enable';
 export const DEAD_QUEUE = 'mailbox-test-enable-dead';
+/** A run in one of these states holds its mailbox: another request for it answers "already running". */
+export const ACTIVE_RUN = ['QUEUED', 'RUNNING'] as const;
 
 export interface CheckSettings {
   retryLimit: number;
@@ -32,12 +42,12 @@ const REQUEST_CHUNK = 500;
 export function testEnableQueues(settings: Pick<CheckSettings, 'expireInSeconds'>): QueueSpec[] {
   return [
     { name: DEAD_QUEUE, options: { policy: 'standard' } },
-    // stately: one queued and one active job per mailbox (singletonKey), so a running job can queue its own retry.
+    // retryLimit: pg-boss's own retries serve crashes only (recovery.ts fails a dead runner's job to run it again).
     // notify: an insert wakes the workers at once (LISTEN/NOTIFY, PGlite too); polling is only the backstop.
     {
       name: TEST_QUEUE,
       options: {
-        policy: 'stately',
+        policy: 'standard',
         retryLimit: 2,
         retryDelay: 1,
         expireInSeconds: settings.expireInSeconds,
@@ -50,8 +60,12 @@ export function testEnableQueues(settings: Pick<CheckSettings, 'expireInSeconds'
 
 export interface RequestResult {
   queued: string[];
+  /** Mailboxes with a run still queued or running (or named twice in the request): no second run was made. */
   alreadyQueued: string[];
 }
+
+/** Who asked, for the audit log (a request from a page); tests and tools may leave it out. */
+export type Requester = Pick<AuditEntry, 'actor' | 'ip'>;
 
 export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings: Pick<CheckSettings, 'retryLimit'> }) {
   const { prisma, jobs, settings } = deps;
@@ -60,9 +74,11 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
   /**
    * Queues one job per mailbox, in one transaction per 500 mailboxes (bench: one transaction per mailbox took
    * 8 ms on PGlite and 34 ms on PostgreSQL, so 1,000 mailboxes took 8–34 s before the first job could finish).
-   * Jobs are inserted first; a mailbox whose job already exists (singleton) keeps its status and gets no run.
+   * The mailbox rows are locked first (in id order, so two requests never deadlock): a second request for the same
+   * mailbox waits for the first to commit and then finds its run, QUEUED or RUNNING, and makes none (decision 015).
+   * Each run names its job, so only that job can claim it (worker.ts).
    */
-  async function request(mailboxIds: string[], requestedBy: string | null): Promise<RequestResult> {
+  async function request(mailboxIds: string[], requestedBy: string | null, who?: Requester): Promise<RequestResult> {
     await jobs.ready;
     const result: RequestResult = { queued: [], alreadyQueued: [] };
     const unique = [...new Set(mailboxIds)];
@@ -70,23 +86,33 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
     for (let i = 0; i < unique.length; i += REQUEST_CHUNK) {
       const chunk = unique.slice(i, i + REQUEST_CHUNK);
       await prisma.$transaction(async (tx) => {
+        const locked = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+          'SELECT id FROM "Mailbox" WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+          chunk,
+        );
+        if (!locked.length) return; // deleted meanwhile
         const found = await tx.mailbox.findMany({
-          where: { id: { in: chunk } },
+          where: { id: { in: locked.map((r) => r.id) } },
           select: { id: true, incomingEmail: true, outgoingEmail: true },
         });
-        if (!found.length) return; // deleted meanwhile
-        const jobIds = new Map(found.map((mb) => [randomUUID(), mb]));
-        // Inserted in the same transaction: ON CONFLICT skips a mailbox already queued, and only inserted ids come back.
-        const inserted = new Set(
-          (await boss().insert(
-            TEST_QUEUE,
-            [...jobIds].map(([id, mb]) => ({ id, data: { mailboxId: mb.id }, singletonKey: mb.id })),
-            { db: fromPrisma(tx), returnId: true },
-          )) ?? [],
+        const running = await tx.testRun.findMany({
+          where: { mailboxId: { in: found.map((m) => m.id) }, status: { in: [...ACTIVE_RUN] } },
+          select: { mailboxId: true },
+        });
+        const busy = new Set(running.map((r) => r.mailboxId));
+        const queued = found.filter((mb) => !busy.has(mb.id));
+        result.alreadyQueued.push(...found.filter((mb) => busy.has(mb.id)).map((mb) => mb.id));
+        await auditMany(
+          tx,
+          found.map((mb) => requestAudit(mb.id, busy.has(mb.id), requestedBy, who)),
         );
-        const queued = [...jobIds].filter(([id]) => inserted.has(id)).map(([, mb]) => mb);
-        for (const mb of found) if (!queued.includes(mb)) result.alreadyQueued.push(mb.id);
         if (!queued.length) return;
+        const jobIds = queued.map(() => randomUUID());
+        await boss().insert(
+          TEST_QUEUE,
+          queued.map((mb, k) => ({ id: jobIds[k], data: { mailboxId: mb.id } })),
+          { db: fromPrisma(tx) },
+        );
         const startedAt = new Date();
         for (const inc of [true, false])
           for (const out of [true, false]) {
@@ -107,7 +133,14 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
               });
           }
         await tx.testRun.createMany({
-          data: queued.map((mb) => ({ mailboxId: mb.id, requestedBy, status: 'QUEUED', attempt: 1, startedAt })),
+          data: queued.map((mb, k) => ({
+            mailboxId: mb.id,
+            requestedBy,
+            status: 'QUEUED',
+            attempt: 1,
+            startedAt,
+            jobId: jobIds[k],
+          })),
         });
         result.queued.push(...queued.map((mb) => mb.id));
       });
@@ -116,6 +149,19 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
   }
 
   return { request };
+}
+
+/** One audit entry per mailbox a request names: queued, or refused because a run is already queued or running. */
+function requestAudit(mailboxId: string, busy: boolean, requestedBy: string | null, who?: Requester): AuditEntry {
+  return {
+    action: 'mailbox.test-enable',
+    targetType: 'Mailbox',
+    targetId: mailboxId,
+    result: busy ? 'FAILURE' : 'SUCCESS',
+    details: busy ? { step: 'request', refused: 'already running' } : { step: 'request', queued: true },
+    actor: who?.actor ?? (requestedBy ? { id: requestedBy } : null),
+    ip: who?.ip ?? null,
+  };
 }
 
 export type MailboxTests = ReturnType<typeof mailboxTests>;

@@ -17,6 +17,8 @@ export interface OutcomeInput {
 
 export interface Outcome {
   retry: boolean;
+  /** The failure was one a retry may clear, but every attempt is used up: the alert and hints say it stopped. */
+  gaveUp: boolean;
   incomingStatus: SideStatus;
   outgoingStatus: SideStatus;
   enabledForIncoming: boolean;
@@ -33,7 +35,9 @@ const passed = (steps: Step[], ids: readonly string[]) =>
 
 export function decideOutcome(i: OutcomeInput): Outcome {
   const failed = i.steps.filter((s) => s.status === 'fail');
-  const retry = failed.length > 0 && failed.every((s) => s.transient) && i.attempt <= i.retryLimit;
+  const retriable = failed.length > 0 && failed.every((s) => s.transient);
+  const retry = retriable && i.attempt <= i.retryLimit;
+  const gaveUp = retriable && !retry;
   const incomingOk =
     i.incomingChecked &&
     passed(i.steps, [...COMMON, STEP.incomingLogin, STEP.incomingMailbox]) &&
@@ -49,8 +53,8 @@ export function decideOutcome(i: OutcomeInput): Outcome {
     alert = {
       level: 'ERROR',
       code: first.code ?? 'UNKNOWN',
-      message: `${first.label}: ${first.message ?? 'failed'}`,
-      hint: first.hint ?? '',
+      message: `${first.label}: ${first.message ?? 'failed'}${gaveUp ? ` Gave up after ${i.attempt} attempts.` : ''}`,
+      hint: gaveUp ? gaveUpHint(first.hint ?? '', i.attempt) : (first.hint ?? ''),
     };
   } else if (!i.incomingChecked && !i.outgoingChecked) {
     alert = {
@@ -76,12 +80,29 @@ export function decideOutcome(i: OutcomeInput): Outcome {
   }
   return {
     retry,
+    gaveUp,
     incomingStatus: side(i.incomingChecked, incomingOk),
     outgoingStatus: side(i.outgoingChecked, outgoingOk),
     enabledForIncoming: i.approved && incomingOk,
     enabledForOutgoing: i.approved && outgoingOk,
     alert,
   };
+}
+
+const WILL_RETRY = /Test & Enable Mailbox will try again automatically(?:; if it keeps failing, (.*?))?\.?$/;
+
+/**
+ * A transient failure's hint once the retries are used up: "will try again automatically; if it keeps failing,
+ * check X" becomes "tried N times and stopped trying. Check X, then select Test & Enable Mailbox again."
+ */
+export function gaveUpHint(hint: string, attempts: number): string {
+  const stopped = `Test & Enable Mailbox tried ${attempts} times and stopped trying.`;
+  const m = WILL_RETRY.exec(hint);
+  if (!m) return [stopped, hint || 'Select Test & Enable Mailbox again later.'].join(' ');
+  const todo = m[1]
+    ? `${m[1].charAt(0).toUpperCase()}${m[1].slice(1)}, then select Test & Enable Mailbox again.`
+    : 'Select Test & Enable Mailbox again later.';
+  return [hint.slice(0, m.index).trim(), stopped, todo].filter(Boolean).join(' ');
 }
 
 /** Exponential backoff with full jitter in [d/2, d]: d = base·2^(attempt-1), capped. */

@@ -5,6 +5,7 @@ import type { AppDeps } from '../deps.ts';
 import { currentUser, requireAdmin, requireLogin } from '../auth/guards.ts';
 import { loadMailboxFor } from '../mailboxes/access.ts';
 import { flash } from '../web/flash.ts';
+import { actorOf } from '../security/audit.ts';
 import { HttpError } from '../web/errors.ts';
 import { liveStatuses, mailboxIds, profileWithMailboxes, selectedMailboxes } from './selection.ts';
 import type { RequestResult } from './job.ts';
@@ -13,7 +14,7 @@ const MAX_CONFIRM_LIST = 200;
 
 const queuedMessage = (q: RequestResult) =>
   `Test & Enable Mailbox queued for ${q.queued.length} mailbox${q.queued.length === 1 ? '' : 'es'}` +
-  (q.alreadyQueued.length ? ` (${q.alreadyQueued.length} already queued or running)` : '') +
+  (q.alreadyQueued.length ? ` (${q.alreadyQueued.length} already running: not queued again)` : '') +
   '. Statuses update on the list as each finishes.';
 
 type Listed = Awaited<ReturnType<typeof selectedMailboxes>>;
@@ -68,6 +69,7 @@ export function checkRoutes(deps: AppDeps): Router {
     const q = await tests().request(
       selected.map((m) => m.id),
       currentUser(req).id,
+      actorOf(req),
     );
     flash(req, 'success', queuedMessage(q));
     res.redirect(303, `/mailboxes?tested=${q.queued.length}`);
@@ -75,13 +77,14 @@ export function checkRoutes(deps: AppDeps): Router {
 
   r.post('/mailboxes/:id/test', async (req: Request<{ id: string }>, res: Response) => {
     const mb = await loadMailboxFor(prisma, req, req.params.id);
-    const q = await tests().request([mb.id], currentUser(req).id);
+    const q = await tests().request([mb.id], currentUser(req).id, actorOf(req));
     flash(
       req,
       q.queued.length ? 'success' : 'info',
       q.queued.length
         ? 'Test & Enable Mailbox queued. The result appears here in a few seconds.'
-        : 'A test of this mailbox is already queued or running.',
+        : 'Test & Enable Mailbox is already running for this mailbox: its result appears here when it finishes.',
+      { until: `tested:${mb.id}` }, // live-status.js removes it when the result arrives
     );
     res.redirect(303, `/mailboxes/${mb.id}`);
   });
@@ -105,6 +108,7 @@ export function checkRoutes(deps: AppDeps): Router {
     const q = await tests().request(
       mailboxes.map((m) => m.id),
       currentUser(req).id,
+      actorOf(req),
     );
     flash(req, 'success', queuedMessage(q));
     res.redirect(303, `/mailboxes?profile=${profile.id}`);

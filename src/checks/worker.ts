@@ -1,13 +1,16 @@
-// The Test & Enable workers (worker role): run one mailbox's checks per job, decide the outcome, retry transient
-// failures on their own schedule, give up through the dead-letter queue, and recover jobs orphaned by a crash.
+// The Test & Enable workers (worker role): a job claims the run that names it, runs the mailbox's checks, decides the
+// outcome, queues its own retry for transient failures, and gives up through the dead-letter queue. Every write after
+// the checks is fenced on the claim, so a run another process took over (recovery.ts) is never written twice.
+import { randomUUID } from 'node:crypto';
 import { fromPrisma, type Job } from 'pg-boss';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Jobs } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
 import type { Step } from '../mail/types.ts';
-import { when } from '../mailboxes/labels.ts';
+import { audit } from '../security/audit.ts';
+import { whenExact } from '../mailboxes/labels.ts';
 import { DEAD_QUEUE, TEST_QUEUE, type CheckSettings, type Payload } from './job.ts';
-import { decideOutcome, retryDelayMs } from './outcome.ts';
+import { decideOutcome, gaveUpHint, retryDelayMs, type Outcome } from './outcome.ts';
 import { runChecks, testMailboxSelect, type RunEnv } from './run.ts';
 
 export interface TestWorkerDeps {
@@ -16,17 +19,23 @@ export interface TestWorkerDeps {
   logger: Logger;
   env: RunEnv;
   settings: CheckSettings;
-  /** Embedded mode has one process by construction: a job still active at start-up was orphaned by a crash. */
-  embedded: boolean;
+  /** This process in the WorkerProcess table: the runner recorded on each run it claims. */
+  processId: string;
 }
 
 const SSS = 'SERVER_SIDE_SYNC';
 
+interface ClaimedRun {
+  id: string;
+  mailboxId: string;
+  attempt: number;
+  requestedBy: string | null;
+}
+
 export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<void> {
   const { settings } = deps;
   const b = deps.jobs.boss;
-  const h = handlers(deps);
-  if (deps.embedded) await h.failOrphans();
+  const h = testEnableHandlers(deps);
   await b.work<Payload>(
     TEST_QUEUE,
     {
@@ -41,85 +50,110 @@ export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<void
   );
 }
 
-function handlers(deps: TestWorkerDeps) {
-  const { prisma, logger, settings } = deps;
+export function testEnableHandlers(deps: TestWorkerDeps) {
+  const { prisma, logger, settings, processId } = deps;
   const boss = () => deps.jobs.boss;
 
-  /** A job still "active" at start-up belonged to a process that died (embedded mode only). */
-  async function failOrphans(): Promise<void> {
-    const b = boss();
-    const active = await b.findJobs<Payload>(TEST_QUEUE, { queued: false }).catch(() => []);
-    const orphans = active.filter((j) => j.state === 'active').map((j) => j.id);
-    if (orphans.length) {
-      await b.fail(TEST_QUEUE, orphans, { reason: 'interrupted: the previous process stopped mid-test' });
-      logger.warn({ count: orphans.length }, 'mailbox tests interrupted by a crash will run again');
-    }
+  /** The run that names this job, if it is still waiting: now RUNNING here. None: a stale or duplicate job. */
+  async function claim(jobId: string): Promise<ClaimedRun | undefined> {
+    const rows = await prisma.$queryRawUnsafe<ClaimedRun[]>(
+      `UPDATE "TestRun" SET status = 'RUNNING', "startedAt" = now(), "runnerProcessId" = $2
+       WHERE "jobId" = $1 AND status = 'QUEUED'
+       RETURNING id, "mailboxId", attempt, "requestedBy"`,
+      jobId,
+      processId,
+    );
+    return rows[0];
+  }
+
+  /** Inside an outcome's transaction: the run is still ours (no other process took it over after a lost heartbeat). */
+  async function stillOurs(tx: Prisma.TransactionClient, run: ClaimedRun, data: Prisma.TestRunUpdateManyMutationInput) {
+    const { count } = await tx.testRun.updateMany({
+      where: { id: run.id, status: 'RUNNING', runnerProcessId: processId },
+      data,
+    });
+    return count === 1;
   }
 
   async function handle(job: Job<Payload>): Promise<void> {
-    const { mailboxId } = job.data;
-    const mb = await prisma.mailbox.findUnique({ where: { id: mailboxId }, select: testMailboxSelect });
-    if (!mb) return; // deleted meanwhile
-    const attempt = mb.retryCount + 1;
-    await prisma.testRun.updateMany({
-      where: { mailboxId, status: 'RUNNING' },
-      data: { status: 'INTERRUPTED', finishedAt: new Date() },
-    });
-    const queuedRun = await prisma.testRun.findFirst({
-      where: { mailboxId, status: 'QUEUED' },
-      orderBy: { startedAt: 'desc' },
-    });
-    const run = queuedRun
-      ? await prisma.testRun.update({
-          where: { id: queuedRun.id },
-          data: { status: 'RUNNING', startedAt: new Date(), jobId: job.id, attempt },
-        })
-      : await prisma.testRun.create({ data: { mailboxId, status: 'RUNNING', jobId: job.id, attempt } });
+    const run = await claim(job.id);
+    if (!run) {
+      logger.debug({ jobId: job.id, mailboxId: job.data.mailboxId }, 'Test & Enable job has no waiting run: skipped');
+      return;
+    }
+    const mb = await prisma.mailbox.findUnique({ where: { id: run.mailboxId }, select: testMailboxSelect });
+    if (!mb) return; // deleted meanwhile (its runs went with it)
     const steps = await runChecks(mb, deps.env);
     const outcome = decideOutcome({
       steps,
       incomingChecked: mb.incomingEmail === SSS,
       outgoingChecked: mb.outgoingEmail === SSS,
       approved: mb.emailApproval === 'APPROVED',
-      attempt,
+      attempt: run.attempt,
       retryLimit: settings.retryLimit,
     });
-    const stepsJson = steps as unknown as object[];
-    if (outcome.retry) {
-      const nextRetryAt = new Date(Date.now() + retryDelayMs(attempt, settings.retryBaseMs));
-      await prisma.$transaction(async (tx) => {
-        await tx.testRun.update({
-          where: { id: run.id },
-          data: { status: 'RETRYING', finishedAt: new Date(), steps: stepsJson },
-        });
-        await tx.mailbox.update({
-          where: { id: mailboxId },
-          data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt },
-        });
-        await tx.alert.create({
-          data: {
-            mailboxId,
-            level: 'WARNING',
-            code: outcome.alert.code,
-            message: `${outcome.alert.message} Retry ${attempt} of ${settings.retryLimit} at ${when(nextRetryAt)}.`,
-            hint: outcome.alert.hint,
-          },
-        });
-        // stately: this job is active, so one more may wait in "created" until its start time.
-        await boss().send(
-          TEST_QUEUE,
-          { mailboxId },
-          { singletonKey: mailboxId, startAfter: nextRetryAt, db: fromPrisma(tx) },
-        );
-      });
-      logger.info({ mailboxId, attempt, code: outcome.alert.code }, 'mailbox test will retry');
+    const written = outcome.retry ? await retry(run, steps, outcome) : await finish(run, steps, outcome);
+    if (!written) {
+      logger.warn({ mailboxId: run.mailboxId, runId: run.id }, 'Test & Enable run was taken over by another process');
       return;
     }
-    await prisma.$transaction(async (tx) => {
-      await tx.testRun.update({
-        where: { id: run.id },
-        data: { status: stepsFailed(steps) ? 'FAILURE' : 'SUCCESS', finishedAt: new Date(), steps: stepsJson },
+    if (outcome.retry)
+      logger.info(
+        { mailboxId: run.mailboxId, attempt: run.attempt, code: outcome.alert.code },
+        'mailbox test will retry',
+      );
+    else
+      logger.info(
+        {
+          mailboxId: run.mailboxId,
+          incoming: outcome.incomingStatus,
+          outgoing: outcome.outgoingStatus,
+          code: outcome.alert.code,
+        },
+        'mailbox test finished',
+      );
+  }
+
+  /** This attempt failed transiently: the next one is a QUEUED run with its own job, starting after the backoff. */
+  async function retry(run: ClaimedRun, steps: Step[], outcome: Outcome): Promise<boolean> {
+    const { mailboxId, attempt } = run;
+    const nextRetryAt = new Date(Date.now() + retryDelayMs(attempt, settings.retryBaseMs));
+    const nextJobId = randomUUID();
+    return prisma.$transaction(async (tx) => {
+      if (!(await stillOurs(tx, run, { status: 'RETRYING', finishedAt: new Date(), steps: stepsJson(steps) })))
+        return false;
+      await tx.mailbox.update({
+        where: { id: mailboxId },
+        data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt },
       });
+      await tx.testRun.create({
+        data: { mailboxId, requestedBy: run.requestedBy, status: 'QUEUED', attempt: attempt + 1, jobId: nextJobId },
+      });
+      await tx.alert.create({
+        data: {
+          mailboxId,
+          level: 'WARNING',
+          code: outcome.alert.code,
+          message: `${outcome.alert.message} Retry ${attempt} of ${settings.retryLimit} at ${whenExact(nextRetryAt)}.`,
+          hint: outcome.alert.hint,
+        },
+      });
+      await boss().send(TEST_QUEUE, { mailboxId }, { id: nextJobId, startAfter: nextRetryAt, db: fromPrisma(tx) });
+      return true;
+    });
+  }
+
+  /** The final outcome: statuses, enabled flags, the run, an alert and an audit entry, in one transaction. */
+  async function finish(run: ClaimedRun, steps: Step[], outcome: Outcome): Promise<boolean> {
+    const { mailboxId } = run;
+    // After the last retry the steps' "will try again automatically" is no longer true.
+    const final = outcome.gaveUp
+      ? steps.map((s) => (s.status === 'fail' && s.hint ? { ...s, hint: gaveUpHint(s.hint, run.attempt) } : s))
+      : steps;
+    const failed = final.some((s) => s.status === 'fail');
+    return prisma.$transaction(async (tx) => {
+      const status = failed ? 'FAILURE' : 'SUCCESS';
+      if (!(await stillOurs(tx, run, { status, finishedAt: new Date(), steps: stepsJson(final) }))) return false;
       await tx.mailbox.update({
         where: { id: mailboxId },
         data: {
@@ -133,11 +167,25 @@ function handlers(deps: TestWorkerDeps) {
         },
       });
       await tx.alert.create({ data: { mailboxId, ...outcome.alert } });
+      // The requester is the actor: the audit log answers "who tested which mailbox, with what result".
+      await audit(tx, {
+        action: 'mailbox.test-enable',
+        targetType: 'Mailbox',
+        targetId: mailboxId,
+        actor: run.requestedBy ? { id: run.requestedBy } : null,
+        result: status,
+        details: {
+          step: 'outcome',
+          attempts: run.attempt,
+          incomingStatus: outcome.incomingStatus,
+          outgoingStatus: outcome.outgoingStatus,
+          enabledForIncoming: outcome.enabledForIncoming,
+          enabledForOutgoing: outcome.enabledForOutgoing,
+          code: outcome.alert.code,
+        },
+      });
+      return true;
     });
-    logger.info(
-      { mailboxId, incoming: outcome.incomingStatus, outgoing: outcome.outgoingStatus, code: outcome.alert.code },
-      'mailbox test finished',
-    );
   }
 
   /** The job failed for good (crashed runs used up pg-boss's retries): never leave the mailbox Pending. */
@@ -168,10 +216,17 @@ function handlers(deps: TestWorkerDeps) {
       await tx.alert.create({
         data: { mailboxId, level: 'ERROR', code: 'INTERRUPTED', message: 'The test did not finish.', hint },
       });
+      await audit(tx, {
+        action: 'mailbox.test-enable',
+        targetType: 'Mailbox',
+        targetId: mailboxId,
+        result: 'FAILURE',
+        details: { step: 'outcome', code: 'INTERRUPTED' },
+      });
     });
   }
 
-  return { handle, giveUp, failOrphans };
+  return { handle, giveUp };
 }
 
-const stepsFailed = (steps: Step[]) => steps.some((s) => s.status === 'fail');
+const stepsJson = (steps: Step[]) => steps as unknown as Prisma.InputJsonValue;

@@ -12,7 +12,7 @@ import { storeSignIn, SignInRefused, type Stored } from './complete.ts';
 import { SignInFailure } from './failure.ts';
 import { takeFlow, takenFlowStore, type PendingFlow } from './flow-store.ts';
 import { GoogleOAuthError } from './google-client.ts';
-import { FLOW_PROBLEMS, googleErrorPage } from './pages.ts';
+import { FLOW_PROBLEMS, googleErrorPage, startAgain } from './pages.ts';
 import { loadTarget, type SignInTarget } from './signin.ts';
 import { finishGmailFlow, FlowStateError, gmailStrategy, type GmailAccount } from './strategy.ts';
 
@@ -60,7 +60,7 @@ export function takePendingFlow(req: Request, now = Date.now()): Attempt {
 async function loadFlowTarget(deps: Deps, a: Attempt): Promise<SignInTarget> {
   const { flow, query } = a;
   if (query.error || !query.code) {
-    throw new SignInFailure(400, googleErrorPage(query.error ?? 'no_code', query.error_description, flow.mailboxId), {
+    throw new SignInFailure(400, googleErrorPage(query.error ?? 'no_code', query.error_description, flow), {
       flow,
       reason: query.error ?? 'no-code',
     });
@@ -93,8 +93,10 @@ async function exchangeCode(
     throw new SignInFailure(
       e.transient ? 502 : 400,
       {
-        title: 'Google did not accept the sign-in',
+        // A temporary failure is no refusal: Google had trouble, the user did nothing wrong.
+        title: e.transient ? 'Google had a temporary problem' : 'Google did not accept the sign-in',
         mailboxId: a.flow.mailboxId,
+        again: startAgain(a.flow),
         detail: e.description,
         message: e.transient
           ? `Google could not be reached or had a temporary problem (${e.error}). Nothing was saved. Try Sign in to Gmail again in a minute.`
@@ -122,7 +124,12 @@ export function checkAccount(a: Attempt, target: SignInTarget, account: GmailAcc
   if (problem) {
     throw new SignInFailure(
       400,
-      { title: 'Gmail not connected', message: `${problem.message} Nothing was saved.`, mailboxId: a.flow.mailboxId },
+      {
+        title: 'Gmail not connected',
+        message: `${problem.message} Nothing was saved.`,
+        mailboxId: a.flow.mailboxId,
+        again: startAgain(a.flow),
+      },
       {
         flow: a.flow,
         reason: problem.code,
@@ -149,7 +156,14 @@ async function storeGrant(
     if (!(e instanceof SignInRefused)) throw e;
     throw new SignInFailure(
       400,
-      { title: 'Gmail not connected', message: `${e.message} Nothing was saved.`, mailboxId: a.flow.mailboxId },
+      {
+        title: 'Gmail not connected',
+        message: `${e.message} Nothing was saved.`,
+        mailboxId: a.flow.mailboxId,
+        // Starting again helps when the mailbox changed meanwhile; a full profile or a duplicate address it does not.
+        again: e.reason === 'mailbox-changed' ? startAgain(a.flow) : undefined,
+        banner: e.reason === 'profile-full' ? e.message : undefined,
+      },
       { flow: a.flow, reason: e.reason, details: { googleEmail } },
       issued(target, account, googleEmail),
     );

@@ -1,4 +1,4 @@
-// The one module that calls Google's OAuth endpoints over HTTP (token refresh, userinfo, revoke). Answers are
+// The one module that calls Google's OAuth endpoints over HTTP (token refresh, userinfo, revoke, Verify client). Answers are
 // zod-validated; failures become GoogleOAuthError, where 5xx, 429 and network failures are transient.
 import { z } from 'zod';
 import type { Config } from '../config.ts';
@@ -89,12 +89,66 @@ function networkError(e: unknown): GoogleOAuthError {
   );
 }
 
+/** Verify client's verdict on a profile's OAuth client (decision 015). */
+export type ClientVerdictResult = 'VALID' | 'INVALID' | 'TEMPORARY' | 'UNREACHABLE' | 'UNEXPECTED';
+export interface ClientVerdict {
+  result: ClientVerdictResult;
+  message: string;
+  /** Google's error code, for the audit log. */
+  googleError?: string;
+}
+
+/** Made up, so Google can never have issued it: a right client gets invalid_grant for it, a wrong one invalid_client. */
+export const VERIFY_CLIENT_CODE = 'mailroom-verify-client-not-a-real-code';
+
+/** What Google's answer to the made-up code says about the client (pure: unit-tested). */
+export function clientVerdict(e: GoogleOAuthError): ClientVerdict {
+  const said = `${e.error}${e.description ? `: ${e.description}` : ''}`;
+  const base = { googleError: e.error };
+  if (e.error === 'invalid_grant')
+    return {
+      ...base,
+      result: 'VALID',
+      message:
+        'Google accepted the Client Id and Client Secret (it refused only the made-up sign-in code, as expected).',
+    };
+  if (e.error === 'invalid_client' || e.description === 'Unauthorized') {
+    const unknown = /not found/i.test(e.description ?? '');
+    return {
+      ...base,
+      result: 'INVALID',
+      message: unknown
+        ? `Google does not know this Client Id (${said}). Copy it again from Google Cloud Console → APIs & Services → Credentials.`
+        : `Google refused the Client Secret for this Client Id (${said}). Copy the secret again, or add a new one, in Google Cloud Console → APIs & Services → Credentials.`,
+    };
+  }
+  if (e.error === 'network_error')
+    return {
+      ...base,
+      result: 'UNREACHABLE',
+      message: `Google could not be reached (${e.description ?? 'no answer'}), so nothing is known about the client. Check that this server can open HTTPS connections to Google, then verify again.`,
+    };
+  if (e.transient)
+    return {
+      ...base,
+      result: 'TEMPORARY',
+      message: `Google had a temporary problem (${said}), so nothing is known about the client. Verify again in a minute.`,
+    };
+  return {
+    ...base,
+    result: 'UNEXPECTED',
+    message: `Google answered “${said}”, which says neither that the Client Id and Client Secret are right nor that they are wrong. Check the OAuth client in Google Cloud Console.`,
+  };
+}
+
 export interface GoogleClient {
   /** A fresh access token from a refresh token (Google may also return a new refresh token). */
   refreshAccessToken(creds: ClientCredentials, refreshToken: string): Promise<TokenResponse>;
   fetchUserinfo(accessToken: string): Promise<Userinfo>;
   /** Revokes the whole grant the token belongs to (either token works; Google kills both). */
   revokeToken(token: string): Promise<void>;
+  /** Verify client: the token endpoint with the client's id and secret and a made-up code; never throws. */
+  verifyClient(creds: ClientCredentials, redirectUri: string): Promise<ClientVerdict>;
 }
 
 export function createGoogleClient(endpoints: GoogleEndpoints, opts: { timeoutMs?: number } = {}): GoogleClient {
@@ -157,6 +211,29 @@ export function createGoogleClient(endpoints: GoogleEndpoints, opts: { timeoutMs
     async revokeToken(token) {
       const { status, text } = await call(endpoints.revokeUrl, form({ token }));
       if (status < 200 || status > 299) throw googleErrorFrom(status, text);
+    },
+    async verifyClient(creds, redirectUri) {
+      let answer: { status: number; text: string };
+      try {
+        answer = await call(
+          endpoints.tokenUrl,
+          form({
+            grant_type: 'authorization_code',
+            code: VERIFY_CLIENT_CODE,
+            redirect_uri: redirectUri,
+            client_id: creds.clientId,
+            client_secret: creds.clientSecret,
+          }),
+        );
+      } catch (e) {
+        return clientVerdict(e as GoogleOAuthError);
+      }
+      if (answer.status >= 200 && answer.status < 300)
+        return {
+          result: 'UNEXPECTED',
+          message: 'Google accepted a made-up sign-in code: the Token URL may not be Google’s. Check GOOGLE_TOKEN_URL.',
+        };
+      return clientVerdict(googleErrorFrom(answer.status, answer.text));
     },
   };
 }

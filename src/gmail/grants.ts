@@ -41,6 +41,11 @@ export async function writeGrant(
     needsReconsent: !refreshToken,
     issuedAt: now,
     refreshedAt: null,
+    // A Testing-status app's refresh token dies 7 days after Google issued it: a kept token keeps its issue time.
+    refreshTokenIssuedAt: g.refreshToken ? now : refreshToken ? (old?.refreshTokenIssuedAt ?? null) : null,
+    // A new sign-in is what a refused grant needed.
+    signInRequiredAt: null,
+    signInRequiredCode: null,
   };
   await tx.gmailGrant.upsert({
     where: { mailboxId: g.mailboxId },

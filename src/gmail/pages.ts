@@ -1,6 +1,6 @@
 // The result page of Sign in to Gmail when nothing could be stored: one view, one wording per reason.
 import type { Response } from 'express';
-import type { FlowProblem } from './flow-store.ts';
+import type { FlowProblem, PendingFlow } from './flow-store.ts';
 
 export interface ResultPage {
   title: string;
@@ -8,6 +8,17 @@ export interface ResultPage {
   /** Text from Google (error_description): shown escaped, clipped. */
   detail?: string;
   mailboxId?: string;
+  /** The next step when it is to start again: Sign in to Gmail again (a mailbox) or Connect Gmail again. */
+  again?: { href: string; label: string };
+  /** A refusal the user must not miss (the 101st mailbox), shown as a banner at the top, as forms show theirs. */
+  banner?: string;
+}
+
+/** Where starting again begins for a flow: the mailbox's Sign in to Gmail, or Connect Gmail. */
+export function startAgain(flow: Pick<PendingFlow, 'kind' | 'mailboxId'>): NonNullable<ResultPage['again']> {
+  return flow.kind === 'mailbox' && flow.mailboxId
+    ? { href: `/mailboxes/${flow.mailboxId}/gmail/signin`, label: 'Sign in to Gmail again' }
+    : { href: '/mailboxes/connect-gmail', label: 'Connect Gmail again' };
 }
 
 const START_AGAIN = 'Nothing was saved. Start again with Sign in to Gmail on the mailbox.';
@@ -36,13 +47,20 @@ export const FLOW_PROBLEMS: Record<FlowProblem | 'signed-out', ResultPage> = {
   },
 };
 
-export function googleErrorPage(error: string, description: string | undefined, mailboxId?: string): ResultPage {
+export function googleErrorPage(
+  error: string,
+  description: string | undefined,
+  flow: Pick<PendingFlow, 'kind' | 'mailboxId'>,
+): ResultPage {
   const detail = description?.slice(0, 500);
+  const { mailboxId } = flow;
+  const again = startAgain(flow);
   if (error === 'access_denied') {
     return {
       title: 'Access not granted',
       mailboxId,
       detail,
+      again,
       message:
         "Google reports that access was not granted: the sign-in was cancelled, or consent was refused. Nothing was saved. To connect the mailbox, start again and choose Allow on Google's consent screen.",
     };
@@ -51,12 +69,17 @@ export function googleErrorPage(error: string, description: string | undefined, 
     title: 'Google refused the sign-in',
     mailboxId,
     detail,
+    again,
     message: `Google answered with the error “${error.slice(0, 100)}”. Nothing was saved.`,
   };
 }
 
 export function renderResult(res: Response, status: number, page: ResultPage): void {
-  res
-    .status(status)
-    .render('gmail/result', { ...page, detail: page.detail ?? null, mailboxId: page.mailboxId ?? null });
+  res.status(status).render('gmail/result', {
+    ...page,
+    detail: page.detail ?? null,
+    mailboxId: page.mailboxId ?? null,
+    again: page.again ?? null,
+    banner: page.banner ?? null,
+  });
 }

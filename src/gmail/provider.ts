@@ -123,7 +123,12 @@ async function oauthCredentials(
           accessTokenExpiresAt: expiresAt,
           refreshedAt: new Date(now()),
           grantedScopes: scopes,
-          ...(t.refresh_token ? { refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken) } : {}),
+          ...(t.refresh_token
+            ? {
+                refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken),
+                refreshTokenIssuedAt: new Date(now()),
+              }
+            : {}),
         },
       });
       deps.logger.info({ mailboxId: mb.id, rotated: Boolean(t.refresh_token) }, 'Gmail access token refreshed');

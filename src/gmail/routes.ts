@@ -18,7 +18,7 @@ import { disconnectGmail } from './disconnect.ts';
 import { revokeNote } from './grants.ts';
 import { connectWithRefreshToken, manualTokenSchema } from './manual-token.ts';
 import { renderResult } from './pages.ts';
-import { connectStart, mailboxStart, type Start } from './signin.ts';
+import { connectGmailSchema, connectStart, mailboxStart, type Start } from './signin.ts';
 
 export function gmailRoutes(deps: AppDeps): Router {
   const { prisma } = deps.db;
@@ -32,9 +32,21 @@ export function gmailRoutes(deps: AppDeps): Router {
     startGmailFlow(gmailStrategy(deps.config, deps.google, s.creds, store), s.loginHint, req, res, next);
   }
 
-  r.get('/mailboxes/connect-gmail', requireLogin, async (req, res, next) =>
-    start(req, res, next, await connectStart(deps)),
-  );
+  // Connect Gmail asks for the address first (a GET form), then starts the flow with it as Google's login_hint.
+  r.get('/mailboxes/connect-gmail', requireLogin, async (req, res, next) => {
+    const s = await connectStart(deps);
+    if (!s.ok) return start(req, res, next, s);
+    if (req.query.email === undefined) return connectPage(res, 200, '', {});
+    const parsed = connectGmailSchema.safeParse(req.query);
+    if (!parsed.success)
+      return connectPage(
+        res,
+        422,
+        typeof req.query.email === 'string' ? req.query.email : '',
+        fieldErrors(parsed.error),
+      );
+    start(req, res, next, { ...s, loginHint: parsed.data.email });
+  });
 
   r.get('/mailboxes/:id/gmail/signin', requireLogin, async (req, res, next) =>
     start(req, res, next, mailboxStart(deps, await loadMailboxFor(prisma, req, req.params.id))),
@@ -50,10 +62,13 @@ export function gmailRoutes(deps: AppDeps): Router {
       flash(
         req,
         revoked === 'failed' ? 'warning' : 'success',
-        `Disconnected from Gmail (${mailbox.grant?.googleEmail}).${revokeNote(revoked)}`,
+        `Disconnected from Gmail (${mailbox.grant?.googleEmail}): the mailbox is no longer enabled for incoming or outgoing email.${revokeNote(revoked)}`,
       );
     res.redirect(303, `/mailboxes/${mailbox.id}`);
   });
+
+  const connectPage = (res: Response, status: number, email: string, errors: FieldErrors) =>
+    res.status(status).render('gmail/connect', { title: 'Connect Gmail', values: { email }, errors });
 
   const tokenPage = (
     res: Response,

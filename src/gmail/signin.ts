@@ -1,6 +1,8 @@
 // What Sign in to Gmail reads before and after Google: which profile (and OAuth client) a flow starts with, for a
 // mailbox or for Connect Gmail, and, when Google answers, whether that mailbox and client are still valid.
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
+import { emailSchema } from '../auth/users.ts';
 import type { PublicUser } from '../auth/users.ts';
 import { loadMailboxForUser, type MailboxDetail } from '../mailboxes/access.ts';
 import { GMAIL_PROFILE_CAPACITY } from '../mailboxes/capacity.ts';
@@ -15,6 +17,11 @@ type Pending = Pick<PendingFlow, 'kind' | 'mailboxId' | 'profileId'>;
 export type Start =
   | { ok: true; creds: ClientCredentials; pending: Pending; loginHint?: string }
   | { ok: false; page: ResultPage };
+
+/** Connect Gmail's one question: the Gmail address to sign in with (sent to Google as login_hint). */
+export const connectGmailSchema = z.object({
+  email: z.string({ error: 'Enter your Gmail address' }).max(320, 'Use at most 320 characters').pipe(emailSchema),
+});
 
 /** Connect Gmail starts on the default Gmail profile, while it has room and a usable OAuth client. */
 export async function connectStart(deps: Deps): Promise<Start> {
@@ -37,6 +44,7 @@ export async function connectStart(deps: Deps): Promise<Start> {
       page: {
         title: 'Connect Gmail is full',
         message: `The default Gmail profile already serves ${GMAIL_PROFILE_CAPACITY} mailboxes. Ask your administrator to create another Gmail profile and make it the default.`,
+        banner: `No mailbox was created: the default Gmail profile already serves ${GMAIL_PROFILE_CAPACITY} mailboxes, the most one Gmail OAuth client should.`,
       },
     };
   }

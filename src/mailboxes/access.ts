@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { PublicUser } from '../auth/users.ts';
 import { HttpError } from '../web/errors.ts';
+import { markDenied } from '../security/denials.ts';
 
 export const mailboxInclude = {
   profile: true,
@@ -43,8 +44,16 @@ export async function loadMailboxForUser(
 }
 
 /** Route helper: the signed-in user's view of mailbox `id` (admin: any; user: own only; else 404). */
-export function loadMailboxFor(prisma: PrismaClient, req: Request, id: unknown): Promise<MailboxDetail> {
+export async function loadMailboxFor(prisma: PrismaClient, req: Request, id: unknown): Promise<MailboxDetail> {
   const user = req.user as PublicUser | undefined;
-  if (!user) return Promise.reject(mailboxNotFound());
-  return loadMailboxForUser(prisma, user, id);
+  if (!user) throw mailboxNotFound();
+  try {
+    return await loadMailboxForUser(prisma, user, id);
+  } catch (e) {
+    // Someone else's mailbox: the user sees the same 404 as for none at all, the audit log sees the attempt.
+    const parsed = idParam.safeParse(id);
+    if (e instanceof HttpError && parsed.success && (await prisma.mailbox.count({ where: { id: parsed.data } })))
+      markDenied(req.res, { reason: "another user's mailbox", targetType: 'Mailbox', targetId: parsed.data });
+    throw e;
+  }
 }

@@ -19,16 +19,63 @@ export function enabledLabel(m: { enabledForIncoming: boolean; enabledForOutgoin
   return 'No';
 }
 
+/** The Enabled column: "Pending" while either status is (a test is about to decide), else what is enabled. */
+export function enabledLive(m: {
+  incomingStatus: string;
+  outgoingStatus: string;
+  enabledForIncoming: boolean;
+  enabledForOutgoing: boolean;
+}): string {
+  return m.incomingStatus === 'PENDING' || m.outgoingStatus === 'PENDING' ? CHECK_STATUS.PENDING : enabledLabel(m);
+}
+
 /** UTC, minute precision: "2026-11-22 03:08 UTC". */
 export function when(d: Date | null | undefined): string {
   return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
 }
 
-/** "retry 1 of 3, next at 2026-11-22 04:10 UTC" while a transient Test & Enable failure is being retried. */
-export function retryText(m: { retryCount: number; retryLimit: number; nextRetryAt: Date | null }): string {
+/** UTC to the second, the date left out when it is today's: "13:26:04 UTC" or "2026-11-22 03:08:05 UTC". */
+export function whenExact(d: Date | null | undefined, now = new Date()): string {
+  if (!d) return '—';
+  const iso = d.toISOString();
+  const time = `${iso.slice(11, 19)} UTC`;
+  return iso.slice(0, 10) === now.toISOString().slice(0, 10) ? time : `${iso.slice(0, 10)} ${time}`;
+}
+
+/** "in 4 s", "in 3 min", "12 s ago", "now": how far a moment is from now (public/js/live-status.js says the same). */
+export function relative(d: Date, now = new Date()): string {
+  const s = Math.round((d.getTime() - now.getTime()) / 1000);
+  const a = Math.abs(s);
+  if (a < 1) return 'now';
+  const n =
+    a < 60
+      ? `${a} s`
+      : a < 3600
+        ? `${Math.round(a / 60)} min`
+        : a < 86_400
+          ? `${Math.round(a / 3600)} h`
+          : `${Math.round(a / 86_400)} d`;
+  return s > 0 ? `in ${n}` : `${n} ago`;
+}
+
+/** "retry 1 of 3, next at 13:26:04 UTC" while a transient Test & Enable failure is being retried. */
+export function retryText(
+  m: { retryCount: number; retryLimit: number; nextRetryAt: Date | null },
+  now = new Date(),
+): string {
   return m.retryCount > 0 && m.nextRetryAt
-    ? `retry ${m.retryCount} of ${m.retryLimit}, next at ${when(m.nextRetryAt)}`
+    ? `retry ${m.retryCount} of ${m.retryLimit}, next at ${whenExact(m.nextRetryAt, now)}`
     : '';
 }
 
-export const labels = { SYNC_METHOD, CHECK_STATUS, APPROVAL, enabledLabel, when, retryText };
+export const labels = {
+  SYNC_METHOD,
+  CHECK_STATUS,
+  APPROVAL,
+  enabledLabel,
+  enabledLive,
+  when,
+  whenExact,
+  relative,
+  retryText,
+};

@@ -8,6 +8,8 @@ import { listView, searchForm } from '../web/list-view.ts';
 import { visibleMailboxesWhere } from './access.ts';
 import { labels } from './labels.ts';
 import { syncBadge } from '../emails/sync-state.ts';
+import { isPending, statusVersion } from './status.ts';
+import { testingExpiry, testingLabel } from './grant-health.ts';
 
 type Order = Prisma.MailboxOrderByWithRelationInput;
 type SortKey = 'name' | 'email' | 'profile' | 'incoming' | 'outgoing' | 'approval' | 'enabled' | 'gmail' | 'lastTest';
@@ -43,9 +45,11 @@ const rowSelect = {
   enabledForIncoming: true,
   enabledForOutgoing: true,
   lastTestCompletedAt: true,
-  profile: { select: { id: true, name: true } },
-  grant: { select: { googleEmail: true, needsReconsent: true } },
+  retryCount: true,
+  nextRetryAt: true,
+  profile: { select: { id: true, name: true, googleAppInTesting: true } },
   sync: { select: { state: true, stoppedReason: true } },
+  grant: { select: { googleEmail: true, needsReconsent: true, signInRequiredAt: true, refreshTokenIssuedAt: true } },
 } as const satisfies Prisma.MailboxSelect;
 
 export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
@@ -67,7 +71,18 @@ export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser,
   });
 }
 
-/** The list page: the rows, the profile a filter names, and whether to offer Connect Gmail (a user with no mailbox). */
+type Row = Prisma.MailboxGetPayload<{ select: typeof rowSelect }>;
+
+/** The Gmail column's badge: Google refused the sign-in, or no refresh token, or a Testing app's days left. */
+export function gmailBadge(m: Pick<Row, 'grant' | 'profile'>, now = new Date()): { text: string; tone: string } | null {
+  const g = m.grant;
+  if (!g) return null;
+  if (g.signInRequiredAt || g.needsReconsent) return { text: 'Sign in again', tone: 'failure' };
+  const t = testingExpiry(!!m.profile?.googleAppInTesting, { ...g, hasRefreshToken: !g.needsReconsent }, now);
+  return t ? { text: testingLabel(t), tone: t.lastDay ? 'failure' : 'pending' } : null;
+}
+
+/** The list page: the rows, the profile a filter names, and how to offer Connect Gmail. */
 export async function mailboxListPage(
   prisma: PrismaClient,
   user: Pick<PublicUser, 'id' | 'role'>,
@@ -75,7 +90,7 @@ export async function mailboxListPage(
 ) {
   const [page, owned, profile] = await Promise.all([
     listMailboxes(prisma, user, l),
-    user.role === 'ADMIN' ? null : prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
+    prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
     l.profile
       ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } })
       : null,
@@ -84,8 +99,11 @@ export async function mailboxListPage(
     title: 'Mailboxes',
     labels,
     syncBadge,
+    live: { isPending, statusVersion },
+    gmailBadge,
     profile,
-    showConnect: user.role !== 'ADMIN' && !owned,
+    // Connect Gmail for everyone: a user's first mailbox gets the big notice, another mailbox (or an admin's) a link.
+    connect: user.role !== 'ADMIN' && !owned ? 'first' : 'another',
     ...listView(mailboxList, page, [
       { label: 'Select', srOnly: true },
       ...(Object.keys(mailboxList.spec.sorts) as SortKey[]),

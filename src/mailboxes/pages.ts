@@ -6,9 +6,10 @@ import type { FieldErrors } from '../web/forms.ts';
 import { GMAIL_PROFILE_CAPACITY } from './capacity.ts';
 import type { MailboxDetail } from './access.ts';
 import { labels } from './labels.ts';
-import { loadReport, signInPanel } from './record.ts';
+import { loadReport, signInPanel, testProgress } from './record.ts';
 import { mailboxView } from './view-model.ts';
 import { mailboxSyncPanel } from '../emails/mailbox-panel.ts';
+import { isPending, statusVersion } from './status.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'providers'>;
 
@@ -70,11 +71,14 @@ export async function newValues(
 
 export async function showPage(deps: Deps, mailbox: MailboxDetail) {
   const signIn = signInPanel(deps.providers, mailbox);
+  const report = await loadReport(deps.db.prisma, mailbox.id);
   return {
     title: mailbox.name,
     mailbox: mailboxView(mailbox),
     labels,
-    report: await loadReport(deps.db.prisma, mailbox.id),
+    report,
+    progress: testProgress(mailbox, report),
+    live: { pending: isPending(mailbox), version: statusVersion(mailbox) },
     sync: await mailboxSyncPanel(deps.db.prisma, mailbox),
     signInPanel: signIn?.panel ?? null,
     signInProblem: signIn?.problem ?? null,

@@ -37,7 +37,9 @@ export const RESET_ON_IDENTITY_CHANGE = {
 
 function asFormError(e: unknown): MailboxFormError | undefined {
   if (e instanceof MailboxFormError) return e;
-  if (e instanceof ProfileFullError) return new MailboxFormError({ profileId: e.message });
+  // The 101st mailbox: a banner on top as well as the field error, so it is not missed below the fold.
+  if (e instanceof ProfileFullError)
+    return new MailboxFormError({ _form: `This mailbox was not saved. ${e.message}`, profileId: e.message });
   if (e instanceof ProfileMissingError)
     return new MailboxFormError({ profileId: 'Choose an email server profile that exists' });
   if ((e as { code?: string }).code === 'P2002')

@@ -1,8 +1,10 @@
 // What mailbox views are handed: plain fields only, never a sealed password or token.
 import type { MailboxDetail } from './access.ts';
+import { signInRequired, testingExpiry } from './grant-health.ts';
 
-export function mailboxView(m: MailboxDetail) {
+export function mailboxView(m: MailboxDetail, now = new Date()) {
   const { credentialPassword, grant, profile, ...rest } = m;
+  const hasRefreshToken = !!grant?.refreshToken;
   return {
     ...rest,
     hasCredentialPassword: !!credentialPassword,
@@ -19,7 +21,12 @@ export function mailboxView(m: MailboxDetail) {
       refreshedAt: grant.refreshedAt,
       accessTokenExpiresAt: grant.accessTokenExpiresAt,
       needsReconsent: grant.needsReconsent,
-      hasRefreshToken: !!grant.refreshToken,
+      hasRefreshToken,
+      refreshTokenIssuedAt: grant.refreshTokenIssuedAt,
+      /** Google refused this sign-in (invalid_grant): Sign in to Gmail again. */
+      signInRequired: signInRequired(grant),
+      /** The profile's Google app is in Testing status: when this sign-in ends. */
+      testing: testingExpiry(!!profile?.googleAppInTesting, { ...grant, hasRefreshToken }, now),
     },
   };
 }

@@ -24,6 +24,7 @@ export interface ProfileFormValues {
   oauthClientId: string;
   clearClientSecret: boolean;
   isDefaultGmail: boolean;
+  googleAppInTesting: boolean;
   maxConcurrentConnections: string;
   minPollingIntervalMinutes: string;
   processEmailFrom: string;
@@ -45,7 +46,13 @@ const TEXT = [
   'minPollingIntervalMinutes',
   'processEmailFrom',
 ] as const;
-const TICKS = ['incomingUseSsl', 'clearClientSecret', 'isDefaultGmail', 'moveFailedToUndeliverable'] as const;
+const TICKS = [
+  'incomingUseSsl',
+  'clearClientSecret',
+  'isDefaultGmail',
+  'googleAppInTesting',
+  'moveFailedToUndeliverable',
+] as const;
 
 export const DEFAULT_VALUES: ProfileFormValues = {
   name: '',
@@ -61,6 +68,7 @@ export const DEFAULT_VALUES: ProfileFormValues = {
   oauthClientId: '',
   clearClientSecret: false,
   isDefaultGmail: false,
+  googleAppInTesting: false,
   maxConcurrentConnections: '10',
   minPollingIntervalMinutes: '0',
   processEmailFrom: '',
@@ -92,6 +100,7 @@ export function formValuesFromProfile(p: EmailServerProfile): ProfileFormValues 
     oauthClientId: p.oauthClientId ?? '',
     clearClientSecret: false,
     isDefaultGmail: p.isDefaultGmail,
+    googleAppInTesting: p.googleAppInTesting,
     maxConcurrentConnections: String(p.maxConcurrentConnections),
     minPollingIntervalMinutes: String(p.minPollingIntervalMinutes),
     processEmailFrom: p.processEmailFrom ? p.processEmailFrom.toISOString().slice(0, 10) : '',
@@ -147,6 +156,7 @@ export const profileSchema = z.object({
     .max(LIMITS.clientId, `Use at most ${LIMITS.clientId} characters`)
     .transform((v) => v || null),
   isDefaultGmail: z.boolean(),
+  googleAppInTesting: z.boolean(),
   maxConcurrentConnections: wholeNumber(1, 300),
   minPollingIntervalMinutes: wholeNumber(0, 1440),
   processEmailFrom: date,
@@ -192,6 +202,8 @@ export function parseProfileForm(body: Record<string, unknown>, opts: { hasStore
   }
   if (values.isDefaultGmail && !gmail)
     errors.isDefaultGmail = 'Only a Gmail OAuth profile can be the default profile for Connect Gmail';
+  if (values.googleAppInTesting && !gmail)
+    errors.googleAppInTesting = 'Only a Gmail OAuth profile has a Google app: untick this, or choose Gmail OAuth';
   if (!parsed.success || Object.keys(errors).length) return { ok: false, errors, values, warnings };
   const change: SecretChange = secret
     ? { kind: 'set', value: secret }

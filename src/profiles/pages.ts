@@ -7,6 +7,7 @@ import { profileWarnings, formValuesFromProfile } from './form.ts';
 import { profileLabels } from './labels.ts';
 import { PRESETS, type PresetName } from './presets.ts';
 import { publicProfile } from './service.ts';
+import { VERDICT_LABELS } from './verify-client.ts';
 import { authMethod } from '../mail/auth-methods.ts';
 import { listView, searchForm } from '../web/list-view.ts';
 import { profileList, type listProfiles } from './list.ts';
@@ -80,6 +81,9 @@ export function showPage(profile: EmailServerProfile, mailboxes: number, panel: 
     labels: profileLabels,
     capacity: authMethod(view).mailboxCapacity,
     warnings: profileWarnings({ authenticateUsing: view.authenticateUsing, oauthClientId: view.oauthClientId ?? '' }),
+    verdictLabel: view.clientVerifiedResult
+      ? (VERDICT_LABELS[view.clientVerifiedResult] ?? view.clientVerifiedResult)
+      : null,
   };
 }
 

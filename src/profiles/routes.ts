@@ -1,4 +1,4 @@
-// Admin pages for email server profiles: list, new (optionally from a Gmail preset), view, edit, delete.
+// Admin pages for email server profiles: list, new (optionally from a Gmail preset), view, edit, delete, Verify client.
 import { Router, type Request } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { requireAdmin } from '../auth/guards.ts';
@@ -19,6 +19,7 @@ import {
 } from './service.ts';
 import { deletePage, editPage, formPage, listPage, showPage } from './pages.ts';
 import { profileAlerts } from '../alerts/profile.ts';
+import { clientChanged, verifyClient, type ClientVerdict } from './verify-client.ts';
 
 const DUPLICATE = { name: 'An email server profile with this name already exists' };
 
@@ -29,6 +30,15 @@ function presetOf(req: Request) {
 
 function flashWarnings(req: Request, form: ParsedForm): void {
   for (const text of Object.values(form.warnings)) flash(req, 'warning', text);
+}
+
+function flashVerdict(req: Request, v: ClientVerdict | null): void {
+  if (v)
+    flash(
+      req,
+      v.result === 'VALID' ? 'success' : v.result === 'INVALID' ? 'error' : 'warning',
+      `Verify client: ${v.message}`,
+    );
 }
 
 export function profileRoutes(deps: AppDeps): Router {
@@ -44,6 +54,7 @@ export function profileRoutes(deps: AppDeps): Router {
   };
   const panel = (req: Request) => redirectPanel(deps.config.publicUrl, req.get('host'), req.get('x-forwarded-host'));
   const usage = async (id: string) => (await profileUsage(prisma, [id])).get(id) ?? 0;
+  const verifying = { prisma, sealer: deps.sealer, google: deps.google, publicUrl: deps.config.publicUrl };
 
   r.get('/', async (req, res) => {
     res.render('profiles/list', listPage(await listProfiles(prisma, profileList.parse(req.query))));
@@ -64,6 +75,7 @@ export function profileRoutes(deps: AppDeps): Router {
       const p = await createProfile(services, form, actorOf(req));
       flash(req, 'success', `Email server profile ${p.name} created.`);
       flashWarnings(req, form);
+      flashVerdict(req, await verifyClient(verifying, p, actorOf(req), 'client-changed'));
       res.redirect(303, `/profiles/${p.id}`);
     } catch (e) {
       if (!(e instanceof DuplicateProfileNameError)) throw e;
@@ -97,6 +109,9 @@ export function profileRoutes(deps: AppDeps): Router {
           : 'No changes to save.',
       );
       flashWarnings(req, form);
+      // A new Client Id or Client Secret is checked at Google at once (Verify client), before anyone signs in with it.
+      if (clientChanged(before, saved.profile))
+        flashVerdict(req, await verifyClient(verifying, saved.profile, actorOf(req), 'client-changed'));
       res.redirect(303, `/profiles/${before.id}`);
     } catch (e) {
       if (!(e instanceof DuplicateProfileNameError)) throw e;
@@ -104,6 +119,14 @@ export function profileRoutes(deps: AppDeps): Router {
         .status(422)
         .render('profiles/form', formPage({ ...form, errors: DUPLICATE, profile: before, panel: panel(req) }));
     }
+  });
+
+  r.post('/:id/verify-client', async (req, res) => {
+    const p = await load(req.params.id);
+    const verdict = await verifyClient(verifying, p, actorOf(req), 'manual');
+    if (!verdict) flash(req, 'error', 'Only a Gmail OAuth profile with a Client Id and Client Secret can be verified.');
+    flashVerdict(req, verdict);
+    res.redirect(303, `/profiles/${p.id}`);
   });
 
   r.get('/:id/delete', async (req, res) => {

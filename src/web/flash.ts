@@ -2,8 +2,8 @@
 import type { Request, Response, NextFunction } from 'express';
 import type { Flash } from '../types/express.d.ts';
 
-export function flash(req: Request, type: Flash['type'], text: string): void {
-  (req.session.flash ??= []).push({ type, text });
+export function flash(req: Request, type: Flash['type'], text: string, o: Pick<Flash, 'until'> = {}): void {
+  (req.session.flash ??= []).push({ type, text, ...o });
 }
 
 export function flashLocals(req: Request, res: Response, next: NextFunction): void {

@@ -8,7 +8,7 @@ import { describe, before, after } from 'node:test';
 import { createApp } from '../../src/app.ts';
 import { buildDeps, type DepsOptions } from '../../src/compose.ts';
 import type { AppDeps } from '../../src/deps.ts';
-import { startWorkers } from '../../src/workers.ts';
+import { startWorkers, type Workers } from '../../src/workers.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSealer } from '../../src/security/secrets.ts';
@@ -85,7 +85,7 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
   const { jobs } = deps;
   const app = createApp(deps);
   server.on('request', app);
-  if (jobs) await startWorkers(deps, { schedules: false });
+  const workers: Workers | undefined = jobs ? await startWorkers(deps, { schedules: false }) : undefined;
   let n = 0;
   const ctx: TestContext = {
     mode,
@@ -120,6 +120,7 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await jobs?.stop();
+      await workers?.stop();
       await testDb.drop();
     },
   };

@@ -45,7 +45,7 @@ describeEachDb(
     async function connect(client: TestClient, accountEmail: string) {
       google.addAccount({ email: accountEmail });
       google.nextAuthorization({ accountEmail });
-      const start = await client.get('/mailboxes/connect-gmail');
+      const start = await client.get(`/mailboxes/connect-gmail?email=${encodeURIComponent(accountEmail)}`);
       assert.equal(start.status, 302, start.text.slice(0, 400));
       const auth = new URL(start.location!);
       const g = await fetch(auth, { redirect: 'manual' });
@@ -53,13 +53,21 @@ describeEachDb(
       return { auth, res: await client.get(back.pathname + back.search) };
     }
 
-    test('a user without a mailbox sees Connect Gmail; it creates their mailbox on the default profile, pending approval, with the grant', async () => {
+    test('a user without a mailbox sees Connect Gmail; it asks for the address, sends it as login_hint, and creates their mailbox on the default profile, pending approval, with the grant', async () => {
       const p = await defaultProfile();
       const { client, user } = await ctx().signedIn('USER');
       assert.match((await client.get('/mailboxes')).text, /href="\/mailboxes\/connect-gmail"/);
+      const form = await client.get('/mailboxes/connect-gmail');
+      assert.equal(form.status, 200);
+      assert.match(form.text, /<label for="f-email">Gmail address/);
+      assert.match(form.text, /<form method="get" action="\/mailboxes\/connect-gmail"/);
+      const bad = await client.get('/mailboxes/connect-gmail?email=not-an-address');
+      assert.equal(bad.status, 422);
+      assert.match(bad.text, /id="f-email-error"/);
+      assert.match(bad.text, /value="not-an-address"/);
       const email = `Connect-${rand()}@Gmail.test`;
       const { auth, res } = await connect(client, email);
-      assert.equal(auth.searchParams.get('login_hint'), null);
+      assert.equal(auth.searchParams.get('login_hint'), email.toLowerCase());
       assert.equal(auth.searchParams.get('client_id'), clientId);
       assert.equal(auth.searchParams.get('prompt'), 'consent');
       assert.equal(res.status, 303, res.text.slice(0, 400));
@@ -77,7 +85,11 @@ describeEachDb(
       assert.ok(google.verifyAccessToken(ctx().sealer.open(m.grant!.accessToken, 'grant.accessToken')).ok);
       const page = await client.get(`/mailboxes/${m.id}`);
       assert.match(page.text, /Your mailbox was created/);
-      assert.doesNotMatch((await client.get('/mailboxes')).text, /href="\/mailboxes\/connect-gmail"/);
+      // Another mailbox is offered too, now as a link.
+      assert.match((await client.get('/mailboxes')).text, />Connect another Gmail mailbox</);
+      const second = `second-${rand()}@gmail.test`;
+      assert.equal((await connect(client, second)).res.status, 303);
+      assert.equal(await prisma().mailbox.count({ where: { ownerId: user.id } }), 2);
       assert.ok(await prisma().auditEvent.findFirst({ where: { action: 'mailbox.create', targetId: m.id } }));
     });
 
@@ -145,7 +157,7 @@ describeEachDb(
       const email = `late-${rand()}@gmail.test`;
       google.addAccount({ email });
       google.nextAuthorization({ accountEmail: email });
-      const start = await client.get('/mailboxes/connect-gmail');
+      const start = await client.get(`/mailboxes/connect-gmail?email=${email}`);
       assert.equal(start.status, 302);
       await prisma().mailbox.create({
         data: { name: 'The 100th', emailAddress: `hundred-${rand()}@x.test`, ownerId: owner.id, profileId: p.id },
@@ -156,11 +168,28 @@ describeEachDb(
       const res = await client.get(back.pathname + back.search);
       assert.equal(res.status, 400);
       assert.match(res.text, /already serves 100 mailboxes\. Ask your administrator to create another Gmail profile/);
+      // The refusal is also a banner at the top, as the forms show theirs.
+      assert.match(
+        res.text,
+        /<div class="flash flash-error" role="alert">The Gmail profile “[^”]+” already serves 100 mailboxes/,
+      );
+      assert.doesNotMatch(res.text, /Connect Gmail again/, 'starting again cannot help');
       assert.equal(await prisma().mailbox.count({ where: { profileId: p.id } }), 100);
       assert.equal(google.stats().revocations, revocations + 1);
       const refused = await client.get('/mailboxes/connect-gmail');
       assert.equal(refused.status, 409);
       assert.match(refused.text, /already serves 100 mailboxes/);
+      assert.match(refused.text, /<div class="flash flash-error" role="alert">No mailbox was created/);
+    });
+
+    test('an administrator is offered Connect Gmail too', async () => {
+      await defaultProfile();
+      const { client } = await ctx().signedIn('ADMIN');
+      assert.match(
+        (await client.get('/mailboxes')).text,
+        /href="\/mailboxes\/connect-gmail">Connect another Gmail mailbox</,
+      );
+      assert.equal((await client.get('/mailboxes/connect-gmail')).status, 200);
     });
 
     async function mailboxWithAccount(profileId: string) {

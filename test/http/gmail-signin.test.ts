@@ -294,7 +294,25 @@ describeEachDb(
       assert.doesNotMatch(r.text, /<script>alert/);
       assert.match(r.headers.get('cache-control') ?? '', /no-store/);
       assert.equal(await rawGrant(m.id), null);
+      // The next step is to start again: the page offers it.
+      assert.match(
+        r.text,
+        new RegExp(`<a class="button primary" href="/mailboxes/${m.id}/gmail/signin">Sign in to Gmail again</a>`),
+      );
       assert.equal((await finish(client, back)).status, 400, 'the flow is used up');
+    });
+
+    test('a temporary Google failure at the code exchange is titled as temporary and offers Sign in to Gmail again', async () => {
+      const { client, mailbox: m } = await setup();
+      const { back } = await toGoogle(client, `/mailboxes/${m.id}/gmail/signin`);
+      google.failTokenEndpoint(1, 503);
+      const r = await finish(client, back);
+      assert.equal(r.status, 502);
+      assert.match(r.text, /<h1>Google had a temporary problem<\/h1>/);
+      assert.doesNotMatch(r.text, /did not accept/);
+      assert.match(r.text, /Try Sign in to Gmail again in a minute/);
+      assert.match(r.text, new RegExp(`href="/mailboxes/${m.id}/gmail/signin">Sign in to Gmail again</a>`));
+      assert.equal(await rawGrant(m.id), null);
     });
 
     test('the wrong Google account: nothing stored, the new token revoked', async () => {
@@ -314,6 +332,7 @@ describeEachDb(
       );
       assert.equal(await rawGrant(m.id), null);
       assert.equal(google.stats().revocations, revocations + 1);
+      assert.match(r.text, new RegExp(`href="/mailboxes/${m.id}/gmail/signin">Sign in to Gmail again</a>`));
       const ev = await ctx().db.prisma.auditEvent.findFirstOrThrow({
         where: { action: 'gmail.connect', targetId: m.id, result: 'FAILURE' },
       });

@@ -53,6 +53,11 @@ describeEachDb('mailbox capacity per Gmail profile', (ctx) => {
     const refused = results.find((r) => r.status === 422)!;
     assert.match(refused.text, /already serves 100 mailboxes.*Create another Gmail OAuth email server profile/);
     assert.match(refused.text, /id="f-profileId-error"/);
+    // …and as a banner at the top, as the profile form shows its refusals.
+    assert.match(
+      refused.text,
+      /<div class="flash flash-error" role="alert">This mailbox was not saved\. The email server profile/,
+    );
   });
 
   test('concurrent edits moving mailboxes onto a profile with one place left: exactly one moves', async () => {

@@ -75,6 +75,27 @@ describeEachDb(
       assert.ok(done.every((m) => m.enabledForIncoming && m.enabledForOutgoing));
     });
 
+    test('two people press Test & Enable Mailbox at the same moment: one run, and the other is told it is already running', async () => {
+      const { prisma } = ctx().db;
+      const { client: a, user } = await ctx().signedIn('ADMIN');
+      const { client: b } = await ctx().signedIn('ADMIN');
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId: user.id, profileId: profile.id });
+      await Promise.all([a.get(`/mailboxes/${mb.id}`), b.get(`/mailboxes/${mb.id}`)]);
+      const both = await Promise.all([a.post(`/mailboxes/${mb.id}/test`), b.post(`/mailboxes/${mb.id}/test`)]);
+      assert.deepEqual(
+        both.map((r) => r.status),
+        [303, 303],
+      );
+      const pages = await Promise.all([a.get(`/mailboxes/${mb.id}`), b.get(`/mailboxes/${mb.id}`)]);
+      const said = pages.map((p) =>
+        /Test &amp; Enable Mailbox queued\./.test(p.text) ? 'queued' : /already running/.test(p.text) ? 'running' : '?',
+      );
+      assert.deepEqual(said.sort(), ['queued', 'running']);
+      await waitDone(ctx(), [mb.id]);
+      assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+    });
+
     test('Test & Enable all mailboxes on a profile: admin only', async () => {
       const { prisma } = ctx().db;
       const { client: admin, user } = await ctx().signedIn('ADMIN');

@@ -9,7 +9,8 @@ import {
   createConnectedMailbox,
   type GmailWorld,
 } from '../helpers/gmail-world.ts';
-import type { MailboxTests } from '../../src/checks/job.ts';
+import { LEGACY_TEST_QUEUE, TEST_QUEUE, type MailboxTests } from '../../src/checks/job.ts';
+import { drainLegacyQueue } from '../../src/checks/recovery.ts';
 import type { Step } from '../../src/mail/types.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
@@ -297,6 +298,77 @@ describeEachDb(
       assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
     });
 
+    test('a request while the run is running answers "already running" and makes no second run', async () => {
+      const { prisma } = ctx().db;
+      // An IMAP server of its own whose every answer takes a while: the run is still RUNNING when asked again.
+      const slow = await startImapServer({
+        verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)),
+        accounts: w.mail.accounts,
+        delayMs: 1500,
+      });
+      try {
+        const profile = await createGmailProfile(prisma, ctx().sealer, w);
+        await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { incomingPort: slow.port } });
+        const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+        assert.deepEqual((await tests(ctx()).request([mb.id], null)).queued, [mb.id]);
+        await waitFor('the run to be RUNNING', async () =>
+          (await prisma.testRun.count({ where: { mailboxId: mb.id, status: 'RUNNING' } })) ? true : undefined,
+        );
+        const again = await tests(ctx()).request([mb.id], null);
+        assert.deepEqual(again, { queued: [], alreadyQueued: [mb.id] });
+        assert.equal((await waitFinal(ctx(), mb.id)).incomingStatus, 'SUCCESS');
+        assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+        const refused = await prisma.auditEvent.findMany({
+          where: { action: 'mailbox.test-enable', targetId: mb.id, result: 'FAILURE' },
+        });
+        assert.equal(refused.length, 1, 'the refused request is audited');
+      } finally {
+        await slow.close();
+      }
+    });
+
+    test('ten truly concurrent requests for one mailbox make one run', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      const answers = await Promise.all(Array.from({ length: 10 }, () => tests(ctx()).request([mb.id], null)));
+      assert.equal(answers.filter((a) => a.queued.length === 1).length, 1, JSON.stringify(answers));
+      assert.equal(answers.filter((a) => a.alreadyQueued.length === 1).length, 9);
+      await waitFinal(ctx(), mb.id);
+      assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
+      // Once it finished, a new request is taken.
+      assert.deepEqual((await tests(ctx()).request([mb.id], null)).queued, [mb.id]);
+      await waitFor('the second run to finish', async () =>
+        (await prisma.testRun.count({ where: { mailboxId: mb.id, status: { in: ['SUCCESS', 'FAILURE'] } } })) === 2
+          ? true
+          : undefined,
+      );
+    });
+
+    test("jobs waiting in decision 005's stately queue are moved to the new queue and run", async () => {
+      const { prisma } = ctx().db;
+      const boss = ctx().jobs!.boss;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      // What the previous version left: a stately queue with a job, a QUEUED run without a job id, Pending statuses.
+      await boss.createQueue(LEGACY_TEST_QUEUE, { policy: 'stately' });
+      await boss.send(LEGACY_TEST_QUEUE, { mailboxId: mb.id }, { singletonKey: mb.id });
+      await prisma.testRun.create({ data: { mailboxId: mb.id, status: 'QUEUED', attempt: 1 } });
+      await prisma.mailbox.update({
+        where: { id: mb.id },
+        data: { incomingStatus: 'PENDING', outgoingStatus: 'PENDING' },
+      });
+      assert.equal(await drainLegacyQueue({ prisma, boss: () => boss, logger: ctx().deps.logger }), 1);
+      assert.equal(await boss.getQueue(LEGACY_TEST_QUEUE), null);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'SUCCESS');
+      const runs = await prisma.testRun.findMany({ where: { mailboxId: mb.id } });
+      assert.deepEqual(
+        runs.map((r) => r.status),
+        ['SUCCESS'],
+      );
+    });
+
     test('no token appears in job payloads or logs', async () => {
       const { prisma } = ctx().db;
       const profile = await createGmailProfile(prisma, ctx().sealer, w);
@@ -307,9 +379,9 @@ describeEachDb(
       });
       await tests(ctx()).request([mb.id], null);
       await waitFinal(ctx(), mb.id);
-      const jobs = await ctx().db.raw.query<{ data: unknown }>(
-        `SELECT data FROM pgboss.job WHERE name = 'mailbox-test-enable'`,
-      );
+      const jobs = await ctx().db.raw.query<{ data: unknown }>(`SELECT data FROM pgboss.job WHERE name = $1`, [
+        TEST_QUEUE,
+      ]);
       for (const j of jobs) assert.deepEqual(Object.keys(j.data as object), ['mailboxId']);
       const grant = await prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mb.id } });
       const access = ctx().sealer.open(grant.accessToken, 'grant.accessToken');
@@ -365,6 +437,19 @@ describeEachDb(
           assert.equal(login.code, 'TIMEOUT');
           assert.equal(login.transient, true);
         }
+        // After "retry 3 of 3" nothing may promise another try: the final alert and step say it stopped, and what to do.
+        const final = await prisma.alert.findFirstOrThrow({
+          where: { mailboxId: mb.id, level: 'ERROR' },
+          orderBy: { createdAt: 'desc' },
+        });
+        assert.equal(final.code, 'TIMEOUT');
+        assert.match(final.message, /Gave up after 4 attempts\./);
+        assert.doesNotMatch(final.hint ?? '', /will try again/);
+        assert.match(final.hint ?? '', /tried 4 times and stopped trying\. Check the port/);
+        const lastLogin = (runs[3].steps as unknown as Step[]).find((s) => s.id === 'incoming-login')!;
+        assert.doesNotMatch(lastLogin.hint ?? '', /will try again/);
+        const warnings = await prisma.alert.findMany({ where: { mailboxId: mb.id, level: 'WARNING' } });
+        assert.equal(warnings.length, 3, 'one warning per retry');
       } finally {
         await silent.close();
       }

@@ -1,4 +1,5 @@
-// Token endpoint (POST /token): authorization_code with PKCE, refresh_token, Google's error bodies.
+// Token endpoint (POST /token): authorization_code with PKCE, refresh_token, Google's error bodies (client
+// authentication first: an unknown client or a wrong secret is invalid_client whatever the grant says).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Ctx } from './context.ts';
@@ -64,6 +65,9 @@ function tokenBody(
 function exchangeCode(ctx: Ctx, client: FakeGoogleClient, params: URLSearchParams, res: ServerResponse): void {
   const code = params.get('code');
   if (!code) return oauthError(res, 400, 'invalid_request', 'Missing required parameter: code');
+  // Google answers a code it could never have issued this way, once the client has authenticated (Verify client
+  // relies on that order: invalid_client first, then invalid_grant).
+  if (!/^4\/0A[A-Za-z0-9_-]+$/.test(code)) return oauthError(res, 400, 'invalid_grant', 'Malformed auth code.');
   const rec = ctx.store.liveCode(code);
   if (!rec || rec.clientId !== client.clientId) return oauthError(res, 400, 'invalid_grant', 'Bad Request');
   const redirectUri = params.get('redirect_uri');

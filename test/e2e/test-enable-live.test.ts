@@ -1,0 +1,238 @@
+// Browser tests of what a user watches without reloading: the list's badges and Enabled column while Test & Enable
+// runs, the record during a retry (attempt, last failure first, times to the second), the Gmail panel after Google
+// refused the sign-in, and Disconnect.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import {
+  startGmailWorld,
+  createGmailProfile,
+  createConnectedMailbox,
+  type GmailWorld,
+} from '../helpers/gmail-world.ts';
+import { startE2E, type E2E } from '../helpers/browser.ts';
+import { startImapServer } from '../fakes/mail/imap-server.ts';
+import { bearerVerifierFrom } from '../fakes/mail/world.ts';
+import { PATIENT_PROBES, WAIT_MS } from '../helpers/wait.ts';
+
+let w: GmailWorld;
+let ctx: TestContext;
+let e2e: E2E;
+
+before(async () => {
+  w = await startGmailWorld();
+  ctx = await createTestContext('pglite', {
+    jobs: true,
+    env: w.googleEnv,
+    // Retries a few seconds apart, so the page can be watched between attempts.
+    app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 4000, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } },
+  });
+  e2e = await startE2E(ctx.url, { logs: () => ctx.logs });
+});
+after(async () => {
+  await e2e?.close();
+  await ctx?.close();
+  await w?.close();
+});
+
+async function signIn(page: Page, who: { email: string; password: string }) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.pathname === '/');
+}
+
+/** A marker on window survives only if the page is neither reloaded nor navigated. */
+const mark = (page: Page) => page.evaluate('window.__noReload = true');
+const stillSamePage = async (page: Page) => assert.equal(await page.evaluate('window.__noReload'), true);
+
+test('the list: badges change colour and the Enabled column says Pending, then the result, without a reload', () =>
+  e2e.session('list live badges', async ({ page }) => {
+    const { prisma } = ctx.db;
+    const user = await ctx.user({ role: 'USER' });
+    // An IMAP server of its own, slow enough that the list is seen while the tests run.
+    const slow = await startImapServer({
+      verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)),
+      accounts: w.mail.accounts,
+      delayMs: 1500,
+    });
+    try {
+      const profile = await createGmailProfile(prisma, ctx.sealer, w, { name: 'Gmail (slow)' });
+      await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { incomingPort: slow.port } });
+      const good = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
+      const off = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
+      w.mail.accounts.set(off.emailAddress, { imapEnabled: false });
+      // Both were tested before: enabled for both sides, Success.
+      await prisma.mailbox.updateMany({
+        where: { id: { in: [good.id, off.id] } },
+        data: {
+          incomingStatus: 'SUCCESS',
+          outgoingStatus: 'SUCCESS',
+          enabledForIncoming: true,
+          enabledForOutgoing: true,
+        },
+      });
+
+      await signIn(page, user);
+      await page.goto('/mailboxes');
+      for (const m of [good, off]) await page.getByLabel(`Select ${m.name}`).check();
+      await page.getByRole('button', { name: 'Test & Enable selected mailboxes' }).click();
+      await page.getByRole('button', { name: 'Test & Enable Mailbox' }).click();
+      await page.waitForURL(/\/mailboxes\?tested=2/);
+      await mark(page);
+
+      const row = (id: string) => page.locator(`tr[data-mailbox-id="${id}"]`);
+      // While pending: amber badges, and Enabled does not repeat the old answer the test may be about to change.
+      for (const m of [good, off]) {
+        assert.equal(await row(m.id).getAttribute('data-pending'), 'true');
+        assert.equal(
+          await row(m.id).locator('[data-field="incomingStatus"]').getAttribute('class'),
+          'badge badge-pending',
+        );
+        assert.equal((await row(m.id).locator('[data-field="enabled"]').textContent())?.trim(), 'Pending');
+      }
+      const incoming = (id: string) => row(id).locator('[data-field="incomingStatus"]');
+      await incoming(good.id).and(page.locator('.badge-success')).waitFor({ timeout: WAIT_MS });
+      await incoming(off.id).and(page.locator('.badge-failure')).waitFor({ timeout: WAIT_MS });
+      assert.equal((await incoming(good.id).textContent())?.trim(), 'Success');
+      assert.equal((await incoming(off.id).textContent())?.trim(), 'Failure');
+      assert.equal(
+        await row(good.id).locator('[data-field="outgoingStatus"]').getAttribute('class'),
+        'badge badge-success',
+      );
+      await row(good.id)
+        .locator('[data-field="enabled"]', { hasText: 'Incoming and Outgoing' })
+        .waitFor({ timeout: WAIT_MS });
+      await row(off.id)
+        .locator('[data-field="enabled"]', { hasText: /^Outgoing$/ })
+        .waitFor({ timeout: WAIT_MS });
+      assert.equal(await row(good.id).getAttribute('data-pending'), 'false');
+      await stillSamePage(page);
+    } finally {
+      await slow.close();
+    }
+  }));
+
+test('the record during a retry: the attempt, the last failure first, times to the second; the queued message goes with the result', () =>
+  e2e.session('record during retry', async ({ page }) => {
+    const { prisma } = ctx.db;
+    const user = await ctx.user({ role: 'USER' });
+    const profile = await createGmailProfile(prisma, ctx.sealer, w);
+    // An expired access token: the run must refresh it, and Google's token endpoint fails until told otherwise.
+    const mb = await createConnectedMailbox(prisma, ctx.sealer, w, {
+      ownerId: user.id,
+      profileId: profile.id,
+      expired: true,
+    });
+    w.google.failTokenEndpoint(1000, 503);
+    try {
+      await signIn(page, user);
+      await page.goto(`/mailboxes/${mb.id}`);
+      await page.getByRole('button', { name: 'Test & Enable Mailbox' }).click();
+      await page.waitForURL(`${ctx.url}/mailboxes/${mb.id}`);
+      const queuedFlash = page.getByText('Test & Enable Mailbox queued. The result appears here in a few seconds.');
+      await queuedFlash.waitFor();
+      await mark(page);
+
+      const panel = page.locator('section[data-refresh]');
+      // A retry is waiting: which attempt, when it starts (to the second, and how far away), and why the last failed.
+      const waiting = panel.locator('.progress', {
+        hasText: /Attempt [234] of 4 \(retry [123] of 3\): starts at \d\d:\d\d:\d\d UTC \((in \d+ s|now|\d+ s ago)\)/,
+      });
+      await waiting.waitFor({ timeout: WAIT_MS });
+      const failureNote = panel.locator('.last-failure');
+      await failureNote.waitFor();
+      assert.match(
+        (await failureNote.textContent()) ?? '',
+        /Attempt \d failed at \d\d:\d\d:\d\d UTC \((now|\d+ s ago)\): TOKEN_ENDPOINT Access token: Google's token endpoint failed/,
+      );
+      assert.match((await failureNote.textContent()) ?? '', /It will be tried again\./);
+      // The last failure comes before the statuses and the step table.
+      const order = await panel.evaluate((el) => {
+        const note = el.querySelector('.last-failure');
+        const props = el.querySelector('dl.props');
+        return !!note && !!props && !!((note.compareDocumentPosition(props) & 4) /* DOCUMENT_POSITION_FOLLOWING */);
+      });
+      assert.ok(order, 'the reason of the last failure is shown first');
+      assert.equal(await panel.getByText('This mailbox has not been tested yet.').count(), 0);
+      assert.ok(await queuedFlash.isVisible(), 'the queued message stays until the result arrives');
+
+      w.google.failTokenEndpoint(0); // Google recovers: the next attempt passes
+      await panel
+        .locator('[data-field="incomingStatus"].badge-success', { hasText: 'Success' })
+        .waitFor({ timeout: WAIT_MS });
+      await panel.locator('[data-field="outgoingStatus"].badge-success').waitFor({ timeout: WAIT_MS });
+      assert.equal((await panel.locator('[data-field="enabled"]').textContent())?.trim(), 'Incoming and Outgoing');
+      await queuedFlash.waitFor({ state: 'detached', timeout: WAIT_MS });
+      await panel.locator('.last-failure').waitFor({ state: 'detached', timeout: WAIT_MS });
+      assert.equal((await panel.locator('.progress').textContent())?.trim(), '—');
+      // History to the second.
+      const history = panel.locator('table.grid').last();
+      assert.match((await history.locator('tbody tr').first().textContent()) ?? '', /\d\d:\d\d:\d\d UTC/);
+      await stillSamePage(page);
+    } finally {
+      w.google.failTokenEndpoint(0);
+    }
+  }));
+
+test('after Google refused the sign-in the Gmail panel says to sign in again, and the list shows the badge', () =>
+  e2e.session('sign in again panel', async ({ page }) => {
+    const { prisma } = ctx.db;
+    const user = await ctx.user({ role: 'USER' });
+    const profile = await createGmailProfile(prisma, ctx.sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
+    await prisma.gmailGrant.update({
+      where: { mailboxId: mb.id },
+      data: { signInRequiredAt: new Date(), signInRequiredCode: 'TOKEN_REVOKED' },
+    });
+    await signIn(page, user);
+    await page.goto(`/mailboxes/${mb.id}`);
+    const gmail = page.getByRole('region', { name: 'Gmail' });
+    await gmail.getByText('Sign-in needed.').waitFor();
+    await gmail.getByText(/refresh tokens expire after 7 days/).waitFor();
+    assert.equal(await gmail.getByText('Yes (refresh token stored)').count(), 0);
+    const again = gmail.getByRole('link', { name: 'Sign in to Gmail again' });
+    assert.equal(await again.getAttribute('href'), `/mailboxes/${mb.id}/gmail/signin`);
+    await page.goto('/mailboxes');
+    await page.locator(`tr[data-mailbox-id="${mb.id}"]`).getByText('Sign in again').waitFor();
+  }));
+
+test('Disconnect takes the mailbox out of service: Not Run, not enabled, and an alert', () =>
+  e2e.session('disconnect', async ({ page }) => {
+    const { prisma } = ctx.db;
+    const user = await ctx.user({ role: 'USER' });
+    const profile = await createGmailProfile(prisma, ctx.sealer, w);
+    const mb = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
+    await prisma.mailbox.update({
+      where: { id: mb.id },
+      data: {
+        incomingStatus: 'SUCCESS',
+        outgoingStatus: 'SUCCESS',
+        enabledForIncoming: true,
+        enabledForOutgoing: true,
+      },
+    });
+    await signIn(page, user);
+    await page.goto(`/mailboxes/${mb.id}`);
+    const panel = page.locator('section[data-refresh]');
+    assert.equal((await panel.locator('[data-field="enabled"]').textContent())?.trim(), 'Incoming and Outgoing');
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await page
+      .getByText(/Disconnected from Gmail .*no longer enabled for incoming or outgoing email/)
+      .first()
+      .waitFor();
+    assert.equal((await panel.locator('[data-field="enabled"]').textContent())?.trim(), 'No');
+    for (const f of ['incomingStatus', 'outgoingStatus']) {
+      const badge = panel.locator(`[data-field="${f}"]`);
+      assert.equal((await badge.textContent())?.trim(), 'Not Run');
+      assert.equal(await badge.getAttribute('class'), 'badge badge-none');
+    }
+    await panel.locator('.alerts').getByText('DISCONNECTED').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Disconnect' }).count(), 0);
+    await page
+      .getByRole('region', { name: 'Gmail' })
+      .getByRole('link', { name: 'Sign in to Gmail', exact: true })
+      .waitFor();
+  }));
