@@ -6,7 +6,7 @@ import type { EmailServerProfile, Mailbox } from '../generated/prisma/client.ts'
 import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
-import { audit } from '../security/audit.ts';
+import { audit, auditMany, type AuditEntry } from '../security/audit.ts';
 import { authMethod } from '../mail/auth-methods.ts';
 import { NOTHING_RELEASED, releaseAll, type Released } from '../mail/credentials.ts';
 import { lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from './capacity.ts';
@@ -200,6 +200,26 @@ export async function deleteMailbox(
   return released;
 }
 
+const approvalData = (decision: 'APPROVED' | 'REJECTED') =>
+  decision === 'APPROVED'
+    ? { emailApproval: 'APPROVED' as const }
+    : { emailApproval: 'REJECTED' as const, enabledForIncoming: false, enabledForOutgoing: false };
+
+const approvalAudit = (
+  actor: Actor,
+  m: Pick<Mailbox, 'id' | 'emailAddress' | 'emailApproval'>,
+  decision: 'APPROVED' | 'REJECTED',
+  meta: AuditMeta,
+  extra: Record<string, unknown> = {},
+): AuditEntry => ({
+  action: decision === 'APPROVED' ? 'mailbox.approve' : 'mailbox.reject',
+  targetType: 'Mailbox',
+  targetId: m.id,
+  actor,
+  ip: meta.ip,
+  details: { emailAddress: m.emailAddress, previous: m.emailApproval, ...extra },
+});
+
 /** Approve Email / Reject Email (admins). A rejected address cannot stay enabled. */
 export async function setApproval(
   deps: MailboxDeps,
@@ -208,19 +228,36 @@ export async function setApproval(
   decision: 'APPROVED' | 'REJECTED',
   meta: AuditMeta = {},
 ): Promise<void> {
-  await deps.db.prisma.mailbox.update({
-    where: { id: mailbox.id },
-    data:
-      decision === 'APPROVED'
-        ? { emailApproval: 'APPROVED' }
-        : { emailApproval: 'REJECTED', enabledForIncoming: false, enabledForOutgoing: false },
-  });
-  await audit(deps.db.prisma, {
-    action: decision === 'APPROVED' ? 'mailbox.approve' : 'mailbox.reject',
-    targetType: 'Mailbox',
-    targetId: mailbox.id,
-    actor,
-    ip: meta.ip,
-    details: { emailAddress: mailbox.emailAddress, previous: mailbox.emailApproval },
-  });
+  await deps.db.prisma.mailbox.update({ where: { id: mailbox.id }, data: approvalData(decision) });
+  await audit(deps.db.prisma, approvalAudit(actor, mailbox, decision, meta));
+}
+
+type Approvable = Pick<Mailbox, 'id' | 'name' | 'emailAddress' | 'emailApproval'>;
+
+/**
+ * Approve Email / Reject Email for many mailboxes (a bulk action): the same change as setApproval, one audit entry per
+ * mailbox changed, all in one transaction. Mailboxes already so are left alone and returned as `unchanged`.
+ */
+export async function setApprovalMany(
+  deps: MailboxDeps,
+  actor: Actor,
+  ids: string[],
+  decision: 'APPROVED' | 'REJECTED',
+  meta: AuditMeta = {},
+): Promise<{ changed: Approvable[]; unchanged: Approvable[] }> {
+  return deps.db.prisma.$transaction(async (tx) => {
+    const rows = await tx.mailbox.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, name: true, emailAddress: true, emailApproval: true },
+    });
+    const changed = rows.filter((m) => m.emailApproval !== decision);
+    if (changed.length) {
+      await tx.mailbox.updateMany({ where: { id: { in: changed.map((m) => m.id) } }, data: approvalData(decision) });
+      await auditMany(
+        tx,
+        changed.map((m) => approvalAudit(actor, m, decision, meta, { bulk: true })),
+      );
+    }
+    return { changed, unchanged: rows.filter((m) => m.emailApproval === decision) };
+  }, TX_OPTIONS);
 }
