@@ -2,7 +2,7 @@
 // credentials, and the reset (sign-in released, approval and statuses back to start) when address or profile change.
 // Whatever a mailbox holds with a credentials provider (a Gmail grant) is released through the provider registry.
 import { SEALED } from '../security/secrets.ts';
-import type { EmailServerProfile, Mailbox } from '../generated/prisma/client.ts';
+import type { EmailServerProfile, Mailbox, Prisma } from '../generated/prisma/client.ts';
 import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
@@ -56,7 +56,12 @@ async function ownerFor(deps: MailboxDeps, actor: Actor, input: MailboxInput, ex
 }
 
 /** Credentials only for profiles that use them; the password is write-only: blank keeps it, the box clears it. */
-function credentials(deps: MailboxDeps, profile: EmailServerProfile | null, input: MailboxInput, existing?: Mailbox) {
+function credentials(
+  deps: Pick<MailboxDeps, 'sealer'>,
+  profile: EmailServerProfile | null,
+  input: MailboxInput,
+  existing?: Mailbox,
+) {
   if (!profile || !authMethod(profile).credentialsPerMailbox)
     return { credentialUsername: null, credentialPassword: null };
   const credentialPassword = input.clearCredentialPassword
@@ -74,27 +79,48 @@ export async function createMailbox(
   meta: AuditMeta = {},
 ): Promise<Mailbox> {
   const ownerId = await ownerFor(deps, actor, input);
-  let mailbox: Mailbox;
   try {
-    mailbox = await deps.db.prisma.$transaction(async (tx) => {
-      const profile = input.profileId ? await lockProfileWithRoom(tx, input.profileId) : null;
-      return tx.mailbox.create({
-        data: {
-          name: input.name,
-          emailAddress: input.emailAddress,
-          ownerId,
-          profileId: profile?.id ?? null,
-          incomingEmail: input.incomingEmail,
-          outgoingEmail: input.outgoingEmail,
-          emailApproval: 'PENDING',
-          ...credentials(deps, profile, input),
-        },
-      });
-    }, TX_OPTIONS);
+    return await deps.db.prisma.$transaction(
+      (tx) => createMailboxIn(tx, deps, actor, ownerId, input, meta),
+      TX_OPTIONS,
+    );
   } catch (e) {
     throw asFormError(e) ?? e;
   }
-  await audit(deps.db.prisma, {
+}
+
+/**
+ * The create itself, inside the caller's interactive transaction (the CSV import marks its row in the same one): the
+ * profile's capacity lock, the insert and its audit entry commit together or not at all. The owner is already
+ * checked. A rule's refusal throws MailboxFormError; the transaction is then unusable and must end.
+ */
+export async function createMailboxIn(
+  tx: Prisma.TransactionClient,
+  deps: Pick<MailboxDeps, 'sealer'>,
+  actor: Actor,
+  ownerId: string,
+  input: MailboxInput,
+  meta: AuditMeta = {},
+): Promise<Mailbox> {
+  let mailbox: Mailbox;
+  try {
+    const profile = input.profileId ? await lockProfileWithRoom(tx, input.profileId) : null;
+    mailbox = await tx.mailbox.create({
+      data: {
+        name: input.name,
+        emailAddress: input.emailAddress,
+        ownerId,
+        profileId: profile?.id ?? null,
+        incomingEmail: input.incomingEmail,
+        outgoingEmail: input.outgoingEmail,
+        emailApproval: 'PENDING',
+        ...credentials(deps, profile, input),
+      },
+    });
+  } catch (e) {
+    throw asFormError(e) ?? e;
+  }
+  await audit(tx, {
     action: 'mailbox.create',
     targetType: 'Mailbox',
     targetId: mailbox.id,
