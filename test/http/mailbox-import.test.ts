@@ -124,7 +124,10 @@ describeEachDb(
       );
 
       assert.equal((await client.post(`/mailboxes/import/${id}/start`)).status, 303);
-      assert.match((await client.get(`/mailboxes/import/${id}`)).text, /<progress id="import-progress"|</strong> imported\./);
+      assert.match(
+        (await client.get(`/mailboxes/import/${id}`)).text,
+        /<progress id="import-progress"|<\/strong> imported\./,
+      );
       await finished(ctx(), client, id);
       const created = await prisma().mailbox.findMany({
         where: { emailAddress: { contains: t } },
