@@ -92,8 +92,7 @@ export function bulkRoutes(deps: AppDeps): Router {
     const who = actorOf(req);
     const result = await runBulk(deps, user, action, ids, { profileId, who });
     await audit(prisma, {
-      action: `mailbox.bulk.${action}`,
-      targetType: 'Mailbox',
+      action: `mailbox.bulk.${action}`, // the mailboxes have their own entries; this one records the selection
       ...who,
       result: result.failed.length ? 'FAILURE' : 'SUCCESS',
       details: {
