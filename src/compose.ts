@@ -11,7 +11,6 @@ import { gmailProvider } from './gmail/provider.ts';
 import { mailboxCredentialsProvider } from './mail/mailbox-credentials.ts';
 import type { CredentialProviders } from './mail/credentials.ts';
 import { mailProtocols } from './mail/protocols.ts';
-import { KeyedLimiter } from './mail/limiter.ts';
 import { mailboxTests, testEnableQueues, type CheckSettings } from './checks/job.ts';
 import { sessionSweeperQueues } from './auth/session-sweeper.ts';
 import { testingSweepQueues } from './gmail/testing-sweep.ts';
@@ -65,7 +64,6 @@ export function buildDeps(o: DepsOptions): AppDeps {
     google,
     providers,
     protocols: mailProtocols,
-    limiter: new KeyedLimiter(),
     checks,
     jobs,
     tests: jobs && mailboxTests({ prisma: db.prisma, jobs, settings: checks }),

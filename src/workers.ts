@@ -50,7 +50,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     env: {
       credentials: credentialsFor(deps.providers),
       protocols: deps.protocols,
-      limiter: deps.limiter,
+      semaphore: cluster.semaphore,
       ca: deps.mailTlsCa,
       connectTimeoutMs: checks.connectTimeoutMs,
       totalTimeoutMs: checks.totalTimeoutMs,
