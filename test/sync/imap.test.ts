@@ -186,7 +186,7 @@ for (const mode of dbModes()) {
     });
 
     it('moves a message that cannot be processed to Undeliverable when the profile says so, and names it in an alert', async () => {
-      const big = 'x'.repeat(76) + '\r\n';
+      const big = `${'x'.repeat(76)}\r\n`;
       const { mailbox, email } = await newMailbox({ moveFailedToUndeliverable: true });
       await connected(mailbox.id);
       const m = mailMessage(email, 'Too large to process', { body: big.repeat(1200) });
