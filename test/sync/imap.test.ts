@@ -16,12 +16,14 @@ import {
 } from '../helpers/sync-world.ts';
 import { startWorkers } from '../../src/workers.ts';
 import type { SyncSettings } from '../../src/sync/settings.ts';
+import { connectionClaims } from '../../src/sync/connections.ts';
 
 const WAIT = 60_000;
 const SETTINGS: Partial<SyncSettings> = {
   safetyCheckMs: 5_000,
   maxMessageBytes: 64 * 1024,
   batchMessages: 2,
+  minHoldMs: 500,
   retry: { retryLimit: 10, baseMs: 300, maxMs: 2_000, slowMs: 5_000 },
 };
 
@@ -322,6 +324,31 @@ for (const mode of dbModes()) {
       const m = mailMessage(email, 'password login');
       await w.dovecot.deliver(email, m.raw);
       await arrived(mailbox.id, m.messageId);
+    });
+    it('gives its connection slot to a waiting connection when asked, then reconnects and catches up by UID', async () => {
+      const { mailbox, email } = await newMailbox({ maxConcurrentConnections: 1 });
+      await connected(mailbox.id);
+      const sem = ctx.workers!.cluster.semaphore;
+      const claims = connectionClaims({
+        mailboxId: mailbox.id,
+        maxConcurrentConnections: 1,
+        protocol: 'imap',
+        host: '127.0.0.1',
+        login: email,
+      });
+      // What Test & Enable does with the shared budget: wait for a slot; the IDLE session is asked to yield.
+      const permit = await sem.acquire(claims, { purpose: `test:${mailbox.id}` });
+      await until(
+        'IDLE connection closed',
+        async () => ((await w.dovecot.connections(email)) === 0 ? true : undefined),
+        WAIT,
+      );
+      const m = mailMessage(email, 'delivered while the slot was lent');
+      await w.dovecot.deliver(email, m.raw);
+      await permit.release();
+      await arrived(mailbox.id, m.messageId);
+      await connected(mailbox.id);
+      assert.equal((await emails(mailbox.id)).length, 1);
     });
   });
 }
