@@ -332,7 +332,7 @@ for (const mode of dbModes()) {
       await connected(mailbox.id);
       const sem = ctx.workers!.cluster.semaphore;
       const claims = connectionClaims({
-        mailboxId: mailbox.id,
+        profileId: mailbox.profileId!,
         maxConcurrentConnections: 1,
         protocol: 'imap',
         host: '127.0.0.1',
