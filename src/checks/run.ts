@@ -120,7 +120,9 @@ export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
     steps.some((s) => (s.id === STEP.incomingLogin || s.id === STEP.outgoingLogin) && isCredentialRefusal(s.code));
   const r = await loginWithTokenRetry((opts) => env.credentials({ ...mb, profile }, opts), probes, refusedLogin);
   if (r.ok) return [...r.credentials.steps, ...r.result];
-  // The refresh after a refusal failed (a revoked grant): the refusal and the refresh's answer both stand.
-  if (r.first) return [...r.credentials.steps, ...r.first];
+  // The refresh after a refusal failed (a revoked grant): the token step says both; the refused logins are its cause,
+  // not a second finding, so they are not reported as AUTH_FAILED.
+  if (r.refreshedAfterRefusal)
+    return [...r.credentials.steps, ...skipRest('Gmail refused the stored access token: see the access token step.')];
   return [...r.credentials.steps, ...skipRest('Not tested: the earlier step failed.')];
 }

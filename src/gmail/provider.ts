@@ -179,7 +179,7 @@ async function oauthCredentials(
       return fail(
         tokenFailure(
           code,
-          `Google refused to refresh the access token: ${safeRemoteText(e.message)}`,
+          `${opts.forceRefresh ? 'Gmail refused the stored access token, and Google' : 'Google'} refused to refresh the access token: ${safeRemoteText(e.message)}`,
           failure(code).hint,
         ),
       );

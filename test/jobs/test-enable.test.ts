@@ -189,6 +189,11 @@ describeEachDb(
       const token = steps.find((s) => s.id === 'token')!;
       assert.equal(token.status, 'fail');
       assert.equal(token.code, 'TOKEN_REVOKED');
+      assert.match(
+        token.message ?? '',
+        /Gmail refused the stored access token, and Google refused to refresh the access token: invalid_grant/,
+      );
+      assert.ok(!steps.some((s) => s.code === 'AUTH_FAILED'), 'the vague code is not reported');
       const alert = await prisma.alert.findFirstOrThrow({
         where: { mailboxId: mb.id },
         orderBy: { createdAt: 'desc' },
