@@ -14,7 +14,7 @@ import {
   startSyncWorld,
   type SyncMailbox,
   type SyncWorld,
-} from '../helpers/sync-world.ts';
+} from '../helpers/sync-cluster-world.ts';
 import { TestClient } from '../helpers/client.ts';
 import { waitFor } from '../helpers/wait.ts';
 

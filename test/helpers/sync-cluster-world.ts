@@ -1,4 +1,4 @@
-// A synchronization world on PostgreSQL for multi-process tests and the sync benchmark: the Google fake, a real
+// A multi-process synchronization world on PostgreSQL for multi-process tests and the sync benchmark: the Google fake, a real
 // Dovecot (decision 011), a fresh database with an admin, a Gmail OAuth profile on Dovecot and mailboxes that are
 // enabled for incoming Server-Side Synchronization with real grants, and the environment Mailroom processes share.
 import { mkdtempSync, rmSync } from 'node:fs';
