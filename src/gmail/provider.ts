@@ -51,7 +51,10 @@ export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
       const client = profileClient(deps.sealer, profile);
       return client.ok ? null : client.problem;
     },
-    credentials: (mb) => refreshLock.run(mb.id, () => oauthCredentials(deps, mb, now)),
+    credentials: (mb, opts) =>
+      refreshLock.run(mb.id, () =>
+        oauthCredentials(deps, mb, now, Math.max(REFRESH_MARGIN_MS, opts?.minValidityMs ?? 0)),
+      ),
     async release(tx, mailbox) {
       const grant = await tx.gmailGrant.findUnique({ where: { mailboxId: mailbox.id } });
       if (!grant) return null;
@@ -69,6 +72,7 @@ async function oauthCredentials(
   deps: GmailProviderDeps,
   mb: CredentialMailbox,
   now: () => number,
+  marginMs: number,
 ): Promise<CredentialResult> {
   const { prisma, sealer } = deps;
   const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({
@@ -99,7 +103,7 @@ async function oauthCredentials(
   let scopes = grant.grantedScopes;
   let token: CheckPassed;
   try {
-    if (grant.accessTokenExpiresAt.getTime() - now() > REFRESH_MARGIN_MS) {
+    if (grant.accessTokenExpiresAt.getTime() - now() > marginMs) {
       accessToken = sealer.open(grant.accessToken, SEALED.grantAccessToken);
       token = {
         check: 'token',

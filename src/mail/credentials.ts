@@ -25,6 +25,10 @@ export type CredentialMailbox = Prisma.MailboxGetPayload<{ select: typeof mailbo
   profile: CredentialProfile;
 };
 
+export interface CredentialOptions {
+  minValidityMs?: number;
+}
+
 /** The two things a provider checks before any mail server is contacted, in this order. */
 export type CredentialCheck = 'token' | 'account';
 
@@ -59,8 +63,11 @@ export interface CredentialProvider {
   readonly labels: Readonly<Record<CredentialCheck, string>>;
   /** Why no mailbox of this profile can get credentials now (an OAuth client missing or unreadable), or null. */
   profileProblem(profile: CredentialProfile): string | null;
-  /** Working credentials for the mail servers; a refusal is a result, never a throw. */
-  credentials(mailbox: CredentialMailbox): Promise<CredentialResult>;
+  /**
+   * Working credentials for the mail servers; a refusal is a result, never a throw. `minValidityMs`: refresh an
+   * access token that expires sooner than this (synchronization refreshes ~5 min ahead while connected).
+   */
+  credentials(mailbox: CredentialMailbox, opts?: CredentialOptions): Promise<CredentialResult>;
   /**
    * Inside the caller's transaction (the mailbox row locked or being deleted): drops what the mailbox holds with
    * this provider. The returned function finishes outside the transaction (revocation); null when there was nothing.
