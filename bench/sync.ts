@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { ImapFlow } from 'imapflow';
 import { startProcess, type Proc } from '../test/helpers/processes.ts';
-import { startSyncWorld, type SyncMailbox, type SyncProfile, type SyncWorld } from '../test/helpers/sync-cluster-world.ts';
+import {
+  startSyncWorld,
+  type SyncMailbox,
+  type SyncProfile,
+  type SyncWorld,
+} from '../test/helpers/sync-cluster-world.ts';
 import { ADMIN_URL, log, now, procCpuSeconds, round, sleep, waitForQuiet } from './util.ts';
 
 export interface SyncBenchOptions {

@@ -55,6 +55,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
       credentials: credentialsFor(deps.providers),
       protocols: deps.protocols,
       limiter: deps.limiter,
+      semaphore: cluster.semaphore,
       ca: deps.mailTlsCa,
       connectTimeoutMs: checks.connectTimeoutMs,
       totalTimeoutMs: checks.totalTimeoutMs,

@@ -3,6 +3,8 @@
 import type { Step, MailAuth, ProbeOptions } from '../mail/types.ts';
 import { codedFailStep, skipStep, STEP } from '../mail/steps.ts';
 import type { KeyedLimiter } from '../mail/limiter.ts';
+import type { ConnectionSemaphore, SlotClaim } from '../cluster/semaphore.ts';
+import { connectionClaims } from '../sync/connections.ts';
 import type { MailProtocol } from '../mail/protocol.ts';
 import type { ProtocolRegistry } from '../mail/protocols.ts';
 import { mailboxCredentialFields, profileCredentialFields } from '../mail/credentials.ts';
@@ -40,6 +42,12 @@ export interface RunEnv {
   credentials(mb: TestMailbox & { profile: TestProfile }): Promise<Credentials>;
   protocols: ProtocolRegistry;
   limiter: KeyedLimiter;
+  /**
+   * The cluster's connection budget, shared with synchronization across processes (decision 012): a probe takes a
+   * slot of the mailbox's Maximum Concurrent Connections (and Gmail's per-account IMAP limit) and asks an IDLE session
+   * holding it to yield. Without it (unit tests), the in-process limiter counts per profile.
+   */
+  semaphore?: ConnectionSemaphore;
   ca?: string | Buffer;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
@@ -86,7 +94,7 @@ export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
   const creds = await env.credentials({ ...mb, profile });
   if (!creds.ok) return [...creds.steps, ...skipRest('Not tested: the earlier step failed.')];
 
-  // Each connection takes a slot of the profile's Maximum Concurrent Connections.
+  // Each connection takes a slot of the Maximum Concurrent Connections (per mailbox across processes, decision 012).
   const probe = (protocol: MailProtocol, checked: boolean): Promise<Step[]> => {
     if (!checked) return Promise.resolve(skipped(protocol, false, ''));
     const o: ProbeOptions = {
@@ -97,7 +105,22 @@ export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
       totalTimeoutMs: env.totalTimeoutMs,
       ...(protocol.direction === 'outgoing' ? { sendTestMessageTo: env.sendTestMessageTo } : {}),
     };
-    return env.limiter.run(`profile:${profile.id}`, profile.maxConcurrentConnections, () => protocol.probe(o));
+    if (!env.semaphore)
+      return env.limiter.run(`profile:${profile.id}`, profile.maxConcurrentConnections, () => protocol.probe(o));
+    // Test & Enable's own rule stays per profile (its runs of one profile together hold at most the cap), now counted
+    // across processes; the mailbox and account claims are the ones synchronization holds, so a test and an IDLE
+    // session of one mailbox never exceed the cap together (the IDLE session yields).
+    const claims: SlotClaim[] = [
+      { key: `profile:${profile.id}`, limit: Math.max(1, profile.maxConcurrentConnections) },
+      ...connectionClaims({
+        mailboxId: mb.id,
+        maxConcurrentConnections: profile.maxConcurrentConnections,
+        protocol: protocol.id,
+        host: o.endpoint.host,
+        login: creds.auth.user,
+      }),
+    ];
+    return env.semaphore.run(claims, { purpose: `test:${mb.id}` }, () => protocol.probe(o));
   };
   const [incomingSteps, outgoingSteps] = await Promise.all([probe(inbound, incoming), probe(outbound, outgoing)]);
   return [...creds.steps, ...incomingSteps, ...outgoingSteps];
