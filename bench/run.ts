@@ -20,6 +20,9 @@ const { values: a } = parseArgs({
     mailboxes: { type: 'string', default: '10000' },
     'c1-seconds': { type: 'string', default: '60' },
     'quiet-wait': { type: 'string', default: '20' },
+    'sync-many': { type: 'string', default: '200' },
+    'sync-first': { type: 'string', default: '5000' },
+    'sync-idle': { type: 'string', default: '100,1000' },
   },
 });
 
@@ -58,11 +61,11 @@ for (const part of parts) {
   else if (part === 'sync')
     figures = await benchSync({
       quietWaitMs,
-      many: 200,
+      many: Number(a['sync-many']),
       rounds: 5,
-      firstSync: 5000,
+      firstSync: Number(a['sync-first']),
       bodyBytes: 4096,
-      idle: [100, 1000],
+      idle: a['sync-idle']!.split(',').map(Number),
       pollSeconds: 60,
     });
   else throw new Error(`unknown part ${part} (scale, pages, start, sync)`);
