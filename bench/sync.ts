@@ -209,6 +209,10 @@ export async function benchSync(o: SyncBenchOptions) {
       log(`sync: ${all.length} mailboxes connected (${round(ms / 1000, 1)} s after they became eligible)`);
       return ms;
     };
+    // The baseline waits for the worker to have registered and finished starting (tsx, migrations, pg-boss).
+    for (const t0 = now(); !(await w.db.prisma.workerProcess.count()); await sleep(200))
+      if (now() - t0 > 120_000 || p.child.exitCode !== null) throw new Error(`the worker did not start:\n${p.out()}`);
+    await sleep(15_000);
     const idle = [await idleCost(p, 0, o.quietWaitMs)];
     const connectMs: Record<number, number> = {};
 
