@@ -1,7 +1,8 @@
 // One POP3 poll of a mailbox: take a connection slot, sign in, UIDL and LIST, fetch what is not stored yet (RETR, or
 // only the headers with TOP n 0 when over the size limit), store, QUIT. Never DELE: the server keeps every message.
 // On the first synchronization, messages older than Process Email From (by their Date header) are skipped; the
-// skipped UIDLs are remembered for the life of the session.
+// skipped UIDLs are remembered for the life of the session. POP3 has no arrival time, so this boundary is fuzzy
+// by DATE_SLACK_MS.
 import { connectionClaims } from './connections.ts';
 import { incomingServer } from './load.ts';
 import { Pop3Client } from '../mail/pop3-client.ts';
@@ -12,6 +13,7 @@ import { ingest, type FetchedMessage } from './ingest.ts';
 import { addAlert } from './status.ts';
 
 const CRLF = Buffer.from('\r\n');
+const DATE_SLACK_MS = 10 * 60_000;
 
 /** Header Date of a header block, or null. */
 function headerDate(headers: Buffer): Date | null {
@@ -90,8 +92,9 @@ export async function pollPop3(ctx: ConnectionContext, skipped: Set<string>): Pr
       const top = async () =>
         Buffer.concat((await pop.multiline(`TOP ${u.n} 0`, 1024 * 1024)).flatMap((l) => [l, CRLF]));
       if (firstSync) {
+        // The Date header is the sender's clock, to the second: only clearly older mail is left out.
         const date = headerDate(await top());
-        if (date && date < syncFrom) {
+        if (date && date.getTime() < syncFrom.getTime() - DATE_SLACK_MS) {
           skipped.add(u.uid);
           continue;
         }
