@@ -141,37 +141,40 @@ export async function startSyncWorld(
         await dovecot.addUser(email); // INBOX only: Gmail's folders cost a doveadm call each
         made.push({ id: '', email });
       }
-      for (let from = 0; from < made.length; from += 500) {
-        const chunk = made.slice(from, from + 500);
-        await db.prisma.$transaction(async (tx) => {
-          for (const m of chunk) {
-            const t = google.issueTokensFor(m.email, clientId);
-            const row = await tx.mailbox.create({
-              data: {
-                name: m.email,
-                emailAddress: m.email,
-                ownerId: adminUser.id,
-                profileId: profile.id,
-                emailApproval: 'APPROVED',
-                incomingEmail: 'SERVER_SIDE_SYNC',
-                outgoingEmail: 'NONE',
-                enabledForIncoming: mo.enabled ?? true,
-                incomingStatus: mo.enabled === false ? 'NOT_RUN' : 'SUCCESS',
-                grant: {
-                  create: {
-                    googleEmail: m.email,
-                    grantedScopes: 'openid email https://mail.google.com/',
-                    accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken),
-                    refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken),
-                    accessTokenExpiresAt: new Date(Date.now() + t.expires_in * 1000),
+      for (let from = 0; from < made.length; from += 100) {
+        const chunk = made.slice(from, from + 100);
+        await db.prisma.$transaction(
+          async (tx) => {
+            for (const m of chunk) {
+              const t = google.issueTokensFor(m.email, clientId);
+              const row = await tx.mailbox.create({
+                data: {
+                  name: m.email,
+                  emailAddress: m.email,
+                  ownerId: adminUser.id,
+                  profileId: profile.id,
+                  emailApproval: 'APPROVED',
+                  incomingEmail: 'SERVER_SIDE_SYNC',
+                  outgoingEmail: 'NONE',
+                  enabledForIncoming: mo.enabled ?? true,
+                  incomingStatus: mo.enabled === false ? 'NOT_RUN' : 'SUCCESS',
+                  grant: {
+                    create: {
+                      googleEmail: m.email,
+                      grantedScopes: 'openid email https://mail.google.com/',
+                      accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken),
+                      refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken),
+                      accessTokenExpiresAt: new Date(Date.now() + t.expires_in * 1000),
+                    },
                   },
                 },
-              },
-              select: { id: true },
-            });
-            m.id = row.id;
-          }
-        });
+                select: { id: true },
+              });
+              m.id = row.id;
+            }
+          },
+          { timeout: 120_000 },
+        ); // a loaded machine: 100 mailboxes with grants can take more than the default 5 s
       }
       return made;
     },

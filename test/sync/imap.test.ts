@@ -46,7 +46,9 @@ for (const mode of dbModes()) {
     after(async () => {
       await ctx?.close();
       // The UIDVALIDITY test renumbers INBOX under a selected session on purpose: Dovecot says so, rightly.
-      const errors = (w?.dovecot.errors() ?? []).filter((e) => !/index reset, view is now inconsistent|UIDVALIDITY has changed/.test(e));
+      const errors = (w?.dovecot.errors() ?? []).filter(
+        (e) => !/index reset, view is now inconsistent|UIDVALIDITY has changed/.test(e),
+      );
       await w?.close();
       assert.deepEqual(errors, [], 'Dovecot logged errors');
     });
