@@ -55,7 +55,9 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
       credentials: credentialsFor(deps.providers),
       protocols: deps.protocols,
       limiter: deps.limiter,
-      semaphore: cluster.semaphore,
+      // Several processes share PostgreSQL: count Test & Enable's connections with synchronization's, across them.
+      // Embedded PGlite is one process: its in-process limiter is exact there.
+      semaphore: db.kind === 'pglite' ? undefined : cluster.semaphore,
       ca: deps.mailTlsCa,
       connectTimeoutMs: checks.connectTimeoutMs,
       totalTimeoutMs: checks.totalTimeoutMs,
