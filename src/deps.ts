@@ -11,6 +11,7 @@ import type { MailboxTests, CheckSettings } from './checks/job.ts';
 import type { CredentialProviders } from './mail/credentials.ts';
 import type { ProtocolRegistry } from './mail/protocols.ts';
 import type { KeyedLimiter } from './mail/limiter.ts';
+import type { SendSettings } from './emails/send-job.ts';
 
 export interface LoginLimits {
   perIp?: number;
@@ -33,6 +34,8 @@ export interface AppDeps {
   limiter: KeyedLimiter;
   /** Test & Enable tuning, resolved from config (tests shorten timeouts and retry delays). */
   checks: CheckSettings;
+  /** Outgoing email tuning (retries, backoff, timeouts); tests shorten it. */
+  sends: SendSettings;
   /** The job queue, producer side: queues exist in every role; workers run where startWorkers ran. Absent: no jobs. */
   jobs?: Jobs;
   /** Queues Test & Enable runs; absent without jobs. */

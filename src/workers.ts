@@ -8,6 +8,7 @@ import { credentialsFor } from './checks/credentials.ts';
 import { startTestEnableWorkers } from './checks/worker.ts';
 import { drainLegacyQueue, startRecovery } from './checks/recovery.ts';
 import { startCluster, type Cluster } from './cluster/start.ts';
+import { startSendWorkers } from './emails/send-worker.ts';
 import { DEFAULT_TIMING, type ClusterTiming } from './cluster/timing.ts';
 
 export interface WorkerOptions {
@@ -54,9 +55,25 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
       totalTimeoutMs: checks.totalTimeoutMs,
     },
   });
+  const sends = await startSendWorkers(
+    {
+      prisma: db.prisma,
+      sql: db.raw,
+      jobs,
+      logger,
+      providers: deps.providers,
+      limiter: deps.limiter,
+      ca: deps.mailTlsCa,
+      settings: deps.sends,
+      processId: cluster.registration.id,
+      timing,
+    },
+    { othersDead: db.kind === 'pglite' },
+  );
   return {
     cluster,
     stop: async () => {
+      sends.stop();
       recovery.stop();
       await cluster.stop();
     },
