@@ -30,6 +30,7 @@ interface ClaimedRun {
   mailboxId: string;
   attempt: number;
   requestedBy: string | null;
+  sendTestMessage: boolean;
 }
 
 export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<void> {
@@ -59,7 +60,7 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     const rows = await prisma.$queryRawUnsafe<ClaimedRun[]>(
       `UPDATE "TestRun" SET status = 'RUNNING', "startedAt" = now(), "runnerProcessId" = $2
        WHERE "jobId" = $1 AND status = 'QUEUED'
-       RETURNING id, "mailboxId", attempt, "requestedBy"`,
+       RETURNING id, "mailboxId", attempt, "requestedBy", "sendTestMessage"`,
       jobId,
       processId,
     );
@@ -83,7 +84,11 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     }
     const mb = await prisma.mailbox.findUnique({ where: { id: run.mailboxId }, select: testMailboxSelect });
     if (!mb) return; // deleted meanwhile (its runs went with it)
-    const steps = await runChecks(mb, deps.env);
+    // "Send a test message to myself": from the mailbox to its own address, reported as the SMTP check's last step.
+    const steps = await runChecks(mb, {
+      ...deps.env,
+      sendTestMessageTo: run.sendTestMessage ? mb.emailAddress : undefined,
+    });
     const outcome = decideOutcome({
       steps,
       incomingChecked: mb.incomingEmail === SSS,
@@ -127,7 +132,14 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
         data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt },
       });
       await tx.testRun.create({
-        data: { mailboxId, requestedBy: run.requestedBy, status: 'QUEUED', attempt: attempt + 1, jobId: nextJobId },
+        data: {
+          mailboxId,
+          requestedBy: run.requestedBy,
+          status: 'QUEUED',
+          attempt: attempt + 1,
+          jobId: nextJobId,
+          sendTestMessage: run.sendTestMessage,
+        },
       });
       await tx.alert.create({
         data: {

@@ -219,6 +219,30 @@ describeEachDb(
       } else assert.equal(e.status, 'SENT');
     });
 
+    test('Test & Enable with "Send a test message to myself": stored on the run, really sent, reported as a step', async () => {
+      const { prisma } = ctx().db;
+      const mb = await enabledMailbox();
+      const r = await ctx().deps.tests!.request([mb.id], owner.id, undefined, { sendTestMessage: true });
+      assert.deepEqual(r.queued, [mb.id]);
+      const run = await waitFor('the test run to finish', async () => {
+        const t = await prisma.testRun.findFirst({
+          where: { mailboxId: mb.id, status: { in: ['SUCCESS', 'FAILURE'] } },
+        });
+        return t ?? undefined;
+      });
+      assert.equal(run.sendTestMessage, true);
+      const steps = run.steps as unknown as { id: string; status: string; message?: string }[];
+      const step = steps.find((s) => s.id === 'outgoing-message');
+      assert.equal(step?.status, 'ok', JSON.stringify(steps));
+      assert.match(step?.message ?? '', new RegExp(mb.emailAddress));
+      const got = received(mb.emailAddress);
+      assert.equal(got.length, 1);
+      assert.deepEqual(got[0].to, [mb.emailAddress]);
+      assert.match(got[0].raw, /Subject: Mailroom test message/);
+      const after = await prisma.mailbox.findUniqueOrThrow({ where: { id: mb.id } });
+      assert.equal(after.outgoingStatus, 'SUCCESS');
+    });
+
     test('the sent message seen later by the incoming sync (Sent Mail) is matched by Message-ID, not stored twice', async () => {
       const { prisma } = ctx().db;
       const mb = await enabledMailbox();
