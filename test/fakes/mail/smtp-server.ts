@@ -40,6 +40,8 @@ export interface FakeSmtpServer {
   setDelay(ms: number): void;
   /** 421 at connect, 454 at AUTH, null for normal answers; with `times`, only that many times, then normal again. */
   setTransient(reply: SmtpTransient, times?: number): void;
+  /** true: record each message, then never answer its final "250" (a server that took the message and hung). */
+  holdData(hold: boolean): void;
 }
 
 const withCode = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
@@ -61,6 +63,7 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
   let delayMs = opts.delayMs ?? 0;
   let transient: SmtpTransient = opts.transient ?? null;
   let transientLeft = Number.POSITIVE_INFINITY;
+  let holding = false;
   /** Whether to answer `reply` now (and count it against `times`). */
   const refuse = (reply: SmtpTransient) => {
     if (transient !== reply || transientLeft <= 0) return false;
@@ -130,6 +133,7 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
           user: String(session.user ?? ''),
           raw: Buffer.concat(chunks).toString('utf8'),
         });
+        if (holding) return; // the message is here; its sender never hears so
         callback(null, '2.0.0 OK  1700000000 gsmtp');
       });
     },
@@ -169,6 +173,9 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
     },
     setDelay(ms) {
       delayMs = ms;
+    },
+    holdData(hold) {
+      holding = hold;
     },
     setTransient(reply, times = Number.POSITIVE_INFINITY) {
       transient = reply;
