@@ -11,11 +11,11 @@ import { gmailProvider } from './gmail/provider.ts';
 import { mailboxCredentialsProvider } from './mail/mailbox-credentials.ts';
 import type { CredentialProviders } from './mail/credentials.ts';
 import { mailProtocols } from './mail/protocols.ts';
-import { KeyedLimiter } from './mail/limiter.ts';
 import { mailboxTests, testEnableQueues, type CheckSettings } from './checks/job.ts';
 import { sessionSweeperQueues } from './auth/session-sweeper.ts';
 import { testingSweepQueues } from './gmail/testing-sweep.ts';
 import { DEFAULT_SEND_SETTINGS, sendQueues, type SendSettings } from './emails/send-job.ts';
+import { importQueues } from './imports/job.ts';
 
 export interface DepsOptions {
   config: Config;
@@ -59,7 +59,13 @@ export function buildDeps(o: DepsOptions): AppDeps {
     o.jobs === false
       ? undefined
       : createJobs(db, logger, {
-          queues: [...sessionSweeperQueues, ...testingSweepQueues, ...testEnableQueues(checks), ...sendQueues(sends)],
+          queues: [
+            ...sessionSweeperQueues,
+            ...testingSweepQueues,
+            ...testEnableQueues(checks),
+            ...importQueues,
+            ...sendQueues(sends),
+          ],
           supervise: config.role !== 'web',
         });
   return {
@@ -70,7 +76,6 @@ export function buildDeps(o: DepsOptions): AppDeps {
     google,
     providers,
     protocols: mailProtocols,
-    limiter: new KeyedLimiter(),
     checks,
     sends,
     jobs,

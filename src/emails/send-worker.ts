@@ -7,7 +7,8 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Jobs } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
 import type { RawSql } from '../db/client.ts';
-import type { KeyedLimiter } from '../mail/limiter.ts';
+import type { ConnectionSemaphore } from '../cluster/semaphore.ts';
+import { connectionClaims } from '../sync/connections.ts';
 import {
   mailboxCredentialFields,
   profileCredentialFields,
@@ -31,7 +32,8 @@ export interface SendWorkerDeps {
   jobs: Jobs;
   logger: Logger;
   providers: CredentialProviders;
-  limiter: KeyedLimiter;
+  /** The cluster's connection budgets: a send takes a slot of the profile's Maximum Concurrent Connections. */
+  semaphore: ConnectionSemaphore;
   ca?: string | Buffer;
   settings: SendSettings;
   /** This process in the WorkerProcess table: recorded on each email it claims. */
@@ -207,10 +209,18 @@ export function sendHandlers(deps: SendWorkerDeps) {
       const { code, message, hint, transient } = creds.failure;
       return failedAttempt(id, credentialFailure({ code, message, hint, transient }), claimed.attempts);
     }
-    const result = await deps.limiter.run(`profile:${profile.id}`, profile.maxConcurrentConnections, () =>
+    const endpoint = outgoingEndpoint(profile);
+    const claims = connectionClaims({
+      profileId: profile.id,
+      maxConcurrentConnections: profile.maxConcurrentConnections,
+      protocol: 'smtp',
+      host: endpoint.host,
+      login: creds.auth.user,
+    });
+    const result = await deps.semaphore.run(claims, { purpose: `send:${id}` }, () =>
       sendMessage(
         {
-          endpoint: outgoingEndpoint(profile),
+          endpoint,
           auth: creds.auth,
           ca: deps.ca,
           connectTimeoutMs: settings.connectTimeoutMs,
