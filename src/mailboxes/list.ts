@@ -52,8 +52,12 @@ const rowSelect = {
   grant: { select: { googleEmail: true, needsReconsent: true, signInRequiredAt: true, refreshTokenIssuedAt: true } },
 } as const satisfies Prisma.MailboxSelect;
 
-export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
-  const where: Prisma.MailboxWhereInput = {
+/** The mailboxes a list shows: what the user may see, narrowed by profile and search (the API's list uses it too). */
+export function mailboxesWhere(
+  user: Pick<PublicUser, 'id' | 'role'>,
+  l: Pick<MailboxListQuery, 'profile' | 'q'>,
+): Prisma.MailboxWhereInput {
+  return {
     ...visibleMailboxesWhere(user),
     ...(l.profile ? { profileId: l.profile } : {}),
     ...(l.q
@@ -65,6 +69,10 @@ export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser,
         }
       : {}),
   };
+}
+
+export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
+  const where = mailboxesWhere(user, l);
   return mailboxList.read(l, {
     rows: (w) => prisma.mailbox.findMany({ where, ...w, select: rowSelect }),
     count: (upTo) => prisma.mailbox.count({ where, take: upTo }),

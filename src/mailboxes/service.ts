@@ -200,7 +200,13 @@ export async function deleteMailbox(
   return released;
 }
 
-/** Approve Email / Reject Email (admins). A rejected address cannot stay enabled. */
+export class ApprovalNotAllowedError extends Error {
+  constructor() {
+    super('Only administrators approve or reject email addresses.');
+  }
+}
+
+/** Approve Email / Reject Email (admins only, whichever door asks). A rejected address cannot stay enabled. */
 export async function setApproval(
   deps: MailboxDeps,
   actor: Actor,
@@ -208,6 +214,7 @@ export async function setApproval(
   decision: 'APPROVED' | 'REJECTED',
   meta: AuditMeta = {},
 ): Promise<void> {
+  if (actor.role !== 'ADMIN') throw new ApprovalNotAllowedError();
   await deps.db.prisma.mailbox.update({
     where: { id: mailbox.id },
     data:
