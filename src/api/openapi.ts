@@ -37,8 +37,16 @@ function standardResponses(o: Operation): Record<string, Json> {
         .join(' '),
     );
   if (o.params) out['404'] = problemResponse('Nothing with this id, or not yours to see.');
-  if (o.query) out['400'] = problemResponse('A query parameter is not valid (see errors).');
-  if (o.body) out['422'] = problemResponse("Some fields are not valid: errors holds each field's message.");
+  if (o.query || o.body)
+    out['400'] = problemResponse(
+      [o.query ? 'A query parameter is not valid (see errors).' : '', o.body ? 'The body is not valid JSON.' : '']
+        .filter(Boolean)
+        .join(' '),
+    );
+  if (o.body) {
+    out['413'] = problemResponse('The body is larger than 256 kB.');
+    out['422'] = problemResponse("Some fields are not valid: errors holds each field's message.");
+  }
   return out;
 }
 
