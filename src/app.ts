@@ -17,6 +17,9 @@ import { gmailRoutes } from './gmail/routes.ts';
 import { mailboxRoutes } from './mailboxes/routes.ts';
 import { profileRoutes } from './profiles/routes.ts';
 import { checkRoutes } from './checks/routes.ts';
+import { bulkRoutes } from './bulk/routes.ts';
+import { importRoutes } from './imports/routes.ts';
+import { csvUpload } from './imports/upload.ts';
 import { emailRoutes } from './emails/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { apiRoutes } from './api/routes.ts';
@@ -105,6 +108,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(flashLocals);
   app.use(recentErrorsLocals(db.prisma));
+  app.post('/mailboxes/import', csvUpload); // the upload's form (with its CSRF token) is multipart: parse it first
   app.use(doubleCsrfProtection);
 
   app.use(authRoutes(deps));
@@ -114,6 +118,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(['/account/tokens', '/admin/tokens'], requireLogin);
   app.use(tokenRoutes(deps)); // API tokens: /account/tokens (own), /admin/tokens (everyone's)
   // Feature routes (one line each):
+  app.use('/mailboxes/import', requireLogin, importRoutes(deps)); // before /mailboxes/:id
+  app.use('/mailboxes/bulk', requireLogin, bulkRoutes(deps)); // before checkRoutes' /mailboxes/:id/test
   app.use(gmailRoutes(deps)); // before /mailboxes: owns /mailboxes/connect-gmail and /mailboxes/:id/gmail/*, and the fixed callback path
   app.use(checkRoutes(deps)); // Test & Enable: /mailboxes/test…, /mailboxes/:id/test, /profiles/:id/test-all
   app.use('/mailboxes', requireLogin, mailboxRoutes(deps));

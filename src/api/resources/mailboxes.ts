@@ -9,7 +9,7 @@ import { ApiProblem, invalidFields, notFound } from '../problem.ts';
 import { after, dateTime, decodeCursor, iso, page, pageOf, pagingQuery } from '../paging.ts';
 import { loadMailboxFor, mailboxInclude, type MailboxDetail } from '../../mailboxes/access.ts';
 import { mailboxFormSchema } from '../../mailboxes/form.ts';
-import { mailboxesWhere } from '../../mailboxes/list.ts';
+import { mailboxListWhere } from '../../mailboxes/list.ts';
 import { newValues } from '../../mailboxes/pages.ts';
 import { editValues, mailboxView } from '../../mailboxes/view-model.ts';
 import { isPending } from '../../mailboxes/status.ts';
@@ -240,7 +240,7 @@ export function mailboxOperations(deps: AppDeps): Operation[] {
         const values = decodeCursor(query.cursor, ['string', 'string']);
         const where: Prisma.MailboxWhereInput = {
           AND: [
-            mailboxesWhere(ctx.user, { q: query.q ?? '', profile: query.profileId ?? null }),
+            mailboxListWhere(ctx.user, { q: query.q ?? '', profile: query.profileId ?? null }),
             query.ownerId ? { ownerId: query.ownerId } : {},
             query.emailApproval ? { emailApproval: query.emailApproval } : {},
             query.incomingStatus ? { incomingStatus: query.incomingStatus } : {},
