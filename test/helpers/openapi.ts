@@ -105,6 +105,8 @@ export function apiClient(base: string, checker: OpenApiChecker, token: string |
         ...headers,
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    }).catch((e: Error & { cause?: { code?: string; message?: string } }) => {
+      throw new Error(`${method} ${path}: ${e.message} (${e.cause?.code ?? ''} ${e.cause?.message ?? ''})`);
     });
     const text = await res.text();
     const a: ApiAnswer = { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
