@@ -39,7 +39,8 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     { othersDead: db.kind === 'pglite' },
   );
   await recovery.ready;
-  await startTestEnableWorkers({
+  const testWorkers = await startTestEnableWorkers({
+    notifier: cluster.notifier,
     prisma: db.prisma,
     jobs,
     logger,
@@ -57,6 +58,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
   return {
     cluster,
     stop: async () => {
+      testWorkers.stop();
       recovery.stop();
       await cluster.stop();
     },
