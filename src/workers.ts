@@ -48,7 +48,8 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     { othersDead: db.kind === 'pglite' },
   );
   await recovery.ready;
-  await startTestEnableWorkers({
+  const testWorkers = await startTestEnableWorkers({
+    notifier: cluster.notifier,
     prisma: db.prisma,
     jobs,
     logger,
@@ -90,6 +91,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     sync,
     stop: async () => {
       sends.stop();
+      testWorkers.stop();
       recovery.stop();
       await cluster.stop();
     },
