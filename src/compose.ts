@@ -14,6 +14,7 @@ import { mailProtocols } from './mail/protocols.ts';
 import { mailboxTests, testEnableQueues, type CheckSettings } from './checks/job.ts';
 import { sessionSweeperQueues } from './auth/session-sweeper.ts';
 import { testingSweepQueues } from './gmail/testing-sweep.ts';
+import { importQueues } from './imports/job.ts';
 
 export interface DepsOptions {
   config: Config;
@@ -52,7 +53,7 @@ export function buildDeps(o: DepsOptions): AppDeps {
     o.jobs === false
       ? undefined
       : createJobs(db, logger, {
-          queues: [...sessionSweeperQueues, ...testingSweepQueues, ...testEnableQueues(checks)],
+          queues: [...sessionSweeperQueues, ...testingSweepQueues, ...testEnableQueues(checks), ...importQueues],
           supervise: config.role !== 'web',
         });
   return {

@@ -4,6 +4,7 @@
 import type { AppDeps } from './deps.ts';
 import { startSessionSweeper } from './auth/session-sweeper.ts';
 import { startTestingSweep } from './gmail/testing-sweep.ts';
+import { startImportWorker } from './imports/job.ts';
 import { credentialsFor } from './checks/credentials.ts';
 import { startTestEnableWorkers } from './checks/worker.ts';
 import { drainLegacyQueue, startRecovery } from './checks/recovery.ts';
@@ -32,6 +33,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
   await startSessionSweeper(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
   await startTestingSweep(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
   const boss = () => jobs.boss;
+  await startImportWorker(jobs.boss, deps); // CSV imports of mailboxes (decision 019)
   await drainLegacyQueue({ prisma: db.prisma, boss, logger });
   // Embedded mode has one process by construction (the data-dir lock): whatever ran before this start is dead.
   const recovery = startRecovery(
