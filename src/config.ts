@@ -69,6 +69,10 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all'),
   ),
+  // Synchronization timers for tests and the sandbox (decision 013): POP3 polling interval instead of the profile's
+  // Minimum Polling Interval, and the IMAP safety check by UID.
+  SYNC_POLL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(86_400).optional()),
+  SYNC_SAFETY_CHECK_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3_600).optional()),
 });
 
 export interface Config {
@@ -89,6 +93,8 @@ export interface Config {
   mailTlsCa?: string;
   checks: { globalConcurrency: number; retryLimit: number };
   role: ProcessRole;
+  /** Overrides of the synchronization engine's timers (SYNC_POLL_SECONDS, SYNC_SAFETY_CHECK_SECONDS). */
+  sync: { pollMs?: number; safetyCheckMs?: number };
   generatedKeys: string[];
 }
 
@@ -233,6 +239,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailTlsCa,
     checks: { globalConcurrency: e.CHECK_CONCURRENCY, retryLimit: e.CHECK_RETRY_LIMIT },
     role: e.MAILROOM_ROLE,
+    sync: {
+      ...(e.SYNC_POLL_SECONDS ? { pollMs: e.SYNC_POLL_SECONDS * 1000 } : {}),
+      ...(e.SYNC_SAFETY_CHECK_SECONDS ? { safetyCheckMs: e.SYNC_SAFETY_CHECK_SECONDS * 1000 } : {}),
+    },
     generatedKeys,
   };
 }

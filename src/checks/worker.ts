@@ -31,6 +31,7 @@ interface ClaimedRun {
   mailboxId: string;
   attempt: number;
   requestedBy: string | null;
+  sendTestMessage: boolean;
 }
 
 export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<void> {
@@ -60,7 +61,7 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     const rows = await prisma.$queryRawUnsafe<ClaimedRun[]>(
       `UPDATE "TestRun" SET status = 'RUNNING', "startedAt" = now(), "runnerProcessId" = $2
        WHERE "jobId" = $1 AND status = 'QUEUED'
-       RETURNING id, "mailboxId", attempt, "requestedBy"`,
+       RETURNING id, "mailboxId", attempt, "requestedBy", "sendTestMessage"`,
       jobId,
       processId,
     );
@@ -84,9 +85,11 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     }
     const mb = await prisma.mailbox.findUnique({ where: { id: run.mailboxId }, select: testMailboxSelect });
     if (!mb) return; // deleted meanwhile (its runs went with it)
-    // CHECK_CONCURRENCY holds across every process (issue 14 item 9), not per process.
+    // CHECK_CONCURRENCY holds across every process (issue 14 item 9), not per process. "Send a test message to
+    // myself": from the mailbox to its own address, reported as the SMTP check's last step.
+    const env = { ...deps.env, sendTestMessageTo: run.sendTestMessage ? mb.emailAddress : undefined };
     const steps = await deps.env.semaphore.run([checksClaim(settings.workers)], { purpose: `test:${mb.id}` }, () =>
-      runChecks(mb, deps.env),
+      runChecks(mb, env),
     );
     const outcome = decideOutcome({
       steps,
@@ -131,7 +134,14 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
         data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt },
       });
       await tx.testRun.create({
-        data: { mailboxId, requestedBy: run.requestedBy, status: 'QUEUED', attempt: attempt + 1, jobId: nextJobId },
+        data: {
+          mailboxId,
+          requestedBy: run.requestedBy,
+          status: 'QUEUED',
+          attempt: attempt + 1,
+          jobId: nextJobId,
+          sendTestMessage: run.sendTestMessage,
+        },
       });
       await tx.alert.create({
         data: {
