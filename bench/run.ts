@@ -9,6 +9,8 @@ import { benchScale } from './scale.ts';
 import { benchPages } from './pages.ts';
 import { benchStart } from './start.ts';
 import { printGoals, updateReadme } from './report.ts';
+import { benchSync } from './sync.ts';
+import { updateSyncReadme } from './sync-report.ts';
 import { ROOT, log, postgresReachable, round, writeResult, type Engine } from './util.ts';
 
 // Google's token endpoint is HTTPS, so the bench's is too (world.ts): the app must trust the bench CA, which Node's
@@ -39,10 +41,13 @@ const { values: a } = parseArgs({
     mailboxes: { type: 'string', default: '10000' },
     c1: { type: 'string', default: '200' },
     'quiet-wait': { type: 'string', default: '20' },
+    'sync-many': { type: 'string', default: '200' },
+    'sync-first': { type: 'string', default: '5000' },
+    'sync-idle': { type: 'string', default: '100,1000' },
   },
 });
 
-const parts = a.only ? a.only.split(',') : ['scale', 'start', 'pages'];
+const parts = a.only ? a.only.split(',') : ['scale', 'start', 'pages', 'sync'];
 let engines = a.engines!.split(',').filter((e): e is Engine => e === 'pglite' || e === 'postgres');
 if (engines.includes('postgres') && !(await postgresReachable())) {
   log('PostgreSQL is not reachable at BENCH_POSTGRES_URL / 127.0.0.1:5432: PGlite only');
@@ -74,10 +79,21 @@ for (const part of parts) {
       quietWaitMs,
     });
   else if (part === 'start') figures = await benchStart({ engines, runs: 3, idleSeconds: 5, quietWaitMs });
-  else throw new Error(`unknown part ${part} (scale, pages, start)`);
+  else if (part === 'sync')
+    figures = await benchSync({
+      quietWaitMs,
+      many: Number(a['sync-many']),
+      rounds: 5,
+      firstSync: Number(a['sync-first']),
+      bodyBytes: 4096,
+      idle: a['sync-idle']!.split(',').map(Number),
+      pollSeconds: 60,
+    });
+  else throw new Error(`unknown part ${part} (scale, pages, start, sync)`);
   const file = writeResult(part, { seconds: round((performance.now() - started) / 1000, 1), ...(figures as object) });
   log(`${part}: wrote ${file}`);
   updateReadme();
+  updateSyncReadme();
 }
 log(`all done in ${round((performance.now() - t0) / 1000, 1)} s`);
 process.stderr.write(`\nIssue 15's goals (from bench/results/):\n${printGoals()}\n`);

@@ -17,8 +17,13 @@ import { gmailRoutes } from './gmail/routes.ts';
 import { mailboxRoutes } from './mailboxes/routes.ts';
 import { profileRoutes } from './profiles/routes.ts';
 import { checkRoutes } from './checks/routes.ts';
+import { bulkRoutes } from './bulk/routes.ts';
+import { importRoutes } from './imports/routes.ts';
+import { csvUpload } from './imports/upload.ts';
 import { emailRoutes } from './emails/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
+import { apiRoutes } from './api/routes.ts';
+import { tokenRoutes } from './tokens/routes.ts';
 import { recentErrorsLocals } from './alerts/recent.ts';
 import { createCsrf } from './security/csrf.ts';
 import { auditDenials } from './security/denials.ts';
@@ -57,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requirePathTarget);
   app.get('/healthz', healthz(db));
   app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
+  app.use('/api', apiRoutes(deps)); // before the session: the API reads no cookie, so it needs no CSRF token
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 })); // more fields: 413
   app.use(express.json({ limit: '64kb' }));
   app.use(objectBody);
@@ -105,13 +111,18 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(flashLocals);
   app.use(recentErrorsLocals(db.prisma));
+  app.post('/mailboxes/import', csvUpload); // the upload's form (with its CSRF token) is multipart: parse it first
   app.use(doubleCsrfProtection);
 
   app.use(authRoutes(deps));
   app.get('/', requireLogin, (_req, res) => res.render('home', { title: 'Mailroom' }));
   app.use('/admin/users', requireLogin, userRoutes(deps));
   app.use('/admin/audit', requireLogin, auditRoutes(deps));
+  app.use(['/account/tokens', '/admin/tokens'], requireLogin);
+  app.use(tokenRoutes(deps)); // API tokens: /account/tokens (own), /admin/tokens (everyone's)
   // Feature routes (one line each):
+  app.use('/mailboxes/import', requireLogin, importRoutes(deps)); // before /mailboxes/:id
+  app.use('/mailboxes/bulk', requireLogin, bulkRoutes(deps)); // before checkRoutes' /mailboxes/:id/test
   app.use(gmailRoutes(deps)); // before /mailboxes: owns /mailboxes/connect-gmail and /mailboxes/:id/gmail/*, and the fixed callback path
   app.use(checkRoutes(deps)); // Test & Enable: /mailboxes/test…, /mailboxes/:id/test, /profiles/:id/test-all
   app.use('/mailboxes', requireLogin, mailboxRoutes(deps));

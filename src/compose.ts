@@ -11,10 +11,11 @@ import { gmailProvider } from './gmail/provider.ts';
 import { mailboxCredentialsProvider } from './mail/mailbox-credentials.ts';
 import type { CredentialProviders } from './mail/credentials.ts';
 import { mailProtocols } from './mail/protocols.ts';
-import { KeyedLimiter } from './mail/limiter.ts';
 import { mailboxTests, testEnableQueues, type CheckSettings } from './checks/job.ts';
 import { sessionSweeperQueues } from './auth/session-sweeper.ts';
 import { testingSweepQueues } from './gmail/testing-sweep.ts';
+import { DEFAULT_SEND_SETTINGS, sendQueues, type SendSettings } from './emails/send-job.ts';
+import { importQueues } from './imports/job.ts';
 
 export interface DepsOptions {
   config: Config;
@@ -29,6 +30,7 @@ export interface DepsOptions {
   limits?: { login?: LoginLimits };
   mailTlsCa?: string | Buffer;
   checks?: Partial<CheckSettings>;
+  sends?: Partial<SendSettings>;
 }
 
 export function buildDeps(o: DepsOptions): AppDeps {
@@ -49,11 +51,21 @@ export function buildDeps(o: DepsOptions): AppDeps {
     pollingIntervalSeconds: 1,
     ...overrides,
   };
+  const sends: SendSettings = {
+    ...DEFAULT_SEND_SETTINGS,
+    ...Object.fromEntries(Object.entries(o.sends ?? {}).filter(([, v]) => v !== undefined)),
+  };
   const jobs =
     o.jobs === false
       ? undefined
       : createJobs(db, logger, {
-          queues: [...sessionSweeperQueues, ...testingSweepQueues, ...testEnableQueues(checks)],
+          queues: [
+            ...sessionSweeperQueues,
+            ...testingSweepQueues,
+            ...testEnableQueues(checks),
+            ...importQueues,
+            ...sendQueues(sends),
+          ],
           supervise: config.role !== 'web',
         });
   return {
@@ -64,8 +76,8 @@ export function buildDeps(o: DepsOptions): AppDeps {
     google,
     providers,
     protocols: mailProtocols,
-    limiter: new KeyedLimiter(),
     checks,
+    sends,
     jobs,
     tests: jobs && mailboxTests({ prisma: db.prisma, jobs, settings: checks }),
     limits: o.limits,

@@ -64,6 +64,12 @@ export interface RequestResult {
   alreadyQueued: string[];
 }
 
+/** Per-run choices of a request. */
+export interface RequestOptions {
+  /** "Send a test message to myself": the SMTP check also sends a message from the mailbox to its own address. */
+  sendTestMessage?: boolean;
+}
+
 /** Who asked, for the audit log (a request from a page); tests and tools may leave it out. */
 export type Requester = Pick<AuditEntry, 'actor' | 'ip'>;
 
@@ -78,7 +84,12 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
    * mailbox waits for the first to commit and then finds its run, QUEUED or RUNNING, and makes none (decision 015).
    * Each run names its job, so only that job can claim it (worker.ts).
    */
-  async function request(mailboxIds: string[], requestedBy: string | null, who?: Requester): Promise<RequestResult> {
+  async function request(
+    mailboxIds: string[],
+    requestedBy: string | null,
+    who?: Requester,
+    o: RequestOptions = {},
+  ): Promise<RequestResult> {
     await jobs.ready;
     const result: RequestResult = { queued: [], alreadyQueued: [] };
     const unique = [...new Set(mailboxIds)];
@@ -141,6 +152,7 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
             attempt: 1,
             startedAt,
             jobId: jobIds[k],
+            sendTestMessage: o.sendTestMessage === true,
           })),
         });
         result.queued.push(...queued.map((mb) => mb.id));

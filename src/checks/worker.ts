@@ -14,6 +14,7 @@ import { workAtOnce } from '../jobs/work-at-once.ts';
 import type { Notifier } from '../cluster/notify.ts';
 import { decideOutcome, gaveUpHint, retryDelayMs, type Outcome } from './outcome.ts';
 import { runChecks, testMailboxSelect, type RunEnv } from './run.ts';
+import { checksClaim } from '../sync/connections.ts';
 
 export interface TestWorkerDeps {
   prisma: PrismaClient;
@@ -34,6 +35,7 @@ interface ClaimedRun {
   mailboxId: string;
   attempt: number;
   requestedBy: string | null;
+  sendTestMessage: boolean;
 }
 
 export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<{ stop(): void }> {
@@ -66,7 +68,7 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     const rows = await prisma.$queryRawUnsafe<ClaimedRun[]>(
       `UPDATE "TestRun" SET status = 'RUNNING', "startedAt" = now(), "runnerProcessId" = $2
        WHERE "jobId" = $1 AND status = 'QUEUED'
-       RETURNING id, "mailboxId", attempt, "requestedBy"`,
+       RETURNING id, "mailboxId", attempt, "requestedBy", "sendTestMessage"`,
       jobId,
       processId,
     );
@@ -90,7 +92,12 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     }
     const mb = await prisma.mailbox.findUnique({ where: { id: run.mailboxId }, select: testMailboxSelect });
     if (!mb) return; // deleted meanwhile (its runs went with it)
-    const steps = await runChecks(mb, deps.env);
+    // CHECK_CONCURRENCY holds across every process (issue 14 item 9), not per process. "Send a test message to
+    // myself": from the mailbox to its own address, reported as the SMTP check's last step.
+    const env = { ...deps.env, sendTestMessageTo: run.sendTestMessage ? mb.emailAddress : undefined };
+    const steps = await deps.env.semaphore.run([checksClaim(settings.workers)], { purpose: `test:${mb.id}` }, () =>
+      runChecks(mb, env),
+    );
     const outcome = decideOutcome({
       steps,
       incomingChecked: mb.incomingEmail === SSS,
@@ -134,7 +141,14 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
         data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt },
       });
       await tx.testRun.create({
-        data: { mailboxId, requestedBy: run.requestedBy, status: 'QUEUED', attempt: attempt + 1, jobId: nextJobId },
+        data: {
+          mailboxId,
+          requestedBy: run.requestedBy,
+          status: 'QUEUED',
+          attempt: attempt + 1,
+          jobId: nextJobId,
+          sendTestMessage: run.sendTestMessage,
+        },
       });
       await tx.alert.create({
         data: {
@@ -155,7 +169,9 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     const { mailboxId } = run;
     // After the last retry the steps' "will try again automatically" is no longer true.
     const final = outcome.gaveUp
-      ? steps.map((s) => (s.status === 'fail' && s.hint ? { ...s, hint: gaveUpHint(s.hint, run.attempt) } : s))
+      ? steps.map((s) =>
+          s.status === 'fail' && s.transient && s.hint ? { ...s, hint: gaveUpHint(s.hint, run.attempt) } : s,
+        )
       : steps;
     const failed = final.some((s) => s.status === 'fail');
     return prisma.$transaction(async (tx) => {
