@@ -16,6 +16,8 @@ export const TEST_QUEUE = 'mailbox-test-enable-runs';
 /** The stately queue of decision 005: its waiting jobs are moved to TEST_QUEUE when a worker starts (recovery.ts). */
 export const LEGACY_TEST_QUEUE = 'mailbox-test-enable';
 export const DEAD_QUEUE = 'mailbox-test-enable-dead';
+/** request() NOTIFYs this with the number of jobs it queued: idle workers start them at once (jobs/work-at-once.ts). */
+export const TEST_WAKE_CHANNEL = 'mailroom_test_enable';
 /** A run in one of these states holds its mailbox: another request for it answers "already running". */
 export const ACTIVE_RUN = ['QUEUED', 'RUNNING'] as const;
 
@@ -43,7 +45,6 @@ export function testEnableQueues(settings: Pick<CheckSettings, 'expireInSeconds'
   return [
     { name: DEAD_QUEUE, options: { policy: 'standard' } },
     // retryLimit: pg-boss's own retries serve crashes only (recovery.ts fails a dead runner's job to run it again).
-    // notify: an insert wakes the workers at once (LISTEN/NOTIFY, PGlite too); polling is only the backstop.
     {
       name: TEST_QUEUE,
       options: {
@@ -52,7 +53,6 @@ export function testEnableQueues(settings: Pick<CheckSettings, 'expireInSeconds'
         retryDelay: 1,
         expireInSeconds: settings.expireInSeconds,
         deadLetter: DEAD_QUEUE,
-        notify: true,
       },
     },
   ];
@@ -124,6 +124,7 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
           queued.map((mb, k) => ({ id: jobIds[k], data: { mailboxId: mb.id } })),
           { db: fromPrisma(tx) },
         );
+        await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', TEST_WAKE_CHANNEL, String(queued.length)); // on commit
         const startedAt = new Date();
         for (const inc of [true, false])
           for (const out of [true, false]) {

@@ -9,7 +9,9 @@ import type { Logger } from '../logger.ts';
 import type { Step } from '../mail/types.ts';
 import { audit } from '../security/audit.ts';
 import { whenExact } from '../mailboxes/labels.ts';
-import { DEAD_QUEUE, TEST_QUEUE, type CheckSettings, type Payload } from './job.ts';
+import { DEAD_QUEUE, TEST_QUEUE, TEST_WAKE_CHANNEL, type CheckSettings, type Payload } from './job.ts';
+import { workAtOnce } from '../jobs/work-at-once.ts';
+import type { Notifier } from '../cluster/notify.ts';
 import { decideOutcome, gaveUpHint, retryDelayMs, type Outcome } from './outcome.ts';
 import { runChecks, testMailboxSelect, type RunEnv } from './run.ts';
 import { checksClaim } from '../sync/connections.ts';
@@ -22,6 +24,8 @@ export interface TestWorkerDeps {
   settings: CheckSettings;
   /** This process in the WorkerProcess table: the runner recorded on each run it claims. */
   processId: string;
+  /** Wakes a worker when a job is queued (request() NOTIFYs); without it the workers only poll. */
+  notifier?: Notifier;
 }
 
 const SSS = 'SERVER_SIDE_SYNC';
@@ -34,22 +38,25 @@ interface ClaimedRun {
   sendTestMessage: boolean;
 }
 
-export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<void> {
+export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<{ stop(): void }> {
   const { settings } = deps;
   const b = deps.jobs.boss;
   const h = testEnableHandlers(deps);
-  await b.work<Payload>(
-    TEST_QUEUE,
+  const wakeable = await workAtOnce<Payload>(
     {
-      localConcurrency: settings.workers,
+      boss: b,
+      queue: TEST_QUEUE,
+      workers: settings.workers,
       pollingIntervalSeconds: settings.pollingIntervalSeconds,
-      notifyPollingIntervalSeconds: settings.pollingIntervalSeconds * 5,
+      notifier: deps.notifier,
+      channel: TEST_WAKE_CHANNEL,
     },
-    async ([job]) => h.handle(job),
+    (job) => h.handle(job),
   );
   await b.work<Payload>(DEAD_QUEUE, { pollingIntervalSeconds: settings.pollingIntervalSeconds }, async ([job]) =>
     h.giveUp(job.data.mailboxId),
   );
+  return wakeable;
 }
 
 export function testEnableHandlers(deps: TestWorkerDeps) {
