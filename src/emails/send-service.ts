@@ -7,13 +7,16 @@ import type { PublicUser } from '../auth/users.ts';
 import type { Jobs } from '../jobs/boss.ts';
 import { audit, type AuditEntry } from '../security/audit.ts';
 import { HttpError } from '../web/errors.ts';
-import { mailboxNotFound, visibleMailboxesWhere } from '../mailboxes/access.ts';
 import { emailNotFound, visibleEmailsWhere } from './access.ts';
 import type { ComposeInput } from './compose-form.ts';
 import { addresses } from './labels.ts';
 import { SEND_QUEUE, type SendPayload } from './send-job.ts';
 
 type Viewer = Pick<PublicUser, 'id' | 'role'>;
+
+/** The mailboxes a user may send from: an admin any, a user their own (the same rule as src/mailboxes/access.ts). */
+const ownMailboxesWhere = (user: Viewer): Prisma.MailboxWhereInput =>
+  user.role === 'ADMIN' ? {} : { ownerId: user.id };
 
 /** What the refusal rules read of a mailbox. */
 export const senderSelect = {
@@ -81,7 +84,7 @@ export function outgoingRefusal(mb: SenderMailbox): Refusal | null {
 /** The mailboxes the New email form offers: a user's own, an admin's any; those that refuse come with why. */
 export async function senderMailboxes(prisma: PrismaClient, user: Viewer, take = 500) {
   const rows = await prisma.mailbox.findMany({
-    where: visibleMailboxesWhere(user),
+    where: ownMailboxesWhere(user),
     orderBy: { name: 'asc' },
     take,
     select: senderSelect,
@@ -156,10 +159,10 @@ export async function queueEmail(
   const earlier = await existing(prisma, user, input.submissionId);
   if (earlier) return earlier;
   const mb = await prisma.mailbox.findFirst({
-    where: { id: input.mailboxId, ...visibleMailboxesWhere(user) },
+    where: { id: input.mailboxId, ...ownMailboxesWhere(user) },
     select: senderSelect,
   });
-  if (!mb) throw mailboxNotFound();
+  if (!mb) throw emailNotFound(); // another user's mailbox reads as none at all
   const refusal = outgoingRefusal(mb);
   if (refusal) throw new ComposeError({ mailboxId: `${refusal.message} ${refusal.hint}` });
   const original = input.replyToId ? await loadReplyOriginal(prisma, user, input.replyToId) : null;

@@ -3,9 +3,8 @@
 import { z } from 'zod';
 import type { EmailStatus, PrismaClient } from '../generated/prisma/client.ts';
 import type { PublicUser } from '../auth/users.ts';
-import { whenExact } from '../mailboxes/labels.ts';
 import { visibleEmailsWhere } from './access.ts';
-import { EMAIL_STATUS, statusTone } from './labels.ts';
+import { EMAIL_STATUS, statusTone, timeLabel } from './labels.ts';
 
 /** Statuses that may still change by themselves: the page keeps polling while one is shown. */
 export const isPending = (status: EmailStatus) => status === 'PENDING_SEND' || status === 'SENDING';
@@ -19,10 +18,10 @@ export interface SendProgressFields {
 }
 
 /** The line under an outgoing email's status; '' when there is nothing to add. */
-export function sendProgress(e: SendProgressFields, retryLimit: number, now = new Date()): string {
+export function sendProgress(e: SendProgressFields, retryLimit: number): string {
   if (e.direction !== 'OUTGOING') return '';
   if (e.status === 'PENDING_SEND' && e.attempts > 0 && e.nextAttemptAt)
-    return `Attempt ${e.attempts} failed (${e.errorCode ?? 'error'}). Retry ${e.attempts} of ${retryLimit}, next at ${whenExact(e.nextAttemptAt, now)}.`;
+    return `Attempt ${e.attempts} failed (${e.errorCode ?? 'error'}). Retry ${e.attempts} of ${retryLimit}, next at ${timeLabel(e.nextAttemptAt, true)}.`;
   if (e.status === 'PENDING_SEND') return 'Queued: it is sent in a few seconds.';
   if (e.status === 'SENDING') return `Sending (attempt ${e.attempts} of ${retryLimit + 1}).`;
   if (e.status === 'UNKNOWN')
@@ -55,14 +54,13 @@ export async function emailStatuses(
       updatedAt: true,
     },
   });
-  const now = new Date();
   return rows.map((e) => ({
     id: e.id,
     status: EMAIL_STATUS[e.status],
     statusCode: e.status,
     tone: statusTone(e.status),
     pending: isPending(e.status),
-    progress: sendProgress(e, retryLimit, now),
+    progress: sendProgress(e, retryLimit),
     version: `${e.status}:${e.attempts}:${e.updatedAt.getTime()}`,
   }));
 }
