@@ -8,11 +8,14 @@ import { lockDataDir, DataDirLockedError } from '../src/db/lock.ts';
 import { createSealer } from '../src/security/secrets.ts';
 import { gmailRedirectUri } from '../src/profiles/redirect-uri.ts';
 import { startGmailWorld, type GmailWorld } from '../test/helpers/gmail-world.ts';
-import { seedSandbox, MAILBOXES, PEOPLE, SANDBOX_PASSWORD } from './seed.ts';
+import { seedSandbox, LIVE_MAILBOXES, MAILBOXES, PEOPLE, SANDBOX_PASSWORD } from './seed.ts';
+import { startLiveMail, type LiveMail } from './live-mail.ts';
+import { startMailDesk, type MailDesk } from './mail-desk.ts';
 
 const DIR = resolve(import.meta.dirname, '../.sandbox');
 const port = process.env.SANDBOX_PORT || '3000';
 const publicUrl = `http://localhost:${port}`;
+const deskPort = process.env.SANDBOX_MAIL_PORT || String(Number(port) + 1);
 
 function fail(message: string): never {
   process.stderr.write(`sandbox: ${message}\n`);
@@ -37,8 +40,12 @@ mkdirSync(dataDir, { recursive: true });
 
 let world: GmailWorld | undefined;
 let rt: Runtime | undefined;
+let live: LiveMail | undefined;
+let desk: MailDesk | undefined;
 async function stopAll(): Promise<void> {
+  await desk?.close();
   await rt?.stop();
+  await live?.dovecot?.stop();
   await world?.close();
   releaseDir();
 }
@@ -72,6 +79,7 @@ try {
     redirectUris: [gmailRedirectUri(publicUrl)],
     name: 'Mailroom Sandbox',
   });
+  live = await startLiveMail(w.google);
   const caFile = join(DIR, 'mail-test-ca.pem');
   writeFileSync(caFile, w.mail.ca);
 
@@ -89,17 +97,33 @@ try {
     SESSION_SECRET: randomBytes(32).toString('hex'),
   });
   const sealer = createSealer(config.secretsKeys.current, config.secretsKeys.old);
-  rt = await startRuntime(config, undefined, { beforeListen: (db) => seedSandbox(db.prisma, sealer, w) });
+  const dovecot = live.dovecot;
+  rt = await startRuntime(config, undefined, { beforeListen: (db) => seedSandbox(db.prisma, sealer, w, dovecot) });
+  desk = await startMailDesk({
+    port: Number(deskPort),
+    mailroomUrl: publicUrl,
+    mailboxes: LIVE_MAILBOXES.map((m) => ({ name: m.name, email: m.email })),
+    live,
+  });
 } catch (e) {
   await stopAll().catch(() => undefined);
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EADDRINUSE') fail(`port ${port} is in use. Choose another with SANDBOX_PORT=3001 npm run sandbox`);
+  if (err.code === 'EADDRINUSE')
+    fail(
+      `port ${rt ? deskPort : port} is in use. Choose others with SANDBOX_PORT=3010 (Mailroom) and SANDBOX_MAIL_PORT=3011 (the mail desk) npm run sandbox`,
+    );
   if (e instanceof ConfigError || e instanceof DataDirLockedError) fail(err.message);
   throw e;
 }
 
 const w = world!;
 const mail = `IMAP 127.0.0.1:${w.mail.imap.port} · POP3 127.0.0.1:${w.mail.pop3.port} · SMTP 127.0.0.1:${w.mail.smtp.starttlsPort} (STARTTLS)`;
+const liveLine = live?.dovecot
+  ? `Live mail: ${desk!.url} — "Send a test email to this mailbox" drops a message into a local Dovecot
+       (IMAP 127.0.0.1:${live.dovecot.imap.port}); an enabled mailbox shows it under Emails within seconds.
+       Or: curl -d to=${MAILBOXES.connected.email} ${desk!.url}/send`
+  : `Live mail: off — ${live?.reason}.
+       Test & Enable works; nothing delivers new mail (${desk!.url} says the same).`;
 process.stdout.write(`
 Mailroom sandbox: ${publicUrl}
 
@@ -114,8 +138,10 @@ ${Object.values(MAILBOXES)
   Try: sign in as ${PEOPLE.user.email} → Mailboxes → ${MAILBOXES.fresh.name} → Sign in to Gmail →
        on the local Google page choose ${MAILBOXES.fresh.email} and Allow → Test & Enable Mailbox.
 
+  Then: ${liveLine}
+
   Local Google (consent page): ${w.google.url}
-  Local Gmail servers: ${mail}
+  Local Gmail servers (scripted): ${mail}
   Data: ${dataDir} (reset at every start). Ctrl-C stops everything.
 
 `);

@@ -3,6 +3,8 @@ import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import type { Sealer } from '../src/security/secrets.ts';
 import { createUser } from '../src/auth/users.ts';
 import { createGmailProfile, createConnectedMailbox, type GmailWorld } from '../test/helpers/gmail-world.ts';
+import type { DovecotServer } from '../test/fakes/dovecot.ts';
+import { sandboxMessage } from './live-mail.ts';
 
 export const SANDBOX_PASSWORD = 'sandbox-password';
 
@@ -46,8 +48,21 @@ export const MAILBOXES = {
   },
 } satisfies Record<string, SandboxMailbox>;
 
-/** Google accounts and mail accounts in the fakes, then the database rows. Grants only for the pre-connected ones. */
-export async function seedSandbox(prisma: PrismaClient, sealer: Sealer, w: GmailWorld): Promise<void> {
+/** The mailboxes whose mail lives in the local Dovecot when the sandbox has live mail (all but the IMAP-off story). */
+export const LIVE_MAILBOXES = [MAILBOXES.fresh, MAILBOXES.connected, MAILBOXES.pending];
+
+/**
+ * Google accounts and mail accounts in the fakes, then the database rows. Grants only for the pre-connected ones.
+ * With `live` (a Dovecot), the Gmail profile's IMAP is Dovecot and each of LIVE_MAILBOXES holds two welcome messages
+ * that the first synchronization brings in; the IMAP-off story stays on the scripted servers (its own profile), since
+ * only they can answer like Gmail with IMAP turned off.
+ */
+export async function seedSandbox(
+  prisma: PrismaClient,
+  sealer: Sealer,
+  w: GmailWorld,
+  live?: DovecotServer,
+): Promise<void> {
   const admin = await createUser(prisma, { ...PEOPLE.admin, role: 'ADMIN', password: SANDBOX_PASSWORD });
   const user = await createUser(prisma, { ...PEOPLE.user, role: 'USER', password: SANDBOX_PASSWORD });
   const profile = await createGmailProfile(prisma, sealer, w, { name: 'Gmail (local sandbox)' });
@@ -56,14 +71,37 @@ export async function seedSandbox(prisma: PrismaClient, sealer: Sealer, w: Gmail
     data: {
       isDefaultGmail: true,
       ownerId: admin.id,
-      description: "Gmail OAuth against the sandbox's local Google look-alike and IMAP/POP3/SMTP servers on 127.0.0.1.",
+      description: live
+        ? "Gmail OAuth against the sandbox's local Google look-alike, a local Dovecot for IMAP and the scripted SMTP server on 127.0.0.1."
+        : "Gmail OAuth against the sandbox's local Google look-alike and IMAP/POP3/SMTP servers on 127.0.0.1.",
+      ...(live ? { incomingPort: live.imap.port, processEmailFrom: new Date(Date.now() - 86_400_000) } : {}),
     },
   });
+  const scripted = live
+    ? await createGmailProfile(prisma, sealer, w, { name: 'Gmail (scripted refusals)' }).then((p) =>
+        prisma.emailServerProfile.update({
+          where: { id: p.id },
+          data: {
+            ownerId: admin.id,
+            description:
+              "The sandbox's scripted Gmail-like servers: they answer as Gmail does when IMAP is turned off.",
+          },
+        }),
+      )
+    : profile;
+  if (live)
+    for (const m of LIVE_MAILBOXES) {
+      await live.addUser(m.email, { gmail: true });
+      for (const subject of ['Welcome to the sandbox', 'Your first synchronized email'])
+        await live.deliver(m.email, sandboxMessage(m.email, subject), {
+          internalDate: new Date(Date.now() - 10 * 60_000),
+        });
+    }
 
   for (const m of [MAILBOXES.connected, MAILBOXES.imapOff]) {
     const mb = await createConnectedMailbox(prisma, sealer, w, {
       ownerId: user.id,
-      profileId: profile.id,
+      profileId: m === MAILBOXES.imapOff ? scripted.id : profile.id,
       email: m.email,
     });
     await prisma.mailbox.update({ where: { id: mb.id }, data: { name: m.name } });

@@ -31,8 +31,7 @@ import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler, requirePathTarget } from './web/errors.ts';
 import { healthz } from './web/health.ts';
 import { objectBody } from './web/forms.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
+import { ROOT } from './paths.ts';
 
 export function createApp(deps: AppDeps): Express {
   const { config, db } = deps;
@@ -88,10 +87,14 @@ export function createApp(deps: AppDeps): Express {
   // Passport keeps the signed-in user in the session (sign-in itself checks the password in auth/routes.ts).
   const passport = new Passport();
   passport.serializeUser((user, done) => done(null, (user as PublicUser).id));
-  passport.deserializeUser((id: string, done) => {
-    db.prisma.user
-      .findUnique({ where: { id }, select: publicUserSelect })
-      .then((u) => done(null, u && !u.disabledAt ? u : false), done);
+  // The session store read the user with the session row (one statement, not two): take it when it is this one.
+  passport.deserializeUser((req: Request, id: string, done: (err: unknown, user?: PublicUser | false) => void) => {
+    const read = store.userReadWith(req.sessionID);
+    const found =
+      read && read.id === id
+        ? Promise.resolve(read)
+        : db.prisma.user.findUnique({ where: { id }, select: publicUserSelect });
+    found.then((u) => done(null, u && !u.disabledAt ? u : false), done);
   });
   app.use(passport.initialize());
   app.use(passport.session());

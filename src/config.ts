@@ -70,6 +70,10 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all'),
   ),
+  // Synchronization timers for tests and the sandbox (decision 013): POP3 polling interval instead of the profile's
+  // Minimum Polling Interval, and the IMAP safety check by UID.
+  SYNC_POLL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(86_400).optional()),
+  SYNC_SAFETY_CHECK_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3_600).optional()),
 });
 
 export interface Config {
@@ -92,6 +96,8 @@ export interface Config {
   /** API requests one token may send in a minute (API_RATE_LIMIT, default 600); more answer 429. */
   apiRateLimitPerMinute: number;
   role: ProcessRole;
+  /** Overrides of the synchronization engine's timers (SYNC_POLL_SECONDS, SYNC_SAFETY_CHECK_SECONDS). */
+  sync: { pollMs?: number; safetyCheckMs?: number };
   generatedKeys: string[];
 }
 
@@ -237,6 +243,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checks: { globalConcurrency: e.CHECK_CONCURRENCY, retryLimit: e.CHECK_RETRY_LIMIT },
     apiRateLimitPerMinute: e.API_RATE_LIMIT,
     role: e.MAILROOM_ROLE,
+    sync: {
+      ...(e.SYNC_POLL_SECONDS ? { pollMs: e.SYNC_POLL_SECONDS * 1000 } : {}),
+      ...(e.SYNC_SAFETY_CHECK_SECONDS ? { safetyCheckMs: e.SYNC_SAFETY_CHECK_SECONDS * 1000 } : {}),
+    },
     generatedKeys,
   };
 }

@@ -1,6 +1,6 @@
 // startWorkers(deps): the worker role's half of a process: this process's heartbeat row (the cluster, decision 012),
 // the pg-boss workers for Test & Enable (its dead-letter queue and crash recovery), and the hourly session sweeper
-// and Testing-status sign-in alerts. Synchronization will start here too.
+// and Testing-status sign-in alerts, and incoming synchronization (the mailboxes this process owns, decision 013).
 import type { AppDeps } from './deps.ts';
 import { startSessionSweeper } from './auth/session-sweeper.ts';
 import { startTestingSweep } from './gmail/testing-sweep.ts';
@@ -9,17 +9,24 @@ import { credentialsFor } from './checks/credentials.ts';
 import { startTestEnableWorkers } from './checks/worker.ts';
 import { drainLegacyQueue, startRecovery } from './checks/recovery.ts';
 import { startCluster, type Cluster } from './cluster/start.ts';
+import { startSendWorkers } from './emails/send-worker.ts';
 import { DEFAULT_TIMING, type ClusterTiming } from './cluster/timing.ts';
+import { startSyncEngine, type SyncEngine } from './sync/engine.ts';
+import type { SyncSettings } from './sync/settings.ts';
 
 export interface WorkerOptions {
   /** Write the recurring schedules (the hourly session sweep). Tests leave them out. Default true. */
   schedules?: boolean;
   /** Heartbeat timing (tests of crash recovery shorten it). */
   timing?: ClusterTiming;
+  /** Incoming synchronization: false leaves it off (tests of other features); settings shorten its timers. */
+  sync?: false | Partial<SyncSettings>;
 }
 
 export interface Workers {
   cluster: Cluster;
+  /** The synchronization engine, when it runs here. */
+  sync?: SyncEngine;
   /** Stops recovery and deregisters this process. Stop the job queue first, so running tests finish as this process's. */
   stop(): Promise<void>;
 }
@@ -41,7 +48,8 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     { othersDead: db.kind === 'pglite' },
   );
   await recovery.ready;
-  await startTestEnableWorkers({
+  const testWorkers = await startTestEnableWorkers({
+    notifier: cluster.notifier,
     prisma: db.prisma,
     jobs,
     logger,
@@ -56,9 +64,34 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
       totalTimeoutMs: checks.totalTimeoutMs,
     },
   });
+  const sends = await startSendWorkers(
+    {
+      prisma: db.prisma,
+      sql: db.raw,
+      jobs,
+      logger,
+      providers: deps.providers,
+      semaphore: cluster.semaphore,
+      ca: deps.mailTlsCa,
+      settings: deps.sends,
+      processId: cluster.registration.id,
+      timing,
+    },
+    { othersDead: db.kind === 'pglite' },
+  );
+  const sync =
+    opts.sync === false
+      ? undefined
+      : await startSyncEngine({ db, logger, providers: deps.providers, mailTlsCa: deps.mailTlsCa }, cluster, {
+          ...config.sync,
+          ...opts.sync,
+        });
   return {
     cluster,
+    sync,
     stop: async () => {
+      sends.stop();
+      testWorkers.stop();
       recovery.stop();
       await cluster.stop();
     },

@@ -118,7 +118,7 @@ async function oauthCredentials(
   const replacedMeanwhile = opts.refusedAccessToken !== undefined && stored !== opts.refusedAccessToken;
   const mustRefresh =
     stored === null ||
-    grant.accessTokenExpiresAt.getTime() - now() <= REFRESH_MARGIN_MS ||
+    grant.accessTokenExpiresAt.getTime() - now() <= Math.max(REFRESH_MARGIN_MS, opts.minValidityMs ?? 0) ||
     (opts.forceRefresh === true && !replacedMeanwhile);
   try {
     if (!mustRefresh && stored !== null) {

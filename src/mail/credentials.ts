@@ -74,6 +74,8 @@ export interface CredentialOptions {
    * it meanwhile), that one is returned instead of refreshing a second time.
    */
   refusedAccessToken?: string;
+  /** Refresh an access token that expires sooner than this (synchronization refreshes ~5 min ahead while connected). */
+  minValidityMs?: number;
 }
 
 export interface CredentialProvider {

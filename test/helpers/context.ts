@@ -9,6 +9,7 @@ import { createApp } from '../../src/app.ts';
 import { buildDeps, type DepsOptions } from '../../src/compose.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { startWorkers, type Workers } from '../../src/workers.ts';
+import type { SyncSettings } from '../../src/sync/settings.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createSealer } from '../../src/security/secrets.ts';
@@ -26,6 +27,7 @@ export interface TestContext {
   server: Server;
   jobs?: Jobs;
   deps: AppDeps;
+  workers?: Workers;
   app: ReturnType<typeof createApp>;
   logs: string[];
   sealer: ReturnType<typeof createSealer>;
@@ -41,6 +43,8 @@ export interface TestContext {
 export interface ContextOptions {
   /** Start the job queue and its workers (Test & Enable, the session sweeper) in this process. */
   jobs?: boolean;
+  /** With jobs: also run incoming synchronization, with these timer overrides (off unless given). */
+  sync?: Partial<SyncSettings>;
   env?: Record<string, string>;
   /** Dependency overrides: mail TLS CA, Test & Enable tuning, login limits, a Google client. */
   app?: Partial<Omit<DepsOptions, 'config' | 'db' | 'logger' | 'jobs'>>;
@@ -70,6 +74,9 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
   });
   const sealer = createSealer(config.secretsKeys.current);
   const server = createServer();
+  // The server keeps idle connections far longer than the test client (undici: 4 s), so a client that reuses a
+  // socket late under load never races the server's close ("fetch failed" seen at load 30).
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   if (!opts.env?.PUBLIC_URL) config.publicUrl = url;
@@ -85,7 +92,9 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
   const { jobs } = deps;
   const app = createApp(deps);
   server.on('request', app);
-  const workers: Workers | undefined = jobs ? await startWorkers(deps, { schedules: false }) : undefined;
+  const workers: Workers | undefined = jobs
+    ? await startWorkers(deps, { schedules: false, sync: opts.sync ?? false })
+    : undefined;
   let n = 0;
   const ctx: TestContext = {
     mode,
@@ -96,6 +105,7 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
     server,
     jobs,
     deps,
+    workers,
     app,
     logs,
     sealer,
@@ -120,7 +130,7 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await jobs?.stop();
-      await workers?.stop();
+      await ctx.workers?.stop();
       await testDb.drop();
     },
   };
