@@ -43,9 +43,9 @@ test('create an API token, open the docs from the footer, authorize and try GET 
       .getByRole('button', { name: /Authorize/ })
       .first()
       .click();
-    await page.locator('.modal-ux input').first().fill(token);
-    await page.locator('.modal-ux').getByRole('button', { name: 'Authorize', exact: true }).click();
-    await page.locator('.modal-ux').getByRole('button', { name: 'Close' }).click();
+    await page.locator('#auth-bearer-value').fill(token);
+    await page.locator('.modal-ux button.authorize').click();
+    await page.locator('.modal-ux button.btn-done').click();
     const me = page.locator('#operations-Account-getMe');
     await me.locator('.opblock-summary').click();
     await me.getByRole('button', { name: 'Try it out' }).click();
