@@ -17,6 +17,9 @@ import { gmailRoutes } from './gmail/routes.ts';
 import { mailboxRoutes } from './mailboxes/routes.ts';
 import { profileRoutes } from './profiles/routes.ts';
 import { checkRoutes } from './checks/routes.ts';
+import { bulkRoutes } from './bulk/routes.ts';
+import { importRoutes } from './imports/routes.ts';
+import { csvUpload } from './imports/upload.ts';
 import { emailRoutes } from './emails/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { recentErrorsLocals } from './alerts/recent.ts';
@@ -102,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(flashLocals);
   app.use(recentErrorsLocals(db.prisma));
+  app.post('/mailboxes/import', csvUpload); // the upload's form (with its CSRF token) is multipart: parse it first
   app.use(doubleCsrfProtection);
 
   app.use(authRoutes(deps));
@@ -109,6 +113,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/admin/users', requireLogin, userRoutes(deps));
   app.use('/admin/audit', requireLogin, auditRoutes(deps));
   // Feature routes (one line each):
+  app.use('/mailboxes/import', requireLogin, importRoutes(deps)); // before /mailboxes/:id
+  app.use('/mailboxes/bulk', requireLogin, bulkRoutes(deps)); // before checkRoutes' /mailboxes/:id/test
   app.use(gmailRoutes(deps)); // before /mailboxes: owns /mailboxes/connect-gmail and /mailboxes/:id/gmail/*, and the fixed callback path
   app.use(checkRoutes(deps)); // Test & Enable: /mailboxes/test…, /mailboxes/:id/test, /profiles/:id/test-all
   app.use('/mailboxes', requireLogin, mailboxRoutes(deps));

@@ -11,10 +11,10 @@ import { gmailProvider } from './gmail/provider.ts';
 import { mailboxCredentialsProvider } from './mail/mailbox-credentials.ts';
 import type { CredentialProviders } from './mail/credentials.ts';
 import { mailProtocols } from './mail/protocols.ts';
-import { KeyedLimiter } from './mail/limiter.ts';
 import { mailboxTests, testEnableQueues, type CheckSettings } from './checks/job.ts';
 import { sessionSweeperQueues } from './auth/session-sweeper.ts';
 import { testingSweepQueues } from './gmail/testing-sweep.ts';
+import { importQueues } from './imports/job.ts';
 
 export interface DepsOptions {
   config: Config;
@@ -53,7 +53,7 @@ export function buildDeps(o: DepsOptions): AppDeps {
     o.jobs === false
       ? undefined
       : createJobs(db, logger, {
-          queues: [...sessionSweeperQueues, ...testingSweepQueues, ...testEnableQueues(checks)],
+          queues: [...sessionSweeperQueues, ...testingSweepQueues, ...testEnableQueues(checks), ...importQueues],
           supervise: config.role !== 'web',
         });
   return {
@@ -64,7 +64,6 @@ export function buildDeps(o: DepsOptions): AppDeps {
     google,
     providers,
     protocols: mailProtocols,
-    limiter: new KeyedLimiter(),
     checks,
     jobs,
     tests: jobs && mailboxTests({ prisma: db.prisma, jobs, settings: checks }),

@@ -1,5 +1,5 @@
 // The dependencies every feature receives, built once per process by compose.ts (config, database, logger, sealer,
-// Google client, credentials providers, protocols, limiters, the job queue's producer side). Features import this
+// Google client, credentials providers, protocols, the job queue's producer side). Features import this
 // type, never the composition root, so no feature depends on it.
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
@@ -10,7 +10,6 @@ import type { GoogleClient } from './gmail/google-client.ts';
 import type { MailboxTests, CheckSettings } from './checks/job.ts';
 import type { CredentialProviders } from './mail/credentials.ts';
 import type { ProtocolRegistry } from './mail/protocols.ts';
-import type { KeyedLimiter } from './mail/limiter.ts';
 
 export interface LoginLimits {
   perIp?: number;
@@ -30,7 +29,6 @@ export interface AppDeps {
   /** The mail protocols: incoming by Server Type, outgoing SMTP. */
   protocols: ProtocolRegistry;
   /** Connection slots per profile (Maximum Concurrent Connections), counted in this process. */
-  limiter: KeyedLimiter;
   /** Test & Enable tuning, resolved from config (tests shorten timeouts and retry delays). */
   checks: CheckSettings;
   /** The job queue, producer side: queues exist in every role; workers run where startWorkers ran. Absent: no jobs. */

@@ -4,6 +4,7 @@
 import type { AppDeps } from './deps.ts';
 import { startSessionSweeper } from './auth/session-sweeper.ts';
 import { startTestingSweep } from './gmail/testing-sweep.ts';
+import { startImportWorker } from './imports/job.ts';
 import { credentialsFor } from './checks/credentials.ts';
 import { startTestEnableWorkers } from './checks/worker.ts';
 import { drainLegacyQueue, startRecovery } from './checks/recovery.ts';
@@ -38,6 +39,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
   await startSessionSweeper(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
   await startTestingSweep(jobs.boss, { prisma: db.prisma, logger }, { schedule: opts.schedules !== false });
   const boss = () => jobs.boss;
+  await startImportWorker(jobs.boss, deps); // CSV imports of mailboxes (decision 019)
   await drainLegacyQueue({ prisma: db.prisma, boss, logger });
   // Embedded mode has one process by construction (the data-dir lock): whatever ran before this start is dead.
   const recovery = startRecovery(
@@ -54,10 +56,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     env: {
       credentials: credentialsFor(deps.providers),
       protocols: deps.protocols,
-      limiter: deps.limiter,
-      // Several processes share PostgreSQL: count Test & Enable's connections with synchronization's, across them.
-      // Embedded PGlite is one process: its in-process limiter is exact there.
-      semaphore: db.kind === 'pglite' ? undefined : cluster.semaphore,
+      semaphore: cluster.semaphore,
       ca: deps.mailTlsCa,
       connectTimeoutMs: checks.connectTimeoutMs,
       totalTimeoutMs: checks.totalTimeoutMs,

@@ -33,11 +33,50 @@ const passed = (steps: Step[], ids: readonly string[]) =>
     return s?.status !== 'fail';
   }) && ids.some((id) => steps.find((x) => x.id === id)?.status === 'ok');
 
+/** Codes that refuse the mailbox's sign-in or its account as a whole: retrying would repeat a refused login. */
+const MAILBOX_WIDE = new Set([
+  'TOKEN_REVOKED',
+  'MISSING_SCOPE',
+  'OAUTH_CLIENT',
+  'AUTH_FAILED',
+  'ADMIN_POLICY',
+  'ACCOUNT_MISMATCH',
+  'NOT_SIGNED_IN',
+  'SECRET_UNREADABLE',
+  'NO_PROFILE',
+]);
+const INCOMING: readonly string[] = [STEP.incomingLogin, STEP.incomingMailbox];
+const OUTGOING: readonly string[] = [STEP.outgoingLogin, STEP.outgoingMessage];
+
+/**
+ * How severe a permanent failure is: 2 when it stops the whole mailbox (a credentials step, or a refused sign-in on
+ * either side), 1 when it is confined to its side (IMAP turned off, a bad certificate), 0 for a transient one.
+ */
+export function severity(s: Step): 0 | 1 | 2 {
+  if (s.status !== 'fail' || s.transient) return 0;
+  return COMMON.includes(s.id as (typeof COMMON)[number]) || MAILBOX_WIDE.has(s.code ?? '') ? 2 : 1;
+}
+
+/**
+ * The retry is decided by the most severe permanent step (issue 13 item 2): none stops the mailbox, and some side
+ * failed only transiently, so another attempt may still enable that side. A side's own permanent failure does not
+ * hold back the other side's retry; a mailbox-wide one (a refused sign-in) stops everything.
+ */
+export function retriable(steps: Step[]): boolean {
+  const failed = steps.filter((s) => s.status === 'fail');
+  if (failed.some((s) => severity(s) === 2)) return false;
+  const sideRetriable = (ids: readonly string[]) => {
+    const mine = failed.filter((s) => ids.includes(s.id));
+    return mine.length > 0 && mine.every((s) => s.transient);
+  };
+  return sideRetriable(INCOMING) || sideRetriable(OUTGOING) || (failed.length > 0 && failed.every((s) => s.transient));
+}
+
 export function decideOutcome(i: OutcomeInput): Outcome {
   const failed = i.steps.filter((s) => s.status === 'fail');
-  const retriable = failed.length > 0 && failed.every((s) => s.transient);
-  const retry = retriable && i.attempt <= i.retryLimit;
-  const gaveUp = retriable && !retry;
+  const canRetry = retriable(i.steps);
+  const retry = canRetry && i.attempt <= i.retryLimit;
+  const gaveUp = canRetry && !retry;
   const incomingOk =
     i.incomingChecked &&
     passed(i.steps, [...COMMON, STEP.incomingLogin, STEP.incomingMailbox]) &&
@@ -47,14 +86,17 @@ export function decideOutcome(i: OutcomeInput): Outcome {
     passed(i.steps, [...COMMON, STEP.outgoingLogin]) &&
     i.steps.some((s) => s.id === STEP.outgoingLogin && s.status === 'ok');
   const side = (checked: boolean, ok: boolean): SideStatus => (!checked ? 'NOT_RUN' : ok ? 'SUCCESS' : 'FAILURE');
-  const first = failed[0];
+  // The alert names what the admin must act on: the most severe permanent step; while retrying, the transient one.
+  const worst = [...failed].sort((a, b) => severity(b) - severity(a))[0];
+  const first = retry ? (failed.find((s) => s.transient) ?? worst) : worst;
+  const stopped = gaveUp && first?.transient === true;
   let alert: Outcome['alert'];
   if (first) {
     alert = {
       level: 'ERROR',
       code: first.code ?? 'UNKNOWN',
-      message: `${first.label}: ${first.message ?? 'failed'}${gaveUp ? ` Gave up after ${i.attempt} attempts.` : ''}`,
-      hint: gaveUp ? gaveUpHint(first.hint ?? '', i.attempt) : (first.hint ?? ''),
+      message: `${first.label}: ${first.message ?? 'failed'}${stopped ? ` Gave up after ${i.attempt} attempts.` : ''}`,
+      hint: stopped ? gaveUpHint(first.hint ?? '', i.attempt) : (first.hint ?? ''),
     };
   } else if (!i.incomingChecked && !i.outgoingChecked) {
     alert = {

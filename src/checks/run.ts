@@ -2,12 +2,12 @@
 // probes in parallel. Returns the step report; never throws for a check that fails.
 import type { Step, MailAuth, ProbeOptions } from '../mail/types.ts';
 import { codedFailStep, skipStep, STEP } from '../mail/steps.ts';
-import type { KeyedLimiter } from '../mail/limiter.ts';
-import type { ConnectionSemaphore, SlotClaim } from '../cluster/semaphore.ts';
+import type { ConnectionSemaphore } from '../cluster/semaphore.ts';
 import { connectionClaims } from '../sync/connections.ts';
 import type { MailProtocol } from '../mail/protocol.ts';
 import type { ProtocolRegistry } from '../mail/protocols.ts';
-import { mailboxCredentialFields, profileCredentialFields } from '../mail/credentials.ts';
+import { mailboxCredentialFields, profileCredentialFields, type CredentialOptions } from '../mail/credentials.ts';
+import { isCredentialRefusal, loginWithTokenRetry } from '../mail/token-retry.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 
 /** What a run reads of the mailbox and its profile: the job selects exactly this, the types follow from it. */
@@ -36,18 +36,13 @@ export type TestMailbox = Prisma.MailboxGetPayload<{ select: typeof testMailboxS
 type TestProfile = NonNullable<TestMailbox['profile']>;
 
 /** What the token step produced: credentials for the probes, or the failed step(s) that stop the run. */
-export type Credentials = { ok: true; auth: MailAuth; steps: Step[] } | { ok: false; steps: Step[] };
+export type Credentials = { ok: true; auth: MailAuth; steps: Step[]; cached?: boolean } | { ok: false; steps: Step[] };
 
 export interface RunEnv {
-  credentials(mb: TestMailbox & { profile: TestProfile }): Promise<Credentials>;
+  credentials(mb: TestMailbox & { profile: TestProfile }, opts?: CredentialOptions): Promise<Credentials>;
   protocols: ProtocolRegistry;
-  limiter: KeyedLimiter;
-  /**
-   * The cluster's connection budget, shared with synchronization across processes (decision 012): a probe takes a
-   * slot of the mailbox's Maximum Concurrent Connections (and Gmail's per-account IMAP limit) and asks an IDLE session
-   * holding it to yield. Without it (unit tests), the in-process limiter counts per profile.
-   */
-  semaphore?: ConnectionSemaphore;
+  /** The cluster's connection semaphore: the profile's budget is shared with synchronization and other processes. */
+  semaphore: ConnectionSemaphore;
   ca?: string | Buffer;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
@@ -91,37 +86,43 @@ export async function runChecks(mb: TestMailbox, env: RunEnv): Promise<Step[]> {
       ...skipRest(''),
     ];
   }
-  const creds = await env.credentials({ ...mb, profile });
-  if (!creds.ok) return [...creds.steps, ...skipRest('Not tested: the earlier step failed.')];
-
-  // Each connection takes a slot of the Maximum Concurrent Connections (per mailbox across processes, decision 012).
-  const probe = (protocol: MailProtocol, checked: boolean): Promise<Step[]> => {
+  // Each connection takes a slot of the profile's Maximum Concurrent Connections (and, for IMAP, of the account's 15),
+  // counted across every process and shared with synchronization (decision 022).
+  const probe = (auth: MailAuth, protocol: MailProtocol, checked: boolean): Promise<Step[]> => {
     if (!checked) return Promise.resolve(skipped(protocol, false, ''));
+    const endpoint = protocol.endpoint(profile);
+    const claims = connectionClaims({
+      profileId: profile.id,
+      maxConcurrentConnections: profile.maxConcurrentConnections,
+      protocol: protocol.id,
+      host: endpoint.host,
+      login: auth.user,
+    });
     const o: ProbeOptions = {
-      endpoint: protocol.endpoint(profile),
-      auth: creds.auth,
+      endpoint,
+      auth,
       ca: env.ca,
       connectTimeoutMs: env.connectTimeoutMs,
       totalTimeoutMs: env.totalTimeoutMs,
       ...(protocol.direction === 'outgoing' ? { sendTestMessageTo: env.sendTestMessageTo } : {}),
     };
-    if (!env.semaphore)
-      return env.limiter.run(`profile:${profile.id}`, profile.maxConcurrentConnections, () => protocol.probe(o));
-    // Test & Enable's own rule stays per profile (its runs of one profile together hold at most the cap), now counted
-    // across processes; the mailbox and account claims are the ones synchronization holds, so a test and an IDLE
-    // session of one mailbox never exceed the cap together (the IDLE session yields).
-    const claims: SlotClaim[] = [
-      { key: `profile:${profile.id}`, limit: Math.max(1, profile.maxConcurrentConnections) },
-      ...connectionClaims({
-        mailboxId: mb.id,
-        maxConcurrentConnections: profile.maxConcurrentConnections,
-        protocol: protocol.id,
-        host: o.endpoint.host,
-        login: creds.auth.user,
-      }),
-    ];
     return env.semaphore.run(claims, { purpose: `test:${mb.id}` }, () => protocol.probe(o));
   };
-  const [incomingSteps, outgoingSteps] = await Promise.all([probe(inbound, incoming), probe(outbound, outgoing)]);
-  return [...creds.steps, ...incomingSteps, ...outgoingSteps];
+  const probes = async (auth: MailAuth) => {
+    const [incomingSteps, outgoingSteps] = await Promise.all([
+      probe(auth, inbound, incoming),
+      probe(auth, outbound, outgoing),
+    ]);
+    return [...incomingSteps, ...outgoingSteps];
+  };
+  // A refused cached token is refreshed once and both sides are checked again (issue 13 item 1).
+  const refusedLogin = (steps: Step[]) =>
+    steps.some((s) => (s.id === STEP.incomingLogin || s.id === STEP.outgoingLogin) && isCredentialRefusal(s.code));
+  const r = await loginWithTokenRetry((opts) => env.credentials({ ...mb, profile }, opts), probes, refusedLogin);
+  if (r.ok) return [...r.credentials.steps, ...r.result];
+  // The refresh after a refusal failed (a revoked grant): the token step says both; the refused logins are its cause,
+  // not a second finding, so they are not reported as AUTH_FAILED.
+  if (r.refreshedAfterRefusal)
+    return [...r.credentials.steps, ...skipRest('Gmail refused the stored access token: see the access token step.')];
+  return [...r.credentials.steps, ...skipRest('Not tested: the earlier step failed.')];
 }

@@ -12,6 +12,7 @@ import { whenExact } from '../mailboxes/labels.ts';
 import { DEAD_QUEUE, TEST_QUEUE, type CheckSettings, type Payload } from './job.ts';
 import { decideOutcome, gaveUpHint, retryDelayMs, type Outcome } from './outcome.ts';
 import { runChecks, testMailboxSelect, type RunEnv } from './run.ts';
+import { checksClaim } from '../sync/connections.ts';
 
 export interface TestWorkerDeps {
   prisma: PrismaClient;
@@ -83,7 +84,10 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     }
     const mb = await prisma.mailbox.findUnique({ where: { id: run.mailboxId }, select: testMailboxSelect });
     if (!mb) return; // deleted meanwhile (its runs went with it)
-    const steps = await runChecks(mb, deps.env);
+    // CHECK_CONCURRENCY holds across every process (issue 14 item 9), not per process.
+    const steps = await deps.env.semaphore.run([checksClaim(settings.workers)], { purpose: `test:${mb.id}` }, () =>
+      runChecks(mb, deps.env),
+    );
     const outcome = decideOutcome({
       steps,
       incomingChecked: mb.incomingEmail === SSS,
@@ -148,7 +152,9 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     const { mailboxId } = run;
     // After the last retry the steps' "will try again automatically" is no longer true.
     const final = outcome.gaveUp
-      ? steps.map((s) => (s.status === 'fail' && s.hint ? { ...s, hint: gaveUpHint(s.hint, run.attempt) } : s))
+      ? steps.map((s) =>
+          s.status === 'fail' && s.transient && s.hint ? { ...s, hint: gaveUpHint(s.hint, run.attempt) } : s,
+        )
       : steps;
     const failed = final.some((s) => s.status === 'fail');
     return prisma.$transaction(async (tx) => {

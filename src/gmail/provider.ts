@@ -6,6 +6,7 @@ import { SEALED, type Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
 import type {
   CredentialFailure,
+  CredentialOptions,
   CredentialMailbox,
   CredentialProvider,
   CredentialResult,
@@ -51,10 +52,7 @@ export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
       const client = profileClient(deps.sealer, profile);
       return client.ok ? null : client.problem;
     },
-    credentials: (mb, opts) =>
-      refreshLock.run(mb.id, () =>
-        oauthCredentials(deps, mb, now, Math.max(REFRESH_MARGIN_MS, opts?.minValidityMs ?? 0)),
-      ),
+    credentials: (mb, opts = {}) => refreshLock.run(mb.id, () => oauthCredentials(deps, mb, now, opts)),
     async release(tx, mailbox) {
       const grant = await tx.gmailGrant.findUnique({ where: { mailboxId: mailbox.id } });
       if (!grant) return null;
@@ -67,12 +65,24 @@ export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
   };
 }
 
-/** A usable access token (refreshed if needed) for a grant with the Gmail scope and the mailbox's own account. */
+/** The stored access token, or null when it cannot be opened (then only a refresh can help). */
+function storedAccessToken(sealer: Sealer, sealed: string): string | null {
+  try {
+    return sealer.open(sealed, SEALED.grantAccessToken);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A usable access token for a grant with the Gmail scope and the mailbox's own account: the stored one, or a refreshed
+ * one when under 60 s remain or when a mail server refused the stored one (opts.forceRefresh, issue 13 item 1).
+ */
 async function oauthCredentials(
   deps: GmailProviderDeps,
   mb: CredentialMailbox,
   now: () => number,
-  marginMs: number,
+  opts: CredentialOptions,
 ): Promise<CredentialResult> {
   const { prisma, sealer } = deps;
   const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({
@@ -102,9 +112,18 @@ async function oauthCredentials(
   let accessToken: string;
   let scopes = grant.grantedScopes;
   let token: CheckPassed;
+  let cached = false;
+  const stored = storedAccessToken(sealer, grant.accessToken);
+  // A caller that names the refused token gets the stored one when someone else already replaced it meanwhile.
+  const replacedMeanwhile = opts.refusedAccessToken !== undefined && stored !== opts.refusedAccessToken;
+  const mustRefresh =
+    stored === null ||
+    grant.accessTokenExpiresAt.getTime() - now() <= Math.max(REFRESH_MARGIN_MS, opts.minValidityMs ?? 0) ||
+    (opts.forceRefresh === true && !replacedMeanwhile);
   try {
-    if (grant.accessTokenExpiresAt.getTime() - now() > marginMs) {
-      accessToken = sealer.open(grant.accessToken, SEALED.grantAccessToken);
+    if (!mustRefresh && stored !== null) {
+      accessToken = stored;
+      cached = !opts.forceRefresh;
       token = {
         check: 'token',
         status: 'ok',
@@ -136,7 +155,12 @@ async function oauthCredentials(
         },
       });
       deps.logger.info({ mailboxId: mb.id, rotated: Boolean(t.refresh_token) }, 'Gmail access token refreshed');
-      token = { check: 'token', status: 'ok', message: `Access token refreshed; valid until ${when(expiresAt)}.` };
+      const why = opts.forceRefresh ? ' after Gmail refused the stored one' : '';
+      token = {
+        check: 'token',
+        status: 'ok',
+        message: `Access token refreshed${why}; valid until ${when(expiresAt)}.`,
+      };
     }
   } catch (e) {
     if (e instanceof GoogleOAuthError) {
@@ -151,10 +175,11 @@ async function oauthCredentials(
         );
       }
       const code = classifyTokenError(e.error);
+      if (code === 'TOKEN_REVOKED') await markSignInRequired(deps, mb.id, code, now);
       return fail(
         tokenFailure(
           code,
-          `Google refused to refresh the access token: ${safeRemoteText(e.message)}`,
+          `${opts.forceRefresh ? 'Gmail refused the stored access token, and Google' : 'Google'} refused to refresh the access token: ${safeRemoteText(e.message)}`,
           failure(code).hint,
         ),
       );
@@ -186,7 +211,27 @@ async function oauthCredentials(
   }
   return {
     ok: true,
+    cached,
     auth: { kind: 'xoauth2', user: grant.googleEmail, accessToken },
     passed: [token, { check: 'account', status: 'ok', message: `${grant.googleEmail} with full Gmail access.` }],
   };
+}
+
+/**
+ * Google refused the grant (invalid_grant): the grant needs Sign in to Gmail again (the Gmail panel and the list say
+ * so) and the mailbox is no longer enabled: nothing can reach Gmail for it until someone signs in (issue 13 item 3).
+ * The first refusal's time is kept.
+ */
+async function markSignInRequired(deps: GmailProviderDeps, mailboxId: string, code: string, now: () => number) {
+  await deps.prisma.$transaction([
+    deps.prisma.gmailGrant.updateMany({
+      where: { mailboxId, signInRequiredAt: null },
+      data: { signInRequiredAt: new Date(now()), signInRequiredCode: code },
+    }),
+    deps.prisma.mailbox.updateMany({
+      where: { id: mailboxId },
+      data: { enabledForIncoming: false, enabledForOutgoing: false },
+    }),
+  ]);
+  deps.logger.warn({ mailboxId, code }, 'Google refused the Gmail grant: the mailbox needs Sign in to Gmail again');
 }

@@ -25,10 +25,6 @@ export type CredentialMailbox = Prisma.MailboxGetPayload<{ select: typeof mailbo
   profile: CredentialProfile;
 };
 
-export interface CredentialOptions {
-  minValidityMs?: number;
-}
-
 /** The two things a provider checks before any mail server is contacted, in this order. */
 export type CredentialCheck = 'token' | 'account';
 
@@ -48,7 +44,16 @@ export interface CredentialFailure {
 }
 
 export type CredentialResult =
-  | { ok: true; auth: MailAuth; passed: CheckPassed[] }
+  | {
+      ok: true;
+      auth: MailAuth;
+      passed: CheckPassed[];
+      /**
+       * The credential came from a cache that a forced refresh may replace (an OAuth access token stored earlier, not
+       * one refreshed just now): when a mail server refuses it, refresh once and try again (token-retry.ts).
+       */
+      cached?: boolean;
+    }
   | { ok: false; failure: CredentialFailure; passed: CheckPassed[] };
 
 export type ReleaseOutcome = 'revoked' | 'failed' | 'kept-shared' | 'none';
@@ -58,15 +63,27 @@ export interface Released {
   note: string;
 }
 
+export interface CredentialOptions {
+  /**
+   * A mail server refused the cached credential: renew it now even if it has not expired (OAuth: refresh the access
+   * token). Under the provider's one-refresh-per-mailbox lock, like every refresh.
+   */
+  forceRefresh?: boolean;
+  /**
+   * The access token the server refused. When the stored token is already another one (a concurrent caller refreshed
+   * it meanwhile), that one is returned instead of refreshing a second time.
+   */
+  refusedAccessToken?: string;
+  /** Refresh an access token that expires sooner than this (synchronization refreshes ~5 min ahead while connected). */
+  minValidityMs?: number;
+}
+
 export interface CredentialProvider {
   /** Test & Enable's step labels for the two checks. */
   readonly labels: Readonly<Record<CredentialCheck, string>>;
   /** Why no mailbox of this profile can get credentials now (an OAuth client missing or unreadable), or null. */
   profileProblem(profile: CredentialProfile): string | null;
-  /**
-   * Working credentials for the mail servers; a refusal is a result, never a throw. `minValidityMs`: refresh an
-   * access token that expires sooner than this (synchronization refreshes ~5 min ahead while connected).
-   */
+  /** Working credentials for the mail servers; a refusal is a result, never a throw. */
   credentials(mailbox: CredentialMailbox, opts?: CredentialOptions): Promise<CredentialResult>;
   /**
    * Inside the caller's transaction (the mailbox row locked or being deleted): drops what the mailbox holds with

@@ -52,8 +52,12 @@ const rowSelect = {
   grant: { select: { googleEmail: true, needsReconsent: true, signInRequiredAt: true, refreshTokenIssuedAt: true } },
 } as const satisfies Prisma.MailboxSelect;
 
-export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
-  const where: Prisma.MailboxWhereInput = {
+/** The mailboxes a list query matches for a user: the list's rows, and a bulk action's "all matching" (bulk.ts). */
+export function mailboxListWhere(
+  user: Pick<PublicUser, 'id' | 'role'>,
+  l: Pick<MailboxListQuery, 'q' | 'profile'>,
+): Prisma.MailboxWhereInput {
+  return {
     ...visibleMailboxesWhere(user),
     ...(l.profile ? { profileId: l.profile } : {}),
     ...(l.q
@@ -65,6 +69,10 @@ export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser,
         }
       : {}),
   };
+}
+
+export async function listMailboxes(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
+  const where = mailboxListWhere(user, l);
   return mailboxList.read(l, {
     rows: (w) => prisma.mailbox.findMany({ where, ...w, select: rowSelect }),
     count: (upTo) => prisma.mailbox.count({ where, take: upTo }),
@@ -109,5 +117,11 @@ export async function mailboxListPage(
       ...(Object.keys(mailboxList.spec.sorts) as SortKey[]),
     ]),
     search: searchForm(mailboxList, page.query, { label: 'Search mailboxes', placeholder: 'Name or email address' }),
+    // Bulk actions (src/bulk): the admin's buttons, and the filter "all N matching" carries to the confirmation.
+    bulk: {
+      admin: user.role === 'ADMIN',
+      filter: mailboxList.params(page.query).filter(([name]) => name === 'q' || name === 'profile'),
+      several: page.hasNext || page.query.page > 1,
+    },
   };
 }

@@ -2,11 +2,11 @@
 // credentials, and the reset (sign-in released, approval and statuses back to start) when address or profile change.
 // Whatever a mailbox holds with a credentials provider (a Gmail grant) is released through the provider registry.
 import { SEALED } from '../security/secrets.ts';
-import type { EmailServerProfile, Mailbox } from '../generated/prisma/client.ts';
+import type { EmailServerProfile, Mailbox, Prisma } from '../generated/prisma/client.ts';
 import type { AppDeps } from '../deps.ts';
 import type { PublicUser } from '../auth/users.ts';
 import type { FieldErrors } from '../web/forms.ts';
-import { audit } from '../security/audit.ts';
+import { audit, auditMany, type AuditEntry } from '../security/audit.ts';
 import { authMethod } from '../mail/auth-methods.ts';
 import { NOTHING_RELEASED, releaseAll, type Released } from '../mail/credentials.ts';
 import { lockProfileWithRoom, ProfileFullError, ProfileMissingError, TX_OPTIONS } from './capacity.ts';
@@ -56,7 +56,12 @@ async function ownerFor(deps: MailboxDeps, actor: Actor, input: MailboxInput, ex
 }
 
 /** Credentials only for profiles that use them; the password is write-only: blank keeps it, the box clears it. */
-function credentials(deps: MailboxDeps, profile: EmailServerProfile | null, input: MailboxInput, existing?: Mailbox) {
+function credentials(
+  deps: Pick<MailboxDeps, 'sealer'>,
+  profile: EmailServerProfile | null,
+  input: MailboxInput,
+  existing?: Mailbox,
+) {
   if (!profile || !authMethod(profile).credentialsPerMailbox)
     return { credentialUsername: null, credentialPassword: null };
   const credentialPassword = input.clearCredentialPassword
@@ -74,27 +79,48 @@ export async function createMailbox(
   meta: AuditMeta = {},
 ): Promise<Mailbox> {
   const ownerId = await ownerFor(deps, actor, input);
-  let mailbox: Mailbox;
   try {
-    mailbox = await deps.db.prisma.$transaction(async (tx) => {
-      const profile = input.profileId ? await lockProfileWithRoom(tx, input.profileId) : null;
-      return tx.mailbox.create({
-        data: {
-          name: input.name,
-          emailAddress: input.emailAddress,
-          ownerId,
-          profileId: profile?.id ?? null,
-          incomingEmail: input.incomingEmail,
-          outgoingEmail: input.outgoingEmail,
-          emailApproval: 'PENDING',
-          ...credentials(deps, profile, input),
-        },
-      });
-    }, TX_OPTIONS);
+    return await deps.db.prisma.$transaction(
+      (tx) => createMailboxIn(tx, deps, actor, ownerId, input, meta),
+      TX_OPTIONS,
+    );
   } catch (e) {
     throw asFormError(e) ?? e;
   }
-  await audit(deps.db.prisma, {
+}
+
+/**
+ * The create itself, inside the caller's interactive transaction (the CSV import marks its row in the same one): the
+ * profile's capacity lock, the insert and its audit entry commit together or not at all. The owner is already
+ * checked. A rule's refusal throws MailboxFormError; the transaction is then unusable and must end.
+ */
+export async function createMailboxIn(
+  tx: Prisma.TransactionClient,
+  deps: Pick<MailboxDeps, 'sealer'>,
+  actor: Actor,
+  ownerId: string,
+  input: MailboxInput,
+  meta: AuditMeta = {},
+): Promise<Mailbox> {
+  let mailbox: Mailbox;
+  try {
+    const profile = input.profileId ? await lockProfileWithRoom(tx, input.profileId) : null;
+    mailbox = await tx.mailbox.create({
+      data: {
+        name: input.name,
+        emailAddress: input.emailAddress,
+        ownerId,
+        profileId: profile?.id ?? null,
+        incomingEmail: input.incomingEmail,
+        outgoingEmail: input.outgoingEmail,
+        emailApproval: 'PENDING',
+        ...credentials(deps, profile, input),
+      },
+    });
+  } catch (e) {
+    throw asFormError(e) ?? e;
+  }
+  await audit(tx, {
     action: 'mailbox.create',
     targetType: 'Mailbox',
     targetId: mailbox.id,
@@ -200,6 +226,26 @@ export async function deleteMailbox(
   return released;
 }
 
+const approvalData = (decision: 'APPROVED' | 'REJECTED') =>
+  decision === 'APPROVED'
+    ? { emailApproval: 'APPROVED' as const }
+    : { emailApproval: 'REJECTED' as const, enabledForIncoming: false, enabledForOutgoing: false };
+
+const approvalAudit = (
+  actor: Actor,
+  m: Pick<Mailbox, 'id' | 'emailAddress' | 'emailApproval'>,
+  decision: 'APPROVED' | 'REJECTED',
+  meta: AuditMeta,
+  extra: Record<string, unknown> = {},
+): AuditEntry => ({
+  action: decision === 'APPROVED' ? 'mailbox.approve' : 'mailbox.reject',
+  targetType: 'Mailbox',
+  targetId: m.id,
+  actor,
+  ip: meta.ip,
+  details: { emailAddress: m.emailAddress, previous: m.emailApproval, ...extra },
+});
+
 /** Approve Email / Reject Email (admins). A rejected address cannot stay enabled. */
 export async function setApproval(
   deps: MailboxDeps,
@@ -208,19 +254,36 @@ export async function setApproval(
   decision: 'APPROVED' | 'REJECTED',
   meta: AuditMeta = {},
 ): Promise<void> {
-  await deps.db.prisma.mailbox.update({
-    where: { id: mailbox.id },
-    data:
-      decision === 'APPROVED'
-        ? { emailApproval: 'APPROVED' }
-        : { emailApproval: 'REJECTED', enabledForIncoming: false, enabledForOutgoing: false },
-  });
-  await audit(deps.db.prisma, {
-    action: decision === 'APPROVED' ? 'mailbox.approve' : 'mailbox.reject',
-    targetType: 'Mailbox',
-    targetId: mailbox.id,
-    actor,
-    ip: meta.ip,
-    details: { emailAddress: mailbox.emailAddress, previous: mailbox.emailApproval },
-  });
+  await deps.db.prisma.mailbox.update({ where: { id: mailbox.id }, data: approvalData(decision) });
+  await audit(deps.db.prisma, approvalAudit(actor, mailbox, decision, meta));
+}
+
+type Approvable = Pick<Mailbox, 'id' | 'name' | 'emailAddress' | 'emailApproval'>;
+
+/**
+ * Approve Email / Reject Email for many mailboxes (a bulk action): the same change as setApproval, one audit entry per
+ * mailbox changed, all in one transaction. Mailboxes already so are left alone and returned as `unchanged`.
+ */
+export async function setApprovalMany(
+  deps: MailboxDeps,
+  actor: Actor,
+  ids: string[],
+  decision: 'APPROVED' | 'REJECTED',
+  meta: AuditMeta = {},
+): Promise<{ changed: Approvable[]; unchanged: Approvable[] }> {
+  return deps.db.prisma.$transaction(async (tx) => {
+    const rows = await tx.mailbox.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, name: true, emailAddress: true, emailApproval: true },
+    });
+    const changed = rows.filter((m) => m.emailApproval !== decision);
+    if (changed.length) {
+      await tx.mailbox.updateMany({ where: { id: { in: changed.map((m) => m.id) } }, data: approvalData(decision) });
+      await auditMany(
+        tx,
+        changed.map((m) => approvalAudit(actor, m, decision, meta, { bulk: true })),
+      );
+    }
+    return { changed, unchanged: rows.filter((m) => m.emailApproval === decision) };
+  }, TX_OPTIONS);
 }

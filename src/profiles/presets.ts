@@ -6,11 +6,18 @@ export const GMAIL_SMTP = {
   SSL: { outgoingPort: '465', outgoingSecurity: 'SSL' },
 } as const;
 
+/**
+ * One Gmail OAuth profile serves at most 100 mailboxes (the per-profile cap), and each enabled mailbox holds one IDLE
+ * connection: 100 lets every one of them stay connected (decision 022). Counted per profile across all processes.
+ */
+export const GMAIL_MAX_CONCURRENT_CONNECTIONS = '100';
+
 const common = {
   outgoingServer: 'smtp.gmail.com',
   ...GMAIL_SMTP.STARTTLS,
   authenticateUsing: 'GMAIL_OAUTH',
   incomingUseSsl: true,
+  maxConcurrentConnections: GMAIL_MAX_CONCURRENT_CONNECTIONS,
 } as const;
 
 export const PRESETS = {

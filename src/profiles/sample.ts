@@ -18,7 +18,7 @@ export function sampleProfileForm(over: ProfileFormBody = {}): ProfileFormBody {
     authenticateUsing: 'GMAIL_OAUTH',
     oauthClientId: '1234567890-sample.apps.googleusercontent.com',
     oauthClientSecret: 'GOCSPX-sample-client-secret',
-    maxConcurrentConnections: '10',
+    maxConcurrentConnections: String(gmail.maxConcurrentConnections),
     minPollingIntervalMinutes: '0',
     processEmailFrom: '',
     ...over,

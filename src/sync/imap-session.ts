@@ -5,7 +5,7 @@
 // (classified by the runner) and YieldedError when it gave its slot away.
 import { ImapFlow } from 'imapflow';
 import { connectionClaims } from './connections.ts';
-import { incomingServer } from './load.ts';
+import { currentCap, incomingServer } from './load.ts';
 import { trustOptions } from '../mail/tls.ts';
 import type { Endpoint } from '../mail/types.ts';
 import type { Permit } from '../cluster/semaphore.ts';
@@ -18,8 +18,8 @@ export async function runImapConnection(ctx: ConnectionContext): Promise<void> {
   const { env, data, auth, signal } = ctx;
   const endpoint = incomingServer(data.profile);
   const claims = connectionClaims({
-    mailboxId: data.mailbox.id,
-    maxConcurrentConnections: data.profile.maxConcurrentConnections,
+    profileId: data.profile.id,
+    maxConcurrentConnections: () => currentCap(env, data.profile.id, data.profile.maxConcurrentConnections),
     protocol: 'imap',
     host: endpoint.host,
     login: auth.user,

@@ -63,3 +63,12 @@ export function sessionFingerprint(d: SessionData): string {
 export function incomingServer(p: SessionData['profile']): Endpoint {
   return { host: p.incomingServer, port: p.incomingPort, secure: p.incomingUseSsl };
 }
+
+/** The profile's Maximum Concurrent Connections now (re-read at every attempt, so a lowered cap holds for waiters). */
+export async function currentCap(env: { db: Database }, profileId: string, fallback: number): Promise<number> {
+  const p = await env.db.prisma.emailServerProfile.findUnique({
+    where: { id: profileId },
+    select: { maxConcurrentConnections: true },
+  });
+  return p?.maxConcurrentConnections ?? fallback;
+}

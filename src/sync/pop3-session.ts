@@ -4,7 +4,7 @@
 // skipped UIDLs are remembered for the life of the session. POP3 has no arrival time, so this boundary is fuzzy
 // by DATE_SLACK_MS.
 import { connectionClaims } from './connections.ts';
-import { incomingServer } from './load.ts';
+import { currentCap, incomingServer } from './load.ts';
 import { Pop3Client } from '../mail/pop3-client.ts';
 import { firstSyncBoundary } from './cursor.ts';
 import type { ConnectionContext } from './env.ts';
@@ -27,8 +27,8 @@ export async function pollPop3(ctx: ConnectionContext, skipped: Set<string>): Pr
   const { env, data, auth, signal } = ctx;
   const endpoint = incomingServer(data.profile);
   const claims = connectionClaims({
-    mailboxId: data.mailbox.id,
-    maxConcurrentConnections: data.profile.maxConcurrentConnections,
+    profileId: data.profile.id,
+    maxConcurrentConnections: () => currentCap(env, data.profile.id, data.profile.maxConcurrentConnections),
     protocol: 'pop3',
     host: endpoint.host,
     login: auth.user,

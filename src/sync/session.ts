@@ -4,16 +4,14 @@
 // dropped is re-opened at once, once a minute at most, before anything is counted as a failure.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapError } from '../mail/errors.ts';
-import { providerFor, type CredentialResult } from '../mail/credentials.ts';
+import { providerFor, type CredentialOptions, type CredentialResult } from '../mail/credentials.ts';
 import { decideFailure, type SyncFailure } from './health.ts';
 import { LeaseLostError } from './ingest.ts';
 import { loadSession, sessionFingerprint, type SessionData } from './load.ts';
 import { SyncFailureError, YieldedError, type ConnectionContext, type SyncEnv } from './env.ts';
 import { runImapConnection } from './imap-session.ts';
 import { pollIntervalMs, pollPop3 } from './pop3-session.ts';
-import { applyFailure, markHealthy, setState } from './status.ts';
-
-const FORCE_REFRESH = Number.MAX_SAFE_INTEGER;
+import { applyFailure, markHealthy, setState, warnRotation } from './status.ts';
 
 export class MailboxSession {
   private readonly abort = new AbortController();
@@ -44,9 +42,10 @@ export class MailboxSession {
     const { env, mailboxId } = this;
     const signal = this.abort.signal;
     let refreshedAfterAuthFailure = false;
-    let forceRefresh = false;
+    let refused: string | null = null; // the access token a server refused: refresh it once
     let lastQuickReconnect = 0;
     const skippedUidls = new Set<string>();
+    let yielded = false; // gave the slot away last time: waiting again means taking turns (POLLING)
     while (!signal.aborted) {
       const data = await loadSession(env.db, mailboxId);
       if (!data || signal.aborted) return;
@@ -58,18 +57,24 @@ export class MailboxSession {
       }
       let wasConnected = false;
       let auth: 'xoauth2' | 'password' = data.profile.authenticateUsing === 'GMAIL_OAUTH' ? 'xoauth2' : 'password';
+      let token: string | null = null;
       try {
-        const creds = await this.credentials(data, forceRefresh ? FORCE_REFRESH : undefined);
-        forceRefresh = false;
+        const creds = await this.credentials(
+          data,
+          refused !== null ? { forceRefresh: true, refusedAccessToken: refused } : {},
+        );
+        refused = null;
         if (!creds.ok) {
           const f = creds.failure;
           throw new SyncFailureError(f.code, f.message, f.hint, f.transient);
         }
         auth = creds.auth.kind;
-        const ctx = await this.context(data, creds, () => {
+        token = creds.auth.kind === 'xoauth2' ? creds.auth.accessToken : null;
+        const ctx = await this.context(data, creds, yielded, () => {
           wasConnected = true;
           refreshedAfterAuthFailure = false;
         });
+        yielded = false;
         if (data.profile.serverType === 'POP3') {
           await pollPop3(ctx, skippedUidls);
           if (!(await this.pause(pollIntervalMs(ctx)))) return;
@@ -77,9 +82,11 @@ export class MailboxSession {
           await runImapConnection(ctx);
         }
       } catch (err) {
-        if (signal.aborted) return;
+        // A refusal of the credentials is recorded even when the provider's own write (a revoked grant disables the
+        // mailbox) already asked this session to stop: the stop waits for this, and the reason must be kept.
+        if (signal.aborted && !(err instanceof SyncFailureError)) return;
         if (err instanceof YieldedError) {
-          await setState(env, mailboxId, 'POLLING').catch(() => undefined);
+          yielded = true;
           continue; // queue again behind the waiter; new mail is caught up by UID
         }
         if (err instanceof LeaseLostError) return; // the ownership stops this session too
@@ -99,7 +106,7 @@ export class MailboxSession {
         });
         if (decision.action === 'refresh-token') {
           refreshedAfterAuthFailure = true;
-          forceRefresh = true;
+          refused = token ?? '';
           continue;
         }
         refreshedAfterAuthFailure = false;
@@ -110,11 +117,16 @@ export class MailboxSession {
     }
   }
 
-  private credentials(data: SessionData, minValidityMs?: number): Promise<CredentialResult> {
-    return providerFor(this.env.providers, data.profile).credentials(data.mailbox, { minValidityMs });
+  private credentials(data: SessionData, opts: CredentialOptions): Promise<CredentialResult> {
+    return providerFor(this.env.providers, data.profile).credentials(data.mailbox, opts);
   }
 
-  private async context(data: SessionData, creds: CredentialResult & { ok: true }, onConnected: () => void) {
+  private async context(
+    data: SessionData,
+    creds: CredentialResult & { ok: true },
+    afterYield: boolean,
+    onConnected: () => void,
+  ) {
     const { env, mailboxId } = this;
     const grant =
       creds.auth.kind === 'xoauth2'
@@ -130,9 +142,17 @@ export class MailboxSession {
         onConnected();
         await markHealthy(env, mailboxId, state);
       },
-      refresh: () => this.credentials(data, env.settings.refreshAheadMs + 60_000),
+      refresh: () => this.credentials(data, { minValidityMs: env.settings.refreshAheadMs + 60_000 }),
       waiting: async (state) => {
-        await setState(env, mailboxId, state);
+        // Gave the slot away and must wait again: when the profile has more mailboxes than connections, they take
+        // turns (POLLING, and a WARNING on the profile); otherwise it was lent to Test & Enable for a moment.
+        const rotating =
+          afterYield &&
+          (await warnRotation(env, data.profile.id).catch((e) => {
+            env.logger.warn({ err: e, profileId: data.profile.id }, 'could not check the profile for rotation');
+            return false;
+          }));
+        await setState(env, mailboxId, rotating ? 'POLLING' : state);
       },
     };
     return ctx;

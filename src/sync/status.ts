@@ -145,3 +145,36 @@ export async function checkProfileHealth(d: StatusDeps, profileId: string, now =
   });
   if (h.alert) await addAlert(d, { profileId }, h.alert);
 }
+
+/**
+ * Mailboxes of this profile take turns for its connections (decision 022): one WARNING on the profile per hour, naming
+ * the number of enabled mailboxes and the cap, and what to change.
+ */
+export async function warnRotation(d: StatusDeps, profileId: string, now = new Date()): Promise<boolean> {
+  const code = 'PROFILE_CONNECTIONS_ROTATING';
+  const profile = await d.db.prisma.emailServerProfile.findUnique({
+    where: { id: profileId },
+    select: { maxConcurrentConnections: true },
+  });
+  const enabled = await d.db.prisma.mailbox.count({
+    where: { profileId, enabledForIncoming: true, incomingEmail: 'SERVER_SIDE_SYNC', emailApproval: 'APPROVED' },
+  });
+  const cap = profile?.maxConcurrentConnections ?? 0;
+  if (enabled <= cap) return false; // lent to Test & Enable for a moment, not taking turns
+  const last = await d.db.prisma.alert.findFirst({
+    where: { profileId, code, createdAt: { gte: new Date(now.getTime() - PROFILE_WINDOW_MS) } },
+    select: { id: true },
+  });
+  if (!last)
+    await addAlert(
+      d,
+      { profileId },
+      {
+        level: 'WARNING',
+        code,
+        message: `${enabled} mailboxes of this profile synchronize, but its Maximum Concurrent Connections is ${cap}: they take turns connecting, so new mail can arrive minutes late.`,
+        hint: `Raise Maximum Concurrent Connections above ${enabled} (plus a few for Test & Enable) on the email server profile.`,
+      },
+    );
+  return true;
+}

@@ -34,7 +34,7 @@ export class TestClient {
   async request(
     method: string,
     path: string,
-    opts: { body?: string; headers?: Record<string, string> } = {},
+    opts: { body?: string | FormData; headers?: Record<string, string> } = {},
   ): Promise<Res> {
     const res = await fetch(new URL(path, this.base), {
       method,
@@ -70,6 +70,19 @@ export class TestClient {
       body: body.toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers },
     });
+  }
+
+  /** POST a multipart form with one file (an upload); the CSRF token is added as post() adds it. */
+  upload(
+    path: string,
+    file: { field: string; name: string; content: string | Buffer; type?: string },
+    form: Record<string, string> = {},
+  ) {
+    const body = new FormData();
+    if (this.csrf && !('_csrf' in form)) body.set('_csrf', this.csrf);
+    for (const [k, v] of Object.entries(form)) body.set(k, v);
+    body.set(file.field, new Blob([file.content], { type: file.type ?? 'text/csv' }), file.name);
+    return this.request('POST', path, { body });
   }
 
   /** Signs in through the real login form. */

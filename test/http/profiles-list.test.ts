@@ -159,6 +159,8 @@ describeEachDb('email server profile list', (ctx) => {
     assert.equal(inputValue(imap, 'outgoingPort'), '587');
     assert.equal(selected(imap, 'outgoingSecurity'), 'STARTTLS');
     assert.equal(selected(imap, 'authenticateUsing'), 'GMAIL_OAUTH');
+    // 100 mailboxes per Gmail OAuth profile, each holding one IDLE connection (decision 022).
+    assert.equal(inputValue(imap, 'maxConcurrentConnections'), '100');
     assert.match(imap, /href="\?preset=gmail-imap&amp;smtp=465"/);
     const pop = (await client.get('/profiles/new?preset=gmail-pop3&smtp=465')).text;
     assert.equal(selected(pop, 'serverType'), 'POP3');
@@ -166,6 +168,7 @@ describeEachDb('email server profile list', (ctx) => {
     assert.equal(inputValue(pop, 'incomingPort'), '995');
     assert.equal(inputValue(pop, 'outgoingPort'), '465');
     assert.equal(selected(pop, 'outgoingSecurity'), 'SSL');
+    assert.equal(inputValue(pop, 'maxConcurrentConnections'), '100');
     const plain = (await client.get('/profiles/new?preset=bogus')).text;
     assert.equal(inputValue(plain, 'incomingServer'), '');
     const id = await create(client, {

@@ -142,6 +142,70 @@ describeEachDb(
       assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1);
     });
 
+    test('Gmail refuses a cached token that has not expired: one refresh, the login is retried, success', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      const grant = await prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mb.id } });
+      const cached = ctx().sealer.open(grant.accessToken, 'grant.accessToken');
+      // Google invalidated it early (password change, revoked session): the stored expiry is still an hour away.
+      w.google.expireAccessToken(cached);
+      assert.ok(grant.accessTokenExpiresAt.getTime() > Date.now() + 10 * 60_000);
+      const refreshes = w.google.stats().refreshes;
+      await tests(ctx()).request([mb.id], null);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'SUCCESS');
+      assert.equal(done.outgoingStatus, 'SUCCESS');
+      assert.equal(done.enabledForIncoming, true);
+      assert.equal(w.google.stats().refreshes, refreshes + 1, 'exactly one refresh, though both sides were refused');
+      const steps = await lastSteps(ctx(), mb.id);
+      assert.match(steps[0].message ?? '', /refreshed after Gmail refused the stored one/);
+      assert.deepEqual(
+        steps.map((s) => s.status),
+        ['ok', 'ok', 'ok', 'ok', 'ok'],
+      );
+      const now = await prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mb.id } });
+      assert.notEqual(ctx().sealer.open(now.accessToken, 'grant.accessToken'), cached, 'the new token is stored');
+      assert.equal(now.signInRequiredAt, null);
+      assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1, 'no retry run was needed');
+    });
+
+    test('a revoked grant whose cached token has not expired → TOKEN_REVOKED, sign-in required, mailbox disabled', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      await prisma.mailbox.update({
+        where: { id: mb.id },
+        data: { enabledForIncoming: true, enabledForOutgoing: true },
+      });
+      w.google.revokeAllFor(mb.emailAddress);
+      await tests(ctx()).request([mb.id], null);
+      const done = await waitFinal(ctx(), mb.id);
+      assert.equal(done.incomingStatus, 'FAILURE');
+      assert.equal(done.outgoingStatus, 'FAILURE');
+      assert.equal(done.enabledForIncoming, false);
+      assert.equal(done.enabledForOutgoing, false);
+      const steps = await lastSteps(ctx(), mb.id);
+      const token = steps.find((s) => s.id === 'token')!;
+      assert.equal(token.status, 'fail');
+      assert.equal(token.code, 'TOKEN_REVOKED');
+      assert.match(
+        token.message ?? '',
+        /Gmail refused the stored access token, and Google refused to refresh the access token: invalid_grant/,
+      );
+      assert.ok(!steps.some((s) => s.code === 'AUTH_FAILED'), 'the vague code is not reported');
+      const alert = await prisma.alert.findFirstOrThrow({
+        where: { mailboxId: mb.id },
+        orderBy: { createdAt: 'desc' },
+      });
+      assert.equal(alert.code, 'TOKEN_REVOKED', 'not the vague AUTH_FAILED');
+      assert.match(alert.hint ?? '', /Sign in to Gmail again/);
+      const grant = await prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mb.id } });
+      assert.ok(grant.signInRequiredAt, 'the grant is marked as needing sign-in');
+      assert.equal(grant.signInRequiredCode, 'TOKEN_REVOKED');
+      assert.equal(await prisma.testRun.count({ where: { mailboxId: mb.id } }), 1, 'permanent: no retry');
+    });
+
     test('token endpoint fails twice with 500, then answers → success after retries', async () => {
       const { prisma } = ctx().db;
       const profile = await createGmailProfile(prisma, ctx().sealer, w);

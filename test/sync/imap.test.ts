@@ -16,7 +16,6 @@ import {
 } from '../helpers/sync-world.ts';
 import { startWorkers } from '../../src/workers.ts';
 import type { SyncSettings } from '../../src/sync/settings.ts';
-import { connectionClaims } from '../../src/sync/connections.ts';
 
 const WAIT = 60_000;
 const SETTINGS: Partial<SyncSettings> = {
@@ -101,7 +100,6 @@ for (const mode of dbModes()) {
       const record = await client.get(`/mailboxes/${mailbox.id}`);
       assert.match(record.text, /Connected \(IDLE\)/);
     });
-
     it('loses nothing and stores nothing twice across a restart and a dropped connection', async () => {
       const { mailbox, email } = await newMailbox();
       await connected(mailbox.id);
@@ -136,7 +134,6 @@ for (const mode of dbModes()) {
       );
       assert.equal((await syncRow(mailbox.id))?.messagesSynced, 4);
     });
-
     it('a UIDVALIDITY change synchronizes again without duplicates', async () => {
       const { mailbox, email } = await newMailbox();
       await connected(mailbox.id);
@@ -162,7 +159,6 @@ for (const mode of dbModes()) {
       );
       assert.deepEqual((await emails(mailbox.id)).map((e) => e.messageId).sort(), [a.messageId, b.messageId].sort());
     });
-
     it('the first synchronization fetches older mail back to Process Email From, in batches, and no further', async () => {
       const day = 24 * 3600_000;
       const { mailbox, email } = await newMailbox({}, { processEmailFrom: new Date(Date.now() - 2 * day) });
@@ -188,169 +184,12 @@ for (const mode of dbModes()) {
       assert.deepEqual(ids.slice().sort(), [...inRange, fresh].map((m) => m.messageId).sort());
       assert.ok(!ids.includes(old.messageId));
     });
-
-    it('moves a message that cannot be processed to Undeliverable when the profile says so, and names it in an alert', async () => {
-      const big = `${'x'.repeat(76)}\r\n`;
-      const { mailbox, email } = await newMailbox({ moveFailedToUndeliverable: true });
-      await connected(mailbox.id);
-      const m = mailMessage(email, 'Too large to process', { body: big.repeat(1200) });
-      await w.dovecot.deliver(email, m.raw);
-      const row = await arrived(mailbox.id, m.messageId);
-      assert.equal(row.status, 'FAILED');
-      assert.equal(row.errorCode, 'MESSAGE_TOO_LARGE');
-      assert.equal(row.subject, 'Too large to process');
-      await until(
-        'moved to Undeliverable',
-        async () =>
-          (await w.dovecot.listFolder(email, 'Undeliverable')).some((x) => x.messageId === m.messageId)
-            ? true
-            : undefined,
-        WAIT,
-      );
-      assert.ok(!(await w.dovecot.listFolder(email)).some((x) => x.messageId === m.messageId));
-      const alert = await until('alert', () =>
-        prisma()
-          .alert.findFirst({ where: { mailboxId: mailbox.id, code: 'MESSAGE_NOT_PROCESSED' } })
-          .then((a) => a ?? undefined),
-      );
-      assert.match(alert.message, /Too large to process.*moved to the Undeliverable folder/);
-
-      // Without the setting the message stays where it is; the alert says so.
-      const other = await newMailbox();
-      await connected(other.mailbox.id);
-      const n = mailMessage(other.email, 'Also too large', { body: big.repeat(1200) });
-      await w.dovecot.deliver(other.email, n.raw);
-      await arrived(other.mailbox.id, n.messageId);
-      const left = await until('alert', () =>
-        prisma()
-          .alert.findFirst({ where: { mailboxId: other.mailbox.id, code: 'MESSAGE_NOT_PROCESSED' } })
-          .then((a) => a ?? undefined),
-      );
-      assert.match(left.message, /left where it is/);
-      assert.ok((await w.dovecot.listFolder(other.email)).some((x) => x.messageId === n.messageId));
-    });
-
-    it('a grant revoked mid-sync stops the mailbox: Failure, disabled, alert, Sign in again', async () => {
-      const { mailbox, email } = await newMailbox();
-      await connected(mailbox.id);
-      w.google.revokeAllFor(email);
-      await w.dovecot.kick(email); // Gmail drops the connection of a revoked grant
-      await until(
-        'stopped',
-        async () => {
-          const m = await prisma().mailbox.findUnique({ where: { id: mailbox.id } });
-          return m?.enabledForIncoming === false ? m : undefined;
-        },
-        WAIT,
-      );
-      const m = await prisma().mailbox.findUniqueOrThrow({ where: { id: mailbox.id }, include: { grant: true } });
-      assert.equal(m.incomingStatus, 'FAILURE');
-      assert.equal(m.grant?.signInRequiredCode, 'TOKEN_REVOKED');
-      assert.ok(m.grant?.signInRequiredAt);
-      const row = await until(
-        'released as STOPPED',
-        async () => {
-          const r = await syncRow(mailbox.id);
-          return r?.state === 'STOPPED' && r.ownerId === null ? r : undefined;
-        },
-        WAIT,
-      );
-      assert.match(row.stoppedReason ?? '', /^TOKEN_REVOKED/);
-      const alert = await prisma().alert.findFirst({ where: { mailboxId: mailbox.id, level: 'ERROR' } });
-      assert.equal(alert?.code, 'TOKEN_REVOKED');
-      await until(
-        'no connection left',
-        async () => ((await w.dovecot.connections(email)) === 0 ? true : undefined),
-        WAIT,
-      );
-      const { client } = await ctx.signedIn('ADMIN');
-      const list = await client.get(`/mailboxes?q=${encodeURIComponent(email)}`);
-      assert.match(list.text, /Sync stopped/);
-      assert.match(list.text, /Sign in again/);
-      const record = await client.get(`/mailboxes/${mailbox.id}`);
-      assert.match(record.text, /Stopped/);
-    });
-
-    it('a temporary failure is retried with backoff and never disables the mailbox', async () => {
-      const { mailbox, email, accessToken } = await newMailbox();
-      await connected(mailbox.id);
-      assert.ok(accessToken && w.google.expireAccessToken(accessToken));
-      w.google.failTokenEndpoint(2, 503);
-      await w.dovecot.kick(email);
-      const warning = await until(
-        'retry announced',
-        () =>
-          prisma()
-            .alert.findFirst({ where: { mailboxId: mailbox.id, level: 'WARNING' } })
-            .then((a) => a ?? undefined),
-        WAIT,
-      );
-      assert.match(warning.message, /retry 1 of 10, next at/);
-      await until(
-        'resumed',
-        () =>
-          prisma()
-            .alert.findFirst({ where: { mailboxId: mailbox.id, code: 'SYNC_RESUMED' } })
-            .then((a) => a ?? undefined),
-        WAIT,
-      );
-      await connected(mailbox.id);
-      const m = await prisma().mailbox.findUniqueOrThrow({ where: { id: mailbox.id } });
-      assert.equal(m.enabledForIncoming, true);
-      assert.equal(m.incomingStatus, 'SUCCESS');
-      assert.equal((await syncRow(mailbox.id))?.retryCount, 0);
-      const c = mailMessage(email, 'after the outage');
-      await w.dovecot.deliver(email, c.raw);
-      await arrived(mailbox.id, c.messageId);
-    });
-
-    it('disabling or disconnecting a mailbox closes its connection within seconds; enabling starts it again', async () => {
-      const one = await newMailbox();
-      const two = await newMailbox();
-      await connected(one.mailbox.id);
-      await connected(two.mailbox.id);
-      await prisma().mailbox.update({ where: { id: one.mailbox.id }, data: { enabledForIncoming: false } });
-      await prisma().gmailGrant.delete({ where: { mailboxId: two.mailbox.id } });
-      for (const e of [one.email, two.email])
-        await until(`${e} disconnected`, async () => ((await w.dovecot.connections(e)) === 0 ? true : undefined), WAIT);
-      await prisma().mailbox.update({ where: { id: one.mailbox.id }, data: { enabledForIncoming: true } });
-      await connected(one.mailbox.id);
-      const m = mailMessage(one.email, 'enabled again');
-      await w.dovecot.deliver(one.email, m.raw);
-      await arrived(one.mailbox.id, m.messageId);
-    });
-
     it('a credentials profile signs in with the mailbox user name and password', async () => {
       const { mailbox, email } = await newMailbox({ auth: 'CREDENTIALS_PER_MAILBOX' });
       await connected(mailbox.id);
       const m = mailMessage(email, 'password login');
       await w.dovecot.deliver(email, m.raw);
       await arrived(mailbox.id, m.messageId);
-    });
-    it('gives its connection slot to a waiting connection when asked, then reconnects and catches up by UID', async () => {
-      const { mailbox, email } = await newMailbox({ maxConcurrentConnections: 1 });
-      await connected(mailbox.id);
-      const sem = ctx.workers!.cluster.semaphore;
-      const claims = connectionClaims({
-        mailboxId: mailbox.id,
-        maxConcurrentConnections: 1,
-        protocol: 'imap',
-        host: '127.0.0.1',
-        login: email,
-      });
-      // What Test & Enable does with the shared budget: wait for a slot; the IDLE session is asked to yield.
-      const permit = await sem.acquire(claims, { purpose: `test:${mailbox.id}` });
-      await until(
-        'IDLE connection closed',
-        async () => ((await w.dovecot.connections(email)) === 0 ? true : undefined),
-        WAIT,
-      );
-      const m = mailMessage(email, 'delivered while the slot was lent');
-      await w.dovecot.deliver(email, m.raw);
-      await permit.release();
-      await arrived(mailbox.id, m.messageId);
-      await connected(mailbox.id);
-      assert.equal((await emails(mailbox.id)).length, 1);
     });
   });
 }

@@ -69,3 +69,54 @@ test('every transient hint reads as a final hint once the retries are used up', 
     'Google is having trouble; Test & Enable Mailbox tried 4 times and stopped trying. Select Test & Enable Mailbox again later.',
   );
 });
+
+// Issue 13 item 2: the retry follows the most severe permanent step, not "every failed step is transient".
+const fail = (id: string, code: string): Step => ({
+  id,
+  label: id,
+  status: 'fail',
+  code,
+  message: `${code} happened.`,
+  hint: failure(code as Parameters<typeof failure>[0]).hint,
+  transient: failure(code as Parameters<typeof failure>[0]).transient,
+});
+
+test("a side's own permanent failure does not stop the other side's retry; the final alert names the permanent one", () => {
+  // Gmail's SMTP answered 421 (try later) while IMAP is turned off in Gmail: another attempt may still enable Outgoing.
+  const steps = [
+    ok('token'),
+    ok('account'),
+    fail('incoming-login', 'IMAP_DISABLED'),
+    fail('outgoing-login', 'SMTP_TEMPORARY'),
+  ];
+  const first = decideOutcome({ ...input(1), steps });
+  assert.equal(first.retry, true);
+  assert.equal(first.alert.code, 'SMTP_TEMPORARY', 'while retrying, the warning is about the temporary failure');
+  const last = decideOutcome({ ...input(4), steps });
+  assert.equal(last.retry, false);
+  assert.equal(last.gaveUp, true);
+  assert.equal(last.alert.code, 'IMAP_DISABLED', 'what the admin must fix comes first');
+  assert.doesNotMatch(last.alert.message, /Gave up/, 'a permanent failure was never retried');
+  assert.equal(last.alert.hint, failure('IMAP_DISABLED').hint);
+});
+
+test('a mailbox-wide permanent failure (a refused sign-in) stops every retry, whatever else was transient', () => {
+  for (const steps of [
+    [ok('token'), ok('account'), fail('incoming-login', 'AUTH_FAILED'), fail('outgoing-login', 'SMTP_TEMPORARY')],
+    [ok('token'), ok('account'), fail('incoming-login', 'TIMEOUT'), fail('outgoing-login', 'AUTH_FAILED')],
+    [fail('token', 'TOKEN_REVOKED'), fail('outgoing-login', 'TIMEOUT')],
+  ]) {
+    const o = decideOutcome({ ...input(1), steps });
+    assert.equal(o.retry, false, JSON.stringify(steps.map((s) => s.code)));
+    assert.equal(o.gaveUp, false);
+    assert.match(o.alert.code, /AUTH_FAILED|TOKEN_REVOKED/);
+  }
+});
+
+test("Gmail's temporary answers are retried: [UNAVAILABLE], [SYS/TEMP], [IN-USE], [LIMIT], SMTP 421/45x", () => {
+  for (const code of ['SERVER_TEMPORARY', 'TOO_MANY_CONNECTIONS', 'SMTP_TEMPORARY'] as const) {
+    const id = code === 'SMTP_TEMPORARY' ? 'outgoing-login' : 'incoming-login';
+    const o = decideOutcome({ ...input(1), steps: [ok('token'), ok('account'), fail(id, code)] });
+    assert.equal(o.retry, true, code);
+  }
+});
