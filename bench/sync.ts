@@ -207,7 +207,8 @@ export async function benchSync(o: SyncBenchOptions) {
   const w = await startSyncWorld({ adminUrl: ADMIN_URL, tag: 'benchsync' });
   const p = startProcess({ ...w.env, MAILROOM_ROLE: 'worker', NODE_ENV: 'production', LOG_LEVEL: 'warn' });
   try {
-    const profile = await w.addProfile({ maxConcurrentConnections: 10 });
+    // Maximum Concurrent Connections counts per profile (main, i13rest): room for every mailbox to hold its IDLE.
+    const profile = await w.addProfile({ maxConcurrentConnections: 5000 });
     const all: SyncMailbox[] = [];
     const grow = async (to: number) => {
       if (all.length >= to) return 0;
