@@ -1,12 +1,33 @@
 // `npm run bench [-- --only=scale|pages|start --n=1000 --delay=20 --workers=50 --engines=pglite,postgres]`: runs the benches, writes bench/results/*.json.
 import { parseArgs } from 'node:util';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTestCa } from '../test/fakes/mail/tls.ts';
 import { benchScale } from './scale.ts';
 import { benchPages } from './pages.ts';
 import { benchStart } from './start.ts';
-import { updateReadme } from './report.ts';
+import { printGoals, updateReadme } from './report.ts';
 import { benchSync } from './sync.ts';
 import { updateSyncReadme } from './sync-report.ts';
-import { log, postgresReachable, round, writeResult, type Engine } from './util.ts';
+import { ROOT, log, postgresReachable, round, writeResult, type Engine } from './util.ts';
+
+// Google's token endpoint is HTTPS, so the bench's is too (world.ts): the app must trust the bench CA, which Node's
+// fetch reads only at start-up from NODE_EXTRA_CA_CERTS. So the bench makes the CA, then runs itself again with it.
+if (!process.env.BENCH_TLS_DIR) {
+  const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-tls-'));
+  const ca = makeTestCa();
+  writeFileSync(join(dir, 'ca.pem'), ca.caPem);
+  writeFileSync(join(dir, 'cert.pem'), ca.certPem);
+  writeFileSync(join(dir, 'key.pem'), ca.keyPem);
+  const env = { ...process.env, BENCH_TLS_DIR: dir, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') };
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(r.status ?? 1);
+}
+// npm start's compiled server is what the start and pages parts run: build it if src/ changed.
+execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
 
 const { values: a } = parseArgs({
   options: {
@@ -16,9 +37,9 @@ const { values: a } = parseArgs({
     workers: { type: 'string', default: '50' },
     engines: { type: 'string', default: 'pglite,postgres' },
     duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '50' },
+    connections: { type: 'string', default: '10' },
     mailboxes: { type: 'string', default: '10000' },
-    'c1-seconds': { type: 'string', default: '60' },
+    c1: { type: 'string', default: '200' },
     'quiet-wait': { type: 'string', default: '20' },
     'sync-many': { type: 'string', default: '200' },
     'sync-first': { type: 'string', default: '5000' },
@@ -44,8 +65,8 @@ for (const part of parts) {
       n: Number(a.n),
       delayMs: Number(a.delay),
       workers: Number(a.workers),
-      singles: 5,
-      c1BudgetSeconds: Number(a['c1-seconds']),
+      singles: 9,
+      c1Min: Number(a.c1),
       quietWaitMs,
     });
   else if (part === 'pages')
@@ -75,4 +96,5 @@ for (const part of parts) {
   updateSyncReadme();
 }
 log(`all done in ${round((performance.now() - t0) / 1000, 1)} s`);
+process.stderr.write(`\nIssue 15's goals (from bench/results/):\n${printGoals()}\n`);
 process.exit(0);

@@ -117,7 +117,10 @@ export function machineCpuSeconds(): { busy: number; total: number } {
  * Waits (up to maxMs) until the machine is quiet: under `threshold` of all cores busy over a 1 s sample
  * (other sessions' test runs share this 2-core machine). Returns what it saw, for the result file.
  */
-export async function waitForQuiet(maxMs = 90_000, threshold = 0.25): Promise<{ waitedMs: number; busy: number }> {
+export async function waitForQuiet(
+  maxMs = 90_000,
+  threshold = 0.25,
+): Promise<{ waitedMs: number; busy: number; loadavg1: number; flagged: boolean }> {
   const t0 = now();
   for (;;) {
     const a = machineCpuSeconds();
@@ -125,9 +128,12 @@ export async function waitForQuiet(maxMs = 90_000, threshold = 0.25): Promise<{ 
     const b = machineCpuSeconds();
     const busy = round((b.busy - a.busy) / (b.total - a.total), 2);
     if (busy < threshold || now() - t0 > maxMs) {
-      if (busy >= threshold)
-        log(`machine still ${Math.round(busy * 100)}% busy after ${round((now() - t0) / 1000)} s: measuring anyway`);
-      return { waitedMs: round(now() - t0), busy };
+      const flagged = busy >= threshold;
+      if (flagged)
+        log(
+          `machine still ${Math.round(busy * 100)}% busy (load ${loadavg()[0]}) after ${round((now() - t0) / 1000)} s: measuring anyway, flagged BUSY`,
+        );
+      return { waitedMs: round(now() - t0), busy, loadavg1: round(loadavg()[0], 2), flagged };
     }
   }
 }

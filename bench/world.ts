@@ -1,5 +1,9 @@
 // The Gmail world (Google fake + IMAP/POP3/SMTP fakes) behind delaying proxies, in its own process, driven over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { startGmailWorld } from '../test/helpers/gmail-world.ts';
 import { startDelayProxy } from './proxy.ts';
@@ -82,17 +86,42 @@ export async function startRemoteWorld(delayMs: number): Promise<RemoteWorld> {
   };
 }
 
+/** A TLS server that forwards each connection's plaintext to target; undefined without BENCH_TLS_DIR. */
+async function tlsFront(target: { host: string; port: number }): Promise<{ host: string; port: number } | undefined> {
+  const dir = process.env.BENCH_TLS_DIR;
+  if (!dir) return undefined;
+  const server = tls.createServer(
+    { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+    (socket) => {
+      const up = net.connect(target.port, target.host);
+      socket.pipe(up).pipe(socket);
+      socket.on('error', () => up.destroy());
+      up.on('error', () => socket.destroy());
+    },
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+}
+
 async function child(delayMs: number): Promise<void> {
   const w = await startGmailWorld();
   const google = new URL(w.google.url);
+  // Google's token endpoint is HTTPS: a TLS terminator in front of the fake (certificate from BENCH_TLS_DIR, which
+  // run.ts made and the app trusts through NODE_EXTRA_CA_CERTS), the delaying proxy in front of that, so the handshake
+  // pays the round trips too.
+  const token = await tlsFront({ host: google.hostname, port: Number(google.port) });
   const [gp, ip, sp] = await Promise.all([
-    startDelayProxy({ host: google.hostname, port: Number(google.port) }, delayMs),
+    startDelayProxy(token ?? { host: google.hostname, port: Number(google.port) }, delayMs),
     startDelayProxy({ host: '127.0.0.1', port: w.mail.imap.port }, delayMs),
     startDelayProxy({ host: '127.0.0.1', port: w.mail.smtp.starttlsPort }, delayMs),
   ]);
   const via = (u: string) => {
     const x = new URL(u);
     x.port = String(gp.port);
+    if (token) {
+      x.protocol = 'https:';
+      x.hostname = 'localhost';
+    }
     return x.toString();
   };
   const info: WorldInfo = {

@@ -22,6 +22,8 @@ import { importRoutes } from './imports/routes.ts';
 import { csvUpload } from './imports/upload.ts';
 import { emailRoutes } from './emails/routes.ts';
 import { alertRoutes } from './alerts/routes.ts';
+import { apiRoutes } from './api/routes.ts';
+import { tokenRoutes } from './tokens/routes.ts';
 import { recentErrorsLocals } from './alerts/recent.ts';
 import { createCsrf } from './security/csrf.ts';
 import { auditDenials } from './security/denials.ts';
@@ -29,8 +31,7 @@ import { flashLocals } from './web/flash.ts';
 import { notFound, errorHandler, requirePathTarget } from './web/errors.ts';
 import { healthz } from './web/health.ts';
 import { objectBody } from './web/forms.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
+import { ROOT } from './paths.ts';
 
 export function createApp(deps: AppDeps): Express {
   const { config, db } = deps;
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requirePathTarget);
   app.get('/healthz', healthz(db));
   app.use(express.static(resolve(ROOT, 'public'), { maxAge: config.env === 'production' ? '1h' : 0, index: false }));
+  app.use('/api', apiRoutes(deps)); // before the session: the API reads no cookie, so it needs no CSRF token
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 })); // more fields: 413
   app.use(express.json({ limit: '64kb' }));
   app.use(objectBody);
@@ -85,10 +87,14 @@ export function createApp(deps: AppDeps): Express {
   // Passport keeps the signed-in user in the session (sign-in itself checks the password in auth/routes.ts).
   const passport = new Passport();
   passport.serializeUser((user, done) => done(null, (user as PublicUser).id));
-  passport.deserializeUser((id: string, done) => {
-    db.prisma.user
-      .findUnique({ where: { id }, select: publicUserSelect })
-      .then((u) => done(null, u && !u.disabledAt ? u : false), done);
+  // The session store read the user with the session row (one statement, not two): take it when it is this one.
+  passport.deserializeUser((req: Request, id: string, done: (err: unknown, user?: PublicUser | false) => void) => {
+    const read = store.userReadWith(req.sessionID);
+    const found =
+      read && read.id === id
+        ? Promise.resolve(read)
+        : db.prisma.user.findUnique({ where: { id }, select: publicUserSelect });
+    found.then((u) => done(null, u && !u.disabledAt ? u : false), done);
   });
   app.use(passport.initialize());
   app.use(passport.session());
@@ -112,6 +118,8 @@ export function createApp(deps: AppDeps): Express {
   app.get('/', requireLogin, (_req, res) => res.render('home', { title: 'Mailroom' }));
   app.use('/admin/users', requireLogin, userRoutes(deps));
   app.use('/admin/audit', requireLogin, auditRoutes(deps));
+  app.use(['/account/tokens', '/admin/tokens'], requireLogin);
+  app.use(tokenRoutes(deps)); // API tokens: /account/tokens (own), /admin/tokens (everyone's)
   // Feature routes (one line each):
   app.use('/mailboxes/import', requireLogin, importRoutes(deps)); // before /mailboxes/:id
   app.use('/mailboxes/bulk', requireLogin, bulkRoutes(deps)); // before checkRoutes' /mailboxes/:id/test

@@ -14,6 +14,7 @@ import { mailProtocols } from './mail/protocols.ts';
 import { mailboxTests, testEnableQueues, type CheckSettings } from './checks/job.ts';
 import { sessionSweeperQueues } from './auth/session-sweeper.ts';
 import { testingSweepQueues } from './gmail/testing-sweep.ts';
+import { DEFAULT_SEND_SETTINGS, sendQueues, type SendSettings } from './emails/send-job.ts';
 import { importQueues } from './imports/job.ts';
 
 export interface DepsOptions {
@@ -29,6 +30,7 @@ export interface DepsOptions {
   limits?: { login?: LoginLimits };
   mailTlsCa?: string | Buffer;
   checks?: Partial<CheckSettings>;
+  sends?: Partial<SendSettings>;
 }
 
 export function buildDeps(o: DepsOptions): AppDeps {
@@ -49,11 +51,21 @@ export function buildDeps(o: DepsOptions): AppDeps {
     pollingIntervalSeconds: 1,
     ...overrides,
   };
+  const sends: SendSettings = {
+    ...DEFAULT_SEND_SETTINGS,
+    ...Object.fromEntries(Object.entries(o.sends ?? {}).filter(([, v]) => v !== undefined)),
+  };
   const jobs =
     o.jobs === false
       ? undefined
       : createJobs(db, logger, {
-          queues: [...sessionSweeperQueues, ...testingSweepQueues, ...testEnableQueues(checks), ...importQueues],
+          queues: [
+            ...sessionSweeperQueues,
+            ...testingSweepQueues,
+            ...testEnableQueues(checks),
+            ...importQueues,
+            ...sendQueues(sends),
+          ],
           supervise: config.role !== 'web',
         });
   return {
@@ -65,6 +77,7 @@ export function buildDeps(o: DepsOptions): AppDeps {
     providers,
     protocols: mailProtocols,
     checks,
+    sends,
     jobs,
     tests: jobs && mailboxTests({ prisma: db.prisma, jobs, settings: checks }),
     limits: o.limits,

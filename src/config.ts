@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   MAIL_TLS_CA_FILE: optionalString,
   CHECK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(50)),
   CHECK_RETRY_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(20).default(3)),
+  API_RATE_LIMIT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(100_000).default(600)),
   MAILROOM_ROLE: z.preprocess(
     emptyToUndefined,
     z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('all'),
@@ -92,6 +93,8 @@ export interface Config {
   google: { authorizationUrl: string; tokenUrl: string; userinfoUrl: string; revokeUrl: string };
   mailTlsCa?: string;
   checks: { globalConcurrency: number; retryLimit: number };
+  /** API requests one token may send in a minute (API_RATE_LIMIT, default 600); more answer 429. */
+  apiRateLimitPerMinute: number;
   role: ProcessRole;
   /** Overrides of the synchronization engine's timers (SYNC_POLL_SECONDS, SYNC_SAFETY_CHECK_SECONDS). */
   sync: { pollMs?: number; safetyCheckMs?: number };
@@ -238,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mailTlsCa,
     checks: { globalConcurrency: e.CHECK_CONCURRENCY, retryLimit: e.CHECK_RETRY_LIMIT },
+    apiRateLimitPerMinute: e.API_RATE_LIMIT,
     role: e.MAILROOM_ROLE,
     sync: {
       ...(e.SYNC_POLL_SECONDS ? { pollMs: e.SYNC_POLL_SECONDS * 1000 } : {}),

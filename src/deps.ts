@@ -10,6 +10,7 @@ import type { GoogleClient } from './gmail/google-client.ts';
 import type { MailboxTests, CheckSettings } from './checks/job.ts';
 import type { CredentialProviders } from './mail/credentials.ts';
 import type { ProtocolRegistry } from './mail/protocols.ts';
+import type { SendSettings } from './emails/send-job.ts';
 
 export interface LoginLimits {
   perIp?: number;
@@ -31,6 +32,8 @@ export interface AppDeps {
   /** Connection slots per profile (Maximum Concurrent Connections), counted in this process. */
   /** Test & Enable tuning, resolved from config (tests shorten timeouts and retry delays). */
   checks: CheckSettings;
+  /** Outgoing email tuning (retries, backoff, timeouts); tests shorten it. */
+  sends: SendSettings;
   /** The job queue, producer side: queues exist in every role; workers run where startWorkers ran. Absent: no jobs. */
   jobs?: Jobs;
   /** Queues Test & Enable runs; absent without jobs. */

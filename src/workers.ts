@@ -9,6 +9,7 @@ import { credentialsFor } from './checks/credentials.ts';
 import { startTestEnableWorkers } from './checks/worker.ts';
 import { drainLegacyQueue, startRecovery } from './checks/recovery.ts';
 import { startCluster, type Cluster } from './cluster/start.ts';
+import { startSendWorkers } from './emails/send-worker.ts';
 import { DEFAULT_TIMING, type ClusterTiming } from './cluster/timing.ts';
 import { startSyncEngine, type SyncEngine } from './sync/engine.ts';
 import type { SyncSettings } from './sync/settings.ts';
@@ -47,7 +48,8 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     { othersDead: db.kind === 'pglite' },
   );
   await recovery.ready;
-  await startTestEnableWorkers({
+  const testWorkers = await startTestEnableWorkers({
+    notifier: cluster.notifier,
     prisma: db.prisma,
     jobs,
     logger,
@@ -62,6 +64,21 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
       totalTimeoutMs: checks.totalTimeoutMs,
     },
   });
+  const sends = await startSendWorkers(
+    {
+      prisma: db.prisma,
+      sql: db.raw,
+      jobs,
+      logger,
+      providers: deps.providers,
+      semaphore: cluster.semaphore,
+      ca: deps.mailTlsCa,
+      settings: deps.sends,
+      processId: cluster.registration.id,
+      timing,
+    },
+    { othersDead: db.kind === 'pglite' },
+  );
   const sync =
     opts.sync === false
       ? undefined
@@ -73,6 +90,8 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     cluster,
     sync,
     stop: async () => {
+      sends.stop();
+      testWorkers.stop();
       recovery.stop();
       await cluster.stop();
     },

@@ -14,6 +14,7 @@ const TYPE_LABEL: Record<string, string> = {
   Mailbox: 'Mailbox',
   EmailServerProfile: 'Email Server Profile',
   User: 'User',
+  MailboxImport: 'Mailbox import',
 };
 
 /** Detail keys that hold the id of something with a name. */
@@ -119,7 +120,7 @@ export interface AuditRow {
 function recordedName(e: AuditEvent): string | null {
   const d = (e.details ?? {}) as Record<string, unknown>;
   const s = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : null);
-  return s('emailAddress') ?? s('name') ?? s('email');
+  return s('emailAddress') ?? s('name') ?? s('email') ?? s('fileName');
 }
 
 export async function auditRows(prisma: PrismaClient, events: AuditEvent[]): Promise<AuditRow[]> {

@@ -4,6 +4,7 @@
 // after it began (docs/decisions/017). Expired rows are swept by the worker's pg-boss schedule, not here.
 import session from 'express-session';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { PublicUser } from './users.ts';
 
 type Cb = (err?: unknown) => void;
 
@@ -24,6 +25,42 @@ export interface SessionLifetime {
 export function sessionUserId(sess: session.SessionData): string | null {
   const id = sess.passport?.user;
   return typeof id === 'string' && id ? id : null;
+}
+
+// Times as epoch milliseconds and the role as text: plain numbers and strings from either adapter.
+const SESSION_WITH_USER = `
+  SELECT s.data, s."userId",
+         (extract(epoch FROM s."expiresAt") * 1000)::float8 AS "expiresMs",
+         (extract(epoch FROM s."createdAt") * 1000)::float8 AS "createdMs",
+         u.email, u.name, u.role::text AS role,
+         (extract(epoch FROM u."disabledAt") * 1000)::float8 AS "disabledMs",
+         (extract(epoch FROM u."createdAt") * 1000)::float8 AS "userCreatedMs"
+  FROM "Session" s LEFT JOIN "User" u ON u.id = s."userId"
+  WHERE s.sid = $1`;
+
+interface SessionWithUser {
+  data: string;
+  userId: string | null;
+  expiresMs: number;
+  createdMs: number;
+  email: string | null;
+  name: string | null;
+  role: string | null;
+  disabledMs: number | null;
+  userCreatedMs: number | null;
+}
+
+/** The user's public fields from the joined row; null when the session names a user that no longer exists. */
+function publicUserOf(r: SessionWithUser): PublicUser | null {
+  if (r.userId === null || r.email === null || r.userCreatedMs === null) return null;
+  return {
+    id: r.userId,
+    email: r.email,
+    name: r.name ?? '',
+    role: r.role as PublicUser['role'],
+    disabledAt: r.disabledMs === null ? null : new Date(r.disabledMs),
+    createdAt: new Date(r.userCreatedMs),
+  };
 }
 
 export class PrismaSessionStore extends session.Store {
@@ -50,12 +87,24 @@ export class PrismaSessionStore extends session.Store {
     this.loaded.set(sid, row);
   }
 
+  /** The signed-in user get() read with the session row, for passport's deserializeUser in the same request. */
+  private users = new Map<string, PublicUser | null>();
+
+  /** The user read with this session in the current request (taken: a later request reads again), if any. */
+  userReadWith(sid: string): PublicUser | null | undefined {
+    const u = this.users.get(sid);
+    this.users.delete(sid);
+    return u;
+  }
+
   override get(sid: string, cb: (err: unknown, sess?: session.SessionData | null) => void): void {
-    this.prisma.session.findUnique({ where: { sid } }).then((row) => {
+    // One statement for the session and its user: every signed-in request starts here (issue 15, decision 021).
+    this.prisma.$queryRawUnsafe<SessionWithUser[]>(SESSION_WITH_USER, sid).then(([row]) => {
       const now = this.now();
-      if (!row || row.expiresAt.getTime() <= now || row.createdAt.getTime() + this.life.maxMs <= now)
-        return cb(null, null);
-      this.remember(sid, { expiresAt: row.expiresAt.getTime(), createdAt: row.createdAt.getTime() });
+      if (!row || row.expiresMs <= now || row.createdMs + this.life.maxMs <= now) return cb(null, null);
+      this.remember(sid, { expiresAt: row.expiresMs, createdAt: row.createdMs });
+      if (this.users.size > 10_000) this.users.clear(); // requests that never asked for their user
+      this.users.set(sid, row.userId === null ? null : publicUserOf(row));
       cb(null, JSON.parse(row.data));
     }, cb);
   }

@@ -16,6 +16,8 @@ export const TEST_QUEUE = 'mailbox-test-enable-runs';
 /** The stately queue of decision 005: its waiting jobs are moved to TEST_QUEUE when a worker starts (recovery.ts). */
 export const LEGACY_TEST_QUEUE = 'mailbox-test-enable';
 export const DEAD_QUEUE = 'mailbox-test-enable-dead';
+/** request() NOTIFYs this with the number of jobs it queued: idle workers start them at once (jobs/work-at-once.ts). */
+export const TEST_WAKE_CHANNEL = 'mailroom_test_enable';
 /** A run in one of these states holds its mailbox: another request for it answers "already running". */
 export const ACTIVE_RUN = ['QUEUED', 'RUNNING'] as const;
 
@@ -43,7 +45,6 @@ export function testEnableQueues(settings: Pick<CheckSettings, 'expireInSeconds'
   return [
     { name: DEAD_QUEUE, options: { policy: 'standard' } },
     // retryLimit: pg-boss's own retries serve crashes only (recovery.ts fails a dead runner's job to run it again).
-    // notify: an insert wakes the workers at once (LISTEN/NOTIFY, PGlite too); polling is only the backstop.
     {
       name: TEST_QUEUE,
       options: {
@@ -52,7 +53,6 @@ export function testEnableQueues(settings: Pick<CheckSettings, 'expireInSeconds'
         retryDelay: 1,
         expireInSeconds: settings.expireInSeconds,
         deadLetter: DEAD_QUEUE,
-        notify: true,
       },
     },
   ];
@@ -62,6 +62,12 @@ export interface RequestResult {
   queued: string[];
   /** Mailboxes with a run still queued or running (or named twice in the request): no second run was made. */
   alreadyQueued: string[];
+}
+
+/** Per-run choices of a request. */
+export interface RequestOptions {
+  /** "Send a test message to myself": the SMTP check also sends a message from the mailbox to its own address. */
+  sendTestMessage?: boolean;
 }
 
 /** Who asked, for the audit log (a request from a page); tests and tools may leave it out. */
@@ -78,7 +84,12 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
    * mailbox waits for the first to commit and then finds its run, QUEUED or RUNNING, and makes none (decision 015).
    * Each run names its job, so only that job can claim it (worker.ts).
    */
-  async function request(mailboxIds: string[], requestedBy: string | null, who?: Requester): Promise<RequestResult> {
+  async function request(
+    mailboxIds: string[],
+    requestedBy: string | null,
+    who?: Requester,
+    o: RequestOptions = {},
+  ): Promise<RequestResult> {
     await jobs.ready;
     const result: RequestResult = { queued: [], alreadyQueued: [] };
     const unique = [...new Set(mailboxIds)];
@@ -113,6 +124,7 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
           queued.map((mb, k) => ({ id: jobIds[k], data: { mailboxId: mb.id } })),
           { db: fromPrisma(tx) },
         );
+        await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', TEST_WAKE_CHANNEL, String(queued.length)); // on commit
         const startedAt = new Date();
         for (const inc of [true, false])
           for (const out of [true, false]) {
@@ -140,6 +152,7 @@ export function mailboxTests(deps: { prisma: PrismaClient; jobs: Jobs; settings:
             attempt: 1,
             startedAt,
             jobId: jobIds[k],
+            sendTestMessage: o.sendTestMessage === true,
           })),
         });
         result.queued.push(...queued.map((mb) => mb.id));

@@ -83,7 +83,7 @@ export function decideOutcome(i: OutcomeInput): Outcome {
     i.steps.some((s) => s.id === STEP.incomingMailbox && s.status === 'ok');
   const outgoingOk =
     i.outgoingChecked &&
-    passed(i.steps, [...COMMON, STEP.outgoingLogin]) &&
+    passed(i.steps, [...COMMON, STEP.outgoingLogin, STEP.outgoingMessage]) &&
     i.steps.some((s) => s.id === STEP.outgoingLogin && s.status === 'ok');
   const side = (checked: boolean, ok: boolean): SideStatus => (!checked ? 'NOT_RUN' : ok ? 'SUCCESS' : 'FAILURE');
   // The alert names what the admin must act on: the most severe permanent step; while retrying, the transient one.

@@ -27,6 +27,9 @@ const confirmPage = (title: string, mailboxes: Listed, ids: string[], action: st
   back,
 });
 
+/** The "Send a test message to myself" checkbox of the Test & Enable forms. */
+const wantsTestMessage = (req: Request) => (req.body as Record<string, unknown>).sendTestMessage === 'on';
+
 /** Nothing (visible) was selected: back to the list with a message. */
 function nothingSelected(req: Request, res: Response): void {
   flash(req, 'error', 'Select one or more mailboxes first.');
@@ -70,6 +73,7 @@ export function checkRoutes(deps: AppDeps): Router {
       selected.map((m) => m.id),
       currentUser(req).id,
       actorOf(req),
+      { sendTestMessage: wantsTestMessage(req) },
     );
     flash(req, 'success', queuedMessage(q));
     res.redirect(303, `/mailboxes?tested=${q.queued.length}`);
@@ -77,7 +81,9 @@ export function checkRoutes(deps: AppDeps): Router {
 
   r.post('/mailboxes/:id/test', async (req: Request<{ id: string }>, res: Response) => {
     const mb = await loadMailboxFor(prisma, req, req.params.id);
-    const q = await tests().request([mb.id], currentUser(req).id, actorOf(req));
+    const q = await tests().request([mb.id], currentUser(req).id, actorOf(req), {
+      sendTestMessage: wantsTestMessage(req),
+    });
     flash(
       req,
       q.queued.length ? 'success' : 'info',

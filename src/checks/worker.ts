@@ -9,7 +9,9 @@ import type { Logger } from '../logger.ts';
 import type { Step } from '../mail/types.ts';
 import { audit } from '../security/audit.ts';
 import { whenExact } from '../mailboxes/labels.ts';
-import { DEAD_QUEUE, TEST_QUEUE, type CheckSettings, type Payload } from './job.ts';
+import { DEAD_QUEUE, TEST_QUEUE, TEST_WAKE_CHANNEL, type CheckSettings, type Payload } from './job.ts';
+import { workAtOnce } from '../jobs/work-at-once.ts';
+import type { Notifier } from '../cluster/notify.ts';
 import { decideOutcome, gaveUpHint, retryDelayMs, type Outcome } from './outcome.ts';
 import { runChecks, testMailboxSelect, type RunEnv } from './run.ts';
 import { checksClaim } from '../sync/connections.ts';
@@ -22,6 +24,8 @@ export interface TestWorkerDeps {
   settings: CheckSettings;
   /** This process in the WorkerProcess table: the runner recorded on each run it claims. */
   processId: string;
+  /** Wakes a worker when a job is queued (request() NOTIFYs); without it the workers only poll. */
+  notifier?: Notifier;
 }
 
 const SSS = 'SERVER_SIDE_SYNC';
@@ -31,24 +35,28 @@ interface ClaimedRun {
   mailboxId: string;
   attempt: number;
   requestedBy: string | null;
+  sendTestMessage: boolean;
 }
 
-export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<void> {
+export async function startTestEnableWorkers(deps: TestWorkerDeps): Promise<{ stop(): void }> {
   const { settings } = deps;
   const b = deps.jobs.boss;
   const h = testEnableHandlers(deps);
-  await b.work<Payload>(
-    TEST_QUEUE,
+  const wakeable = await workAtOnce<Payload>(
     {
-      localConcurrency: settings.workers,
+      boss: b,
+      queue: TEST_QUEUE,
+      workers: settings.workers,
       pollingIntervalSeconds: settings.pollingIntervalSeconds,
-      notifyPollingIntervalSeconds: settings.pollingIntervalSeconds * 5,
+      notifier: deps.notifier,
+      channel: TEST_WAKE_CHANNEL,
     },
-    async ([job]) => h.handle(job),
+    (job) => h.handle(job),
   );
   await b.work<Payload>(DEAD_QUEUE, { pollingIntervalSeconds: settings.pollingIntervalSeconds }, async ([job]) =>
     h.giveUp(job.data.mailboxId),
   );
+  return wakeable;
 }
 
 export function testEnableHandlers(deps: TestWorkerDeps) {
@@ -60,7 +68,7 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     const rows = await prisma.$queryRawUnsafe<ClaimedRun[]>(
       `UPDATE "TestRun" SET status = 'RUNNING', "startedAt" = now(), "runnerProcessId" = $2
        WHERE "jobId" = $1 AND status = 'QUEUED'
-       RETURNING id, "mailboxId", attempt, "requestedBy"`,
+       RETURNING id, "mailboxId", attempt, "requestedBy", "sendTestMessage"`,
       jobId,
       processId,
     );
@@ -84,9 +92,11 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     }
     const mb = await prisma.mailbox.findUnique({ where: { id: run.mailboxId }, select: testMailboxSelect });
     if (!mb) return; // deleted meanwhile (its runs went with it)
-    // CHECK_CONCURRENCY holds across every process (issue 14 item 9), not per process.
+    // CHECK_CONCURRENCY holds across every process (issue 14 item 9), not per process. "Send a test message to
+    // myself": from the mailbox to its own address, reported as the SMTP check's last step.
+    const env = { ...deps.env, sendTestMessageTo: run.sendTestMessage ? mb.emailAddress : undefined };
     const steps = await deps.env.semaphore.run([checksClaim(settings.workers)], { purpose: `test:${mb.id}` }, () =>
-      runChecks(mb, deps.env),
+      runChecks(mb, env),
     );
     const outcome = decideOutcome({
       steps,
@@ -131,7 +141,14 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
         data: { retryCount: attempt, retryLimit: settings.retryLimit, nextRetryAt },
       });
       await tx.testRun.create({
-        data: { mailboxId, requestedBy: run.requestedBy, status: 'QUEUED', attempt: attempt + 1, jobId: nextJobId },
+        data: {
+          mailboxId,
+          requestedBy: run.requestedBy,
+          status: 'QUEUED',
+          attempt: attempt + 1,
+          jobId: nextJobId,
+          sendTestMessage: run.sendTestMessage,
+        },
       });
       await tx.alert.create({
         data: {

@@ -4,8 +4,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Database, RawSql } from './client.ts';
+import { ROOT } from '../paths.ts';
 
-export const MIGRATIONS_DIR = resolve(import.meta.dirname, '../../prisma/migrations');
+export const MIGRATIONS_DIR = resolve(ROOT, 'prisma/migrations');
 const LOCK_KEY = 72707369; // arbitrary, constant: "mailroom migrations"
 
 export interface Migration {

@@ -43,6 +43,8 @@ export const emailRecordSelect = {
   errorHint: true,
   attempts: true,
   nextAttemptAt: true,
+  smtpResponse: true,
+  updatedAt: true,
   mailbox: { select: { id: true, name: true, emailAddress: true } },
   createdBy: { select: { name: true, email: true } },
 } as const satisfies Prisma.EmailSelect;

@@ -148,7 +148,9 @@ export async function emailListPage(prisma: PrismaClient, user: Pick<PublicUser,
         .filter(([name]) => name === 'sort' || name === 'dir' || (admin && name === 'mailbox')),
       clear: '/emails',
     },
-    /** Buttons above the list; issue 12 adds New email here. */
-    actions: [] as { label: string; href: string; primary?: boolean }[],
+    /** Buttons above the list. */
+    actions: [
+      { label: 'New email', href: l.mailbox ? `/emails/new?mailbox=${l.mailbox}` : '/emails/new', primary: true },
+    ] as { label: string; href: string; primary?: boolean }[],
   };
 }

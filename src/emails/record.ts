@@ -12,6 +12,7 @@ import {
   timeLabel,
 } from './labels.ts';
 import { htmlToText, sanitizeEmailHtml } from './sanitize.ts';
+import { isPending, sendProgress } from './send-status.ts';
 
 export type BodyView = 'text' | 'html';
 
@@ -66,7 +67,7 @@ function attachmentsOf(value: unknown): AttachmentMeta[] {
     }));
 }
 
-export function emailRecordPage(e: EmailRecord, asked: BodyView | null) {
+export function emailRecordPage(e: EmailRecord, asked: BodyView | null, o: { retryLimit?: number } = {}) {
   const to = addresses(e.to);
   const cc = addresses(e.cc);
   const bcc = addresses(e.bcc);
@@ -82,6 +83,7 @@ export function emailRecordPage(e: EmailRecord, asked: BodyView | null) {
     ['Message-ID', e.messageIdSynthetic ? `none (Mailroom's key: ${e.messageId})` : e.messageId],
     ...(e.inReplyTo ? [['In-Reply-To', e.inReplyTo] as [string, string]] : []),
     ...(e.references.length ? [['References', e.references.join(' ')] as [string, string]] : []),
+    ...(e.smtpResponse ? [['Server response', e.smtpResponse] as [string, string]] : []),
   ];
   return {
     title: e.subject || '(no subject)',
@@ -93,13 +95,18 @@ export function emailRecordPage(e: EmailRecord, asked: BodyView | null) {
       size: sizeLabel(e.size),
       mailbox: e.mailbox,
       createdBy: e.createdBy,
+      /** Outgoing: retries, the wait for the next one, or why the result is unknown (issue 12). */
+      progress: sendProgress(e, o.retryLimit ?? 5),
+      live: { pending: isPending(e.status), version: `${e.status}:${e.attempts}:${e.updatedAt.getTime()}` },
     },
     headers,
     /** Why the message could not be processed (incoming) or sent (outgoing, issue 12). */
     problem: e.errorCode ? { code: e.errorCode, message: e.errorMessage ?? '', hint: e.errorHint ?? '' } : null,
     body: emailBody(e, asked),
     attachments: attachmentsOf(e.attachments).map((a) => ({ ...a, size: sizeLabel(a.size) })),
-    /** Buttons on the record; issue 12 adds Reply here. */
-    actions: [] as { label: string; href: string; primary?: boolean }[],
+    /** Buttons on the record: Reply on a message that came in. */
+    actions: (e.direction === 'INCOMING' && e.status === 'RECEIVED'
+      ? [{ label: 'Reply', href: `/emails/new?reply=${e.id}`, primary: true }]
+      : []) as { label: string; href: string; primary?: boolean }[],
   };
 }

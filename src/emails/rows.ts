@@ -1,5 +1,6 @@
 // An email as one row of a list (the Emails list, a mailbox's latest emails): plain, pre-formatted fields only.
 import type { EmailDirection, EmailStatus } from '../generated/prisma/client.ts';
+import { isPending } from './send-status.ts';
 import { addressLabel, addressLine, addresses, DIRECTION, EMAIL_STATUS, statusTone, timeLabel } from './labels.ts';
 
 export interface EmailRowData {
@@ -26,6 +27,8 @@ export function emailRow(r: EmailRowData, filterHref?: (change: { mailbox: strin
     direction: DIRECTION[r.direction],
     status: EMAIL_STATUS[r.status],
     statusTone: statusTone(r.status),
+    /** Pending Send or Sending: public/js/email-status.js polls until it changes. */
+    pending: isPending(r.status),
     mailbox: { id: r.mailbox.id, name: r.mailbox.name, filter: filterHref?.({ mailbox: r.mailbox.id }) ?? null },
   };
 }

@@ -164,6 +164,13 @@ export async function runImport(deps: Deps, importId: string): Promise<void> {
     data: { status: 'RUNNING', startedAt: new Date() },
   });
   const actor: Actor = { id: imp.createdById ?? '', email: imp.createdByEmail ?? '', role: 'ADMIN' };
+  // The job acts for the admin who clicked Import: one who lost the role (or was disabled) since imports nothing.
+  const admin = imp.createdById ? await prisma.user.findUnique({ where: { id: imp.createdById } }) : null;
+  if (admin?.role !== 'ADMIN' || admin.disabledAt)
+    await prisma.mailboxImportRow.updateMany({
+      where: { importId, status: 'PENDING' },
+      data: { status: 'FAILED', reason: 'The administrator who started this import is no longer an administrator.' },
+    });
   for (;;) {
     const batch = await prisma.mailboxImportRow.findMany({
       where: { importId, status: 'PENDING' },

@@ -246,7 +246,13 @@ const approvalAudit = (
   details: { emailAddress: m.emailAddress, previous: m.emailApproval, ...extra },
 });
 
-/** Approve Email / Reject Email (admins). A rejected address cannot stay enabled. */
+export class ApprovalNotAllowedError extends Error {
+  constructor() {
+    super('Only administrators approve or reject email addresses.');
+  }
+}
+
+/** Approve Email / Reject Email (admins only, whichever door asks). A rejected address cannot stay enabled. */
 export async function setApproval(
   deps: MailboxDeps,
   actor: Actor,
@@ -254,6 +260,7 @@ export async function setApproval(
   decision: 'APPROVED' | 'REJECTED',
   meta: AuditMeta = {},
 ): Promise<void> {
+  if (actor.role !== 'ADMIN') throw new ApprovalNotAllowedError();
   await deps.db.prisma.mailbox.update({ where: { id: mailbox.id }, data: approvalData(decision) });
   await audit(deps.db.prisma, approvalAudit(actor, mailbox, decision, meta));
 }
@@ -271,6 +278,7 @@ export async function setApprovalMany(
   decision: 'APPROVED' | 'REJECTED',
   meta: AuditMeta = {},
 ): Promise<{ changed: Approvable[]; unchanged: Approvable[] }> {
+  if (actor.role !== 'ADMIN') throw new ApprovalNotAllowedError();
   return deps.db.prisma.$transaction(async (tx) => {
     const rows = await tx.mailbox.findMany({
       where: { id: { in: ids } },

@@ -9,17 +9,11 @@ import { DEFAULT_VALUES, parseProfileForm, type ParsedForm } from './form.ts';
 import { isPresetName, presetValues } from './presets.ts';
 import { redirectPanel } from './redirect-uri.ts';
 import { listProfiles, profileList } from './list.ts';
-import {
-  createProfile,
-  deleteProfile,
-  getProfile,
-  profileUsage,
-  updateProfile,
-  DuplicateProfileNameError,
-} from './service.ts';
+import { deleteProfile, getProfile, profileUsage, DuplicateProfileNameError } from './service.ts';
+import { createAndVerify, updateAndVerify } from './save.ts';
 import { deletePage, editPage, formPage, listPage, showPage } from './pages.ts';
 import { profileAlerts } from '../alerts/profile.ts';
-import { clientChanged, verifyClient, type ClientVerdict } from './verify-client.ts';
+import { verifyClient, type ClientVerdict } from './verify-client.ts';
 
 const DUPLICATE = { name: 'An email server profile with this name already exists' };
 
@@ -43,7 +37,6 @@ function flashVerdict(req: Request, v: ClientVerdict | null): void {
 
 export function profileRoutes(deps: AppDeps): Router {
   const { prisma } = deps.db;
-  const services = { prisma, sealer: deps.sealer };
   const r = Router();
   r.use(requireAdmin);
 
@@ -72,10 +65,10 @@ export function profileRoutes(deps: AppDeps): Router {
     const form = parseProfileForm(req.body ?? {}, { hasStoredSecret: false });
     if (!form.ok) return res.status(422).render('profiles/form', formPage({ ...form, panel: panel(req) }));
     try {
-      const p = await createProfile(services, form, actorOf(req));
+      const { profile: p, verdict } = await createAndVerify(verifying, form, actorOf(req));
       flash(req, 'success', `Email server profile ${p.name} created.`);
       flashWarnings(req, form);
-      flashVerdict(req, await verifyClient(verifying, p, actorOf(req), 'client-changed'));
+      flashVerdict(req, verdict);
       res.redirect(303, `/profiles/${p.id}`);
     } catch (e) {
       if (!(e instanceof DuplicateProfileNameError)) throw e;
@@ -99,7 +92,7 @@ export function profileRoutes(deps: AppDeps): Router {
     if (!form.ok)
       return res.status(422).render('profiles/form', formPage({ ...form, profile: before, panel: panel(req) }));
     try {
-      const saved = await updateProfile(services, before.id, form, actorOf(req));
+      const saved = await updateAndVerify(verifying, before, form, actorOf(req));
       if (!saved) throw new HttpError(404, 'No such email server profile.');
       flash(
         req,
@@ -109,9 +102,7 @@ export function profileRoutes(deps: AppDeps): Router {
           : 'No changes to save.',
       );
       flashWarnings(req, form);
-      // A new Client Id or Client Secret is checked at Google at once (Verify client), before anyone signs in with it.
-      if (clientChanged(before, saved.profile))
-        flashVerdict(req, await verifyClient(verifying, saved.profile, actorOf(req), 'client-changed'));
+      flashVerdict(req, saved.verdict); // a new Client Id or Client Secret is verified at Google at once (save.ts)
       res.redirect(303, `/profiles/${before.id}`);
     } catch (e) {
       if (!(e instanceof DuplicateProfileNameError)) throw e;

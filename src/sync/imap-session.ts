@@ -37,6 +37,7 @@ export async function runImapConnection(ctx: ConnectionContext): Promise<void> {
     await session.close();
     await permit.release();
   }
+  session.rethrow(); // a refresh refused while the session was being stopped still stops the mailbox
 }
 
 class ImapSession {
@@ -51,6 +52,7 @@ class ImapSession {
   private timers: NodeJS.Timeout[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshFailures = 0;
+  private refreshing: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: ConnectionContext,
@@ -179,8 +181,9 @@ class ImapSession {
 
   /** Throws what ended the connection: a failed token refresh, or the server closing it. */
   private check(closed = false): void {
-    if (this.ctx.signal.aborted) return;
+    // A refused refresh is reported even when the provider's own write (disabling the mailbox) already stopped us.
     if (this.fatal) throw this.fatal;
+    if (this.ctx.signal.aborted) return;
     if (this.closedError || closed)
       throw this.closedError ?? Object.assign(new Error('The connection was lost.'), { code: 'EConnectionClosed' });
   }
@@ -204,7 +207,12 @@ class ImapSession {
     const s = this.ctx.env.settings;
     const at = expiresAt.getTime() - s.refreshAheadMs;
     clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => void this.refreshNow(), Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)));
+    this.refreshTimer = setTimeout(
+      () => {
+        this.refreshing = this.refreshNow();
+      },
+      Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)),
+    );
     this.refreshTimer.unref();
   }
 
@@ -233,7 +241,9 @@ class ImapSession {
     }
     this.refreshFailures++;
     const delay = Math.min(5 * 60_000, 5_000 * 2 ** Math.min(6, this.refreshFailures));
-    this.once(delay, () => void this.refreshNow());
+    this.once(delay, () => {
+      this.refreshing = this.refreshNow();
+    });
   }
 
   private every(ms: number, fn: () => void): void {
@@ -247,9 +257,14 @@ class ImapSession {
     this.timers.push(t);
   }
 
+  rethrow(): void {
+    if (this.fatal) throw this.fatal;
+  }
+
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     clearTimeout(this.refreshTimer);
+    await this.refreshing?.catch(() => undefined);
     const c = this.client;
     if (!c) return;
     if (c.usable) {

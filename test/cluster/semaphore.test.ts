@@ -35,10 +35,18 @@ for (const mode of dbModes()) {
     test('never more holders than the limit; everyone gets a turn', async () => {
       let now = 0;
       let max = 0;
+      // Holders wait (up to 10 s) until a second one is in, so the limit of 2 is really reached even when each
+      // acquire on a busy machine takes longer than a hold (seen: peak 1 at load 24).
+      let twoIn = () => {};
+      const two = new Promise<void>((r) => {
+        twoIn = r;
+      });
       const work = Array.from({ length: 8 }, (_, i) =>
         sem.run([{ key: 'limit-2', limit: 2 }], { purpose: `t${i}` }, async () => {
           now++;
           max = Math.max(max, now);
+          if (now >= 2) twoIn();
+          await Promise.race([two, new Promise((r) => setTimeout(r, 10_000))]);
           await new Promise((r) => setTimeout(r, 15));
           now--;
           return i;

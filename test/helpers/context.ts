@@ -74,6 +74,9 @@ export async function createTestContext(mode: DbMode, opts: ContextOptions = {})
   });
   const sealer = createSealer(config.secretsKeys.current);
   const server = createServer();
+  // The server keeps idle connections far longer than the test client (undici: 4 s), so a client that reuses a
+  // socket late under load never races the server's close ("fetch failed" seen at load 30).
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   if (!opts.env?.PUBLIC_URL) config.publicUrl = url;

@@ -38,7 +38,10 @@ describeEachDb('CSRF on every state-changing route', (ctx) => {
     const { client: admin } = await ctx().signedIn('ADMIN');
     const anonymous = ctx().client();
     await anonymous.get('/login'); // a session, so the token check has something to bind to
-    const routes = routeTable(ctx().app).filter((r) => STATE_CHANGING.has(r.method));
+    // The JSON API (/api/v1) reads no cookie at all: it is swept below for refusing a signed-in browser instead.
+    const all = routeTable(ctx().app).filter((r) => STATE_CHANGING.has(r.method));
+    const routes = all.filter((r) => !r.path.startsWith('/api/'));
+    const api = all.filter((r) => r.path.startsWith('/api/'));
     const form = new URLSearchParams({ name: 'Changed', email: 'changed@example.com', ids: ids.mailboxes }).toString();
     const problems: string[] = [];
     for (const r of routes)
@@ -55,6 +58,15 @@ describeEachDb('CSRF on every state-changing route', (ctx) => {
           if (error !== 'Form expired')
             problems.push(`${who} ${r.method} ${r.path} (${token ?? 'no token'}): ${res.status}`);
         }
+    // A signed-in administrator's session cookie is no API credential: every API write answers 401 without a token.
+    for (const r of api) {
+      const res = await admin.request(r.method, fill(r.path, ids), {
+        body: JSON.stringify({ name: 'Changed', ids: [ids.mailboxes] }),
+        headers: { 'content-type': 'application/json' },
+      });
+      if (res.status !== 401) problems.push(`admin (session cookie) ${r.method} ${r.path}: ${res.status}`);
+    }
+    assert.ok(api.length >= 10, `${api.length} API routes`);
     assert.deepEqual(problems, []);
     // Nothing changed: the admin is still signed in and the records are as they were.
     assert.equal((await admin.get('/mailboxes')).status, 200);

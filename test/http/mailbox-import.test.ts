@@ -176,6 +176,21 @@ describeEachDb(
       assert.equal(await prisma().mailbox.count({ where: { emailAddress: { contains: t } } }), 3);
     });
 
+    test('an import whose admin lost the role before it ran creates nothing and says why', async () => {
+      const { client, user } = await ctx().signedIn('ADMIN');
+      const creds = await credentialsProfile(prisma());
+      const t = rand();
+      const res = await upload(client, `${HEADER}\nDemoted ${t},demoted-${t}@x.test,${user.email},${creds.name},,\n`);
+      const id = res.location!.split('/').pop()!;
+      await prisma().mailboxImport.update({ where: { id }, data: { status: 'QUEUED' } });
+      await prisma().user.update({ where: { id: user.id }, data: { role: 'USER' } });
+      await runImport(ctx().deps, id);
+      const [row] = await prisma().mailboxImportRow.findMany({ where: { importId: id } });
+      assert.equal(row.status, 'FAILED');
+      assert.match(row.reason ?? '', /no longer an administrator/);
+      assert.equal(await prisma().mailbox.count({ where: { emailAddress: { contains: t } } }), 0);
+    });
+
     test('a crash inside a row rolls that row back whole; running the job again finishes without duplicates', async () => {
       const { client } = await ctx().signedIn('ADMIN');
       const owner = await ctx().user();

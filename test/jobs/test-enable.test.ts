@@ -105,7 +105,12 @@ describeEachDb(
     test('IMAP disabled → IMAP_DISABLED with the Gmail setting to turn on; no retry', async () => {
       const { prisma } = ctx().db;
       const profile = await createGmailProfile(prisma, ctx().sealer, w);
-      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      // Incoming only: a transient SMTP failure (a timeout under load) would rightly retry the outgoing side.
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, {
+        ownerId,
+        profileId: profile.id,
+        outgoing: false,
+      });
       w.mail.accounts.set(mb.emailAddress, { imapEnabled: false });
       await tests(ctx()).request([mb.id], null);
       const done = await waitFinal(ctx(), mb.id);

@@ -38,8 +38,10 @@ export interface FakeSmtpServer {
   stats(): ServerStats;
   setMode(mode: ServerMode): void;
   setDelay(ms: number): void;
-  /** 421 at connect, 454 at AUTH, null for normal answers. */
-  setTransient(reply: SmtpTransient): void;
+  /** 421 at connect, 454 at AUTH, null for normal answers; with `times`, only that many times, then normal again. */
+  setTransient(reply: SmtpTransient, times?: number): void;
+  /** true: record each message, then never answer its final "250" (a server that took the message and hung). */
+  holdData(hold: boolean): void;
 }
 
 const withCode = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
@@ -60,6 +62,14 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
   let mode: ServerMode = opts.mode ?? 'normal';
   let delayMs = opts.delayMs ?? 0;
   let transient: SmtpTransient = opts.transient ?? null;
+  let transientLeft = Number.POSITIVE_INFINITY;
+  let holding = false;
+  /** Whether to answer `reply` now (and count it against `times`). */
+  const refuse = (reply: SmtpTransient) => {
+    if (transient !== reply || transientLeft <= 0) return false;
+    transientLeft--;
+    return true;
+  };
   const stats: ServerStats = { connections: 0, concurrent: 0, maxConcurrent: 0, logins: 0, failedLogins: 0 };
   const messages: ReceivedMessage[] = [];
   const sockets = new Set<net.Socket>();
@@ -82,7 +92,7 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
     async onConnect(_session: SMTPServerSession, callback: (err?: Error | null) => void) {
       if (mode === 'silent') return; // never greet
       await pause();
-      if (transient === 421) return callback(withCode(421, SMTP_TRANSIENT[421]));
+      if (refuse(421)) return callback(withCode(421, SMTP_TRANSIENT[421]));
       callback();
     },
     async onAuth(
@@ -91,7 +101,7 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
       callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
     ) {
       await pause();
-      if (transient === 454) return callback(withCode(454, SMTP_TRANSIENT[454]));
+      if (refuse(454)) return callback(withCode(454, SMTP_TRANSIENT[454]));
       const oauth = auth.method === 'XOAUTH2';
       const verdict = await checkLogin(
         { verifyBearer: opts.verifyBearer, accounts: opts.accounts, activeSessions: () => 0 },
@@ -123,6 +133,7 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
           user: String(session.user ?? ''),
           raw: Buffer.concat(chunks).toString('utf8'),
         });
+        if (holding) return; // the message is here; its sender never hears so
         callback(null, '2.0.0 OK  1700000000 gsmtp');
       });
     },
@@ -163,8 +174,12 @@ export async function startSmtpServer(opts: FakeMailOptions & { transient?: Smtp
     setDelay(ms) {
       delayMs = ms;
     },
-    setTransient(reply) {
+    holdData(hold) {
+      holding = hold;
+    },
+    setTransient(reply, times = Number.POSITIVE_INFINITY) {
       transient = reply;
+      transientLeft = times;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

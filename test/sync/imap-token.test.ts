@@ -1,0 +1,107 @@
+// Token refresh while an IMAP session is connected, against a real Dovecot and the Google fake, on both engines: the
+// access token is refreshed ahead of its expiry without dropping the connection, and a grant revoked meanwhile is
+// noticed at that refresh (Dovecot, like Gmail, keeps an authenticated session open) and stops the mailbox.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { dbModes } from '../helpers/db.ts';
+import { until } from '../helpers/until.ts';
+import { createDovecotProfile, createSyncMailbox, startSyncWorld, type SyncWorld } from '../helpers/sync-world.ts';
+
+const WAIT = 60_000;
+const AHEAD_MS = 5 * 60_000; // the engine's default: refresh 5 min before expiry
+
+for (const mode of dbModes()) {
+  describe(`IMAP token refresh while connected [${mode}]`, () => {
+    let w: SyncWorld;
+    let ctx: TestContext;
+    let ownerId: string;
+
+    before(async () => {
+      w = await startSyncWorld();
+      ctx = await createTestContext(mode, {
+        jobs: true,
+        sync: { retry: { retryLimit: 10, baseMs: 300, maxMs: 2_000, slowMs: 5_000 } },
+        env: w.googleEnv,
+        app: { mailTlsCa: w.dovecot.ca },
+      });
+      ownerId = (await ctx.user()).id;
+    });
+    after(async () => {
+      await ctx?.close();
+      const errors = w?.dovecot.errors() ?? [];
+      await w?.close();
+      assert.deepEqual(errors, [], 'Dovecot logged errors');
+    });
+
+    const prisma = () => ctx.db.prisma;
+    /** A connected mailbox whose stored access token expires a few seconds after the refresh-ahead point. */
+    async function connectedSoonExpiring() {
+      const profile = await createDovecotProfile(prisma(), ctx.sealer, w);
+      const mb = await createSyncMailbox(prisma(), ctx.sealer, w, { ownerId, profileId: profile.id, enabled: false });
+      await prisma().gmailGrant.update({
+        where: { mailboxId: mb.mailbox.id },
+        data: { accessTokenExpiresAt: new Date(Date.now() + AHEAD_MS + 4_000) },
+      });
+      await prisma().mailbox.update({ where: { id: mb.mailbox.id }, data: { enabledForIncoming: true } });
+      await until(
+        'connected',
+        async () =>
+          (await prisma().mailboxSync.findUnique({ where: { mailboxId: mb.mailbox.id } }))?.state === 'CONNECTED'
+            ? true
+            : undefined,
+        WAIT,
+      );
+      return mb;
+    }
+
+    it('refreshes the access token ahead of expiry without dropping the connection', async () => {
+      const { mailbox, email } = await connectedSoonExpiring();
+      const before = w.google.stats().refreshes;
+      const grant = await until(
+        'token refreshed',
+        async () => {
+          const g = await prisma().gmailGrant.findUnique({ where: { mailboxId: mailbox.id } });
+          return g?.refreshedAt ? g : undefined;
+        },
+        WAIT,
+      );
+      assert.ok(w.google.stats().refreshes > before);
+      assert.ok(grant.accessTokenExpiresAt.getTime() > Date.now() + 30 * 60_000);
+      assert.equal(await w.dovecot.connections(email), 1);
+      const row = await prisma().mailboxSync.findUnique({ where: { mailboxId: mailbox.id } });
+      assert.equal(row?.state, 'CONNECTED');
+      assert.equal(row?.retryCount, 0);
+      assert.equal(await prisma().alert.count({ where: { mailboxId: mailbox.id } }), 0);
+    });
+
+    it('a grant revoked while connected is noticed at the next refresh and stops the mailbox', async () => {
+      const { mailbox, email } = await connectedSoonExpiring();
+      w.google.revokeAllFor(email);
+      const m = await until(
+        'disabled',
+        async () => {
+          const x = await prisma().mailbox.findUnique({ where: { id: mailbox.id }, include: { grant: true } });
+          return x?.enabledForIncoming === false ? x : undefined;
+        },
+        WAIT,
+      );
+      assert.equal(m.grant?.signInRequiredCode, 'TOKEN_REVOKED');
+      const row = await until(
+        'stopped',
+        async () => {
+          const r = await prisma().mailboxSync.findUnique({ where: { mailboxId: mailbox.id } });
+          return r?.state === 'STOPPED' && r.stoppedReason ? r : undefined;
+        },
+        WAIT,
+      );
+      assert.match(row.stoppedReason ?? '', /^TOKEN_REVOKED/);
+      assert.equal((await prisma().mailbox.findUnique({ where: { id: mailbox.id } }))?.incomingStatus, 'FAILURE');
+      await until(
+        'connection closed',
+        async () => ((await w.dovecot.connections(email)) === 0 ? true : undefined),
+        WAIT,
+      );
+    });
+  });
+}
