@@ -26,6 +26,8 @@ export function renderSync(r: J): string {
     '',
     `Poll model: a message waits a uniform share of the ${r.pollSeconds} s interval for the next poll, plus that poll's own time measured here against the same Dovecot (connect, XOAUTH2, open INBOX, fetch new, log out): ${lat(l.one.pollCycleMs)} alone, ${lat(l.many.pollCycleMs)} with ${l.many.mailboxes} polling at once.`,
     '',
+    `Messages not stored within 60 s of delivery: **${r.notStoredWithin60s ?? 0}**${r.notStoredWithin60s ? " (left out of the percentiles; their mailboxes' sync rows are in `results/sync.json`)" : ''}.`,
+    '',
     '| first synchronization | messages | seconds | msg/s | machine |',
     '|---|---|---|---|---|',
     `| plain imapflow fetch loop (\`UID FETCH 1:* (UID BODY[] INTERNALDATE RFC822.SIZE)\`, ${f.reference.mb} MB) | ${f.reference.messages} | ${f.reference.seconds} | ${f.reference.msgsPerS} | ${busy(f.reference)} |`,

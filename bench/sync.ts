@@ -73,8 +73,11 @@ async function waitConnected(w: SyncWorld, p: Proc, ids: string[], timeoutMs: nu
   }
 }
 
-/** Delivers one message to each mailbox at once; resolves with each message's delivery → stored time (ms). */
-async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 120_000): Promise<number[]> {
+/** Messages not stored within the wait, with their mailbox's sync state (a finding, not a crash of the bench). */
+const missing: { mailboxId: string; messageId: string; sync: unknown }[] = [];
+
+/** Delivers one message to each mailbox at once; resolves with each stored message's delivery → stored time (ms). */
+async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 60_000): Promise<number[]> {
   const sent = await Promise.all(
     targets.map(async (m) => {
       const t = now();
@@ -85,7 +88,16 @@ async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 
   const seen = new Map<string, number>();
   const t0 = now();
   while (seen.size < sent.length) {
-    if (now() - t0 > timeoutMs) throw new Error(`${sent.length - seen.size} messages not stored after ${timeoutMs} ms`);
+    if (now() - t0 > timeoutMs) {
+      for (const s of sent.filter((x) => !seen.has(x.messageId))) {
+        const sync = await w.db.prisma.mailboxSync.findUnique({ where: { mailboxId: s.mailboxId } });
+        missing.push({ mailboxId: s.mailboxId, messageId: s.messageId, sync });
+        log(
+          `sync: ${s.messageId} not stored after ${timeoutMs} ms; its mailbox: ${JSON.stringify(sync, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+        );
+      }
+      break;
+    }
     const rows = await w.db.raw.query<{ messageId: string }>(
       `SELECT "messageId" FROM "Email" WHERE "mailboxId" = ANY($1) AND "messageId" = ANY($2)`,
       [sent.map((s) => s.mailboxId), sent.filter((s) => !seen.has(s.messageId)).map((s) => s.messageId)],
@@ -94,7 +106,7 @@ async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 
     for (const r of rows) seen.set(r.messageId, at);
     if (seen.size < sent.length) await sleep(5);
   }
-  return sent.map((s) => seen.get(s.messageId)! - s.t);
+  return sent.filter((s) => seen.has(s.messageId)).map((s) => seen.get(s.messageId)! - s.t);
 }
 
 function imapClient(w: SyncWorld, email: string): ImapFlow {
@@ -195,7 +207,8 @@ export async function benchSync(o: SyncBenchOptions) {
   const w = await startSyncWorld({ adminUrl: ADMIN_URL, tag: 'benchsync' });
   const p = startProcess({ ...w.env, MAILROOM_ROLE: 'worker', NODE_ENV: 'production', LOG_LEVEL: 'warn' });
   try {
-    const profile = await w.addProfile({ maxConcurrentConnections: 10 });
+    // Maximum Concurrent Connections counts per profile (main, i13rest): room for every mailbox to hold its IDLE.
+    const profile = await w.addProfile({ maxConcurrentConnections: 5000 });
     const all: SyncMailbox[] = [];
     const grow = async (to: number) => {
       if (all.length >= to) return 0;
@@ -280,6 +293,12 @@ export async function benchSync(o: SyncBenchOptions) {
       idle,
       perMailbox,
       connectMs,
+      notStoredWithin60s: missing.length,
+      workerLogTail: missing.length ? p.out().slice(-4000) : undefined,
+      missing: missing.map((m) => ({
+        ...m,
+        sync: JSON.parse(JSON.stringify(m.sync, (_, v) => (typeof v === 'bigint' ? String(v) : v))),
+      })),
     };
   } finally {
     await p.stop();
