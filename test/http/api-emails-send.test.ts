@@ -126,7 +126,8 @@ describeEachDb(
       assert.equal(sent.body.subject, 'Re: Compilers');
       assert.deepEqual(sent.body.to, [{ address: 'grace@example.org', name: 'Grace Hopper' }]);
       assert.equal(sent.body.inReplyTo, original.messageId);
-      await final(sent.body.id);
+      const e = await final(sent.body.id);
+      assert.equal(e.status, 'SENT', JSON.stringify(e.error));
       const [m] = received(mb.emailAddress);
       assert.equal(header(m.raw, 'In-Reply-To'), original.messageId);
     });
