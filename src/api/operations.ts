@@ -5,6 +5,7 @@ import { profileOperations } from './resources/profiles.ts';
 import { mailboxOperations } from './resources/mailboxes.ts';
 import { alertOperations } from './resources/alerts.ts';
 import { emailOperations } from './resources/emails.ts';
+import { emailSendOperations } from './resources/email-send.ts';
 import { adminOperations } from './resources/admin.ts';
 
 export function operations(deps: AppDeps): Operation[] {
@@ -14,5 +15,6 @@ export function operations(deps: AppDeps): Operation[] {
     ...mailboxOperations(deps),
     ...alertOperations(deps),
     ...emailOperations(deps),
+    ...emailSendOperations(deps),
   ];
 }

@@ -15,6 +15,10 @@ export const problemSchema = z
     errors: z.record(z.string(), z.string()).optional().meta({
       description: "Field name → the message the page's form shows for it. `_form` is about the whole request.",
     }),
+    code: z
+      .string()
+      .optional()
+      .meta({ description: 'Why a mailbox refuses to send, e.g. NOT_APPROVED or NOT_ENABLED_FOR_OUTGOING.' }),
   })
   .meta({ title: 'Problem' });
 export type Problem = z.infer<typeof problemSchema>;
@@ -39,7 +43,7 @@ export class ApiProblem extends Error {
   constructor(
     readonly status: number,
     detail: string,
-    readonly extra: { type?: string; errors?: FieldErrors; headers?: Record<string, string> } = {},
+    readonly extra: { type?: string; errors?: FieldErrors; code?: string; headers?: Record<string, string> } = {},
   ) {
     super(detail);
   }
@@ -49,13 +53,18 @@ export class ApiProblem extends Error {
   }
 }
 
-export function problem(status: number, detail: string, o: { type?: string; errors?: FieldErrors } = {}): Problem {
+export function problem(
+  status: number,
+  detail: string,
+  o: { type?: string; errors?: FieldErrors; code?: string } = {},
+): Problem {
   return {
     type: o.type ?? 'about:blank',
     title: TITLES[status] ?? 'Error',
     status,
     detail,
     ...(o.errors ? { errors: o.errors } : {}),
+    ...(o.code ? { code: o.code } : {}),
   };
 }
 

@@ -42,6 +42,12 @@ export function parseAddress(part: string): Address | null {
   return { address: address.toLowerCase(), name };
 }
 
+/** An address as the form's fields hold it: "Name" <a@b> (quotes in the name dropped), or a@b alone. */
+export function formAddress(a: { address: string | null; name?: string | null }): string {
+  const address = a.address ?? '';
+  return a.name && a.name !== address ? `"${a.name.replace(/"/g, '')}" <${address}>` : address;
+}
+
 /** A field of addresses: every one valid, or the first bad one named in the error. */
 const addressList = (label: string, required: boolean) =>
   z

@@ -8,7 +8,7 @@ import type { Jobs } from '../jobs/boss.ts';
 import { audit, type AuditEntry } from '../security/audit.ts';
 import { HttpError } from '../web/errors.ts';
 import { emailNotFound, visibleEmailsWhere } from './access.ts';
-import type { ComposeInput } from './compose-form.ts';
+import { formAddress, type ComposeInput } from './compose-form.ts';
 import { addresses } from './labels.ts';
 import { SEND_QUEUE, type SendPayload } from './send-job.ts';
 
@@ -93,7 +93,11 @@ export async function senderMailboxes(prisma: PrismaClient, user: Viewer, take =
 }
 
 export class ComposeError extends Error {
-  constructor(readonly errors: Record<string, string>) {
+  constructor(
+    readonly errors: Record<string, string>,
+    /** Set when the mailbox refuses to send (the API answers its code). */
+    readonly refusal?: Refusal,
+  ) {
     super(Object.values(errors).join(' '));
   }
 }
@@ -164,7 +168,7 @@ export async function queueEmail(
   });
   if (!mb) throw emailNotFound(); // another user's mailbox reads as none at all
   const refusal = outgoingRefusal(mb);
-  if (refusal) throw new ComposeError({ mailboxId: `${refusal.message} ${refusal.hint}` });
+  if (refusal) throw new ComposeError({ mailboxId: `${refusal.message} ${refusal.hint}` }, refusal);
   const original = input.replyToId ? await loadReplyOriginal(prisma, user, input.replyToId) : null;
   const thread = original ? replyHeaders(original) : { inReplyTo: null, references: [] };
   await jobs.ready;
@@ -250,7 +254,7 @@ export async function newEmailValues(
         : [{ address: original.fromAddress, name: original.fromName }];
     values.to = to
       .filter((a) => a.address)
-      .map((a) => (a.name && a.name !== a.address ? `"${a.name.replace(/"/g, '')}" <${a.address}>` : a.address))
+      .map(formAddress)
       .join(', ');
   }
   return values;

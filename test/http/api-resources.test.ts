@@ -336,7 +336,13 @@ describeEachDb(
               }
         }
       assert.ok(examples >= 5, `examples checked: ${examples}`);
-      assert.deepEqual(checker.untested(), [], 'operations no test made answer with a success');
+      // Sending needs the Gmail-like SMTP world: test/http/api-emails-send.test.ts makes it answer with a success.
+      const elsewhere = ['post /api/v1/emails'];
+      assert.deepEqual(
+        checker.untested().filter((o) => !elsewhere.includes(o)),
+        [],
+        'operations no test made answer with a success',
+      );
     });
   },
   { jobs: true, env: googleEnvOf(google) },

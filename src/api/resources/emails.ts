@@ -21,7 +21,7 @@ const emailRowJson = z.object({
   subject: z.string().nullable(),
   occurredAt: dateTime,
 });
-const emailJson = emailRowJson.extend({
+export const emailJson = emailRowJson.extend({
   mailbox: z.object({ id: z.uuid(), name: z.string(), emailAddress: z.string() }),
   messageId: z.string(),
   inReplyTo: z.string().nullable(),
@@ -106,34 +106,35 @@ export function emailOperations(deps: AppDeps): Operation[] {
       params: z.object({ id: z.uuid() }),
       responses: { 200: { description: 'The email with its bodies and attachment metadata.', schema: emailJson } },
       async handle({ params }, ctx) {
-        const e = await loadEmailForUser(prisma, ctx.user, params.id);
-        return {
-          status: 200,
-          body: {
-            id: e.id,
-            mailbox: e.mailbox,
-            direction: e.direction,
-            status: e.status,
-            from: { address: e.fromAddress, name: e.fromName },
-            to: list(e.to),
-            cc: list(e.cc),
-            bcc: list(e.bcc),
-            subject: e.subject,
-            occurredAt: e.occurredAt.toISOString(),
-            messageId: e.messageId,
-            inReplyTo: e.inReplyTo,
-            references: e.references,
-            text: e.text,
-            html: e.html,
-            attachments: list(e.attachments),
-            size: e.size,
-            receivedAt: iso(e.receivedAt),
-            sentAt: iso(e.sentAt),
-            error: e.errorCode ? { code: e.errorCode, message: e.errorMessage, hint: e.errorHint } : null,
-            attempts: e.attempts,
-          },
-        };
+        return { status: 200, body: emailToJson(await loadEmailForUser(prisma, ctx.user, params.id)) };
       },
     }),
   ];
+}
+
+/** An email as the API answers it (read, and the answer to a send). */
+export function emailToJson(e: Awaited<ReturnType<typeof loadEmailForUser>>): z.output<typeof emailJson> {
+  return {
+    id: e.id,
+    mailbox: e.mailbox,
+    direction: e.direction,
+    status: e.status,
+    from: { address: e.fromAddress, name: e.fromName },
+    to: list(e.to),
+    cc: list(e.cc),
+    bcc: list(e.bcc),
+    subject: e.subject,
+    occurredAt: e.occurredAt.toISOString(),
+    messageId: e.messageId,
+    inReplyTo: e.inReplyTo,
+    references: e.references,
+    text: e.text,
+    html: e.html,
+    attachments: list(e.attachments),
+    size: e.size,
+    receivedAt: iso(e.receivedAt),
+    sentAt: iso(e.sentAt),
+    error: e.errorCode ? { code: e.errorCode, message: e.errorMessage, hint: e.errorHint } : null,
+    attempts: e.attempts,
+  };
 }
