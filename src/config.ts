@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   // Minimum Polling Interval, and the IMAP safety check by UID.
   SYNC_POLL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(86_400).optional()),
   SYNC_SAFETY_CHECK_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3_600).optional()),
+  SYNC: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
 });
 
 export interface Config {
@@ -98,6 +99,8 @@ export interface Config {
   role: ProcessRole;
   /** Overrides of the synchronization engine's timers (SYNC_POLL_SECONDS, SYNC_SAFETY_CHECK_SECONDS). */
   sync: { pollMs?: number; safetyCheckMs?: number };
+  /** SYNC=off: this worker runs jobs (Test & Enable, sending) but synchronizes no mailbox. Default on. */
+  syncEnabled: boolean;
   generatedKeys: string[];
 }
 
@@ -247,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.SYNC_POLL_SECONDS ? { pollMs: e.SYNC_POLL_SECONDS * 1000 } : {}),
       ...(e.SYNC_SAFETY_CHECK_SECONDS ? { safetyCheckMs: e.SYNC_SAFETY_CHECK_SECONDS * 1000 } : {}),
     },
+    syncEnabled: e.SYNC === 'on',
     generatedKeys,
   };
 }

@@ -80,7 +80,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     { othersDead: db.kind === 'pglite' },
   );
   const sync =
-    opts.sync === false
+    opts.sync === false || !config.syncEnabled
       ? undefined
       : await startSyncEngine({ db, logger, providers: deps.providers, mailTlsCa: deps.mailTlsCa }, cluster, {
           ...config.sync,

@@ -121,6 +121,9 @@ if (dbModes().includes('postgres')) {
       MAIL_TLS_CA_FILE: join(dir, 'ca.pem'),
       CHECK_CONCURRENCY: String(CHECK_CONCURRENCY),
       LOG_LEVEL: 'info',
+      // Test & Enable's own budget is counted here: mailboxes it enables would otherwise start IDLE sessions on the
+      // same servers (sync and tests sharing one budget is test/process/sync-cluster.test.ts's).
+      SYNC: 'off',
       ...w.googleEnv,
     };
     procs.push(startProcess(env), startProcess(env));

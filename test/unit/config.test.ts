@@ -119,3 +119,9 @@ test('SESSION_MAX_HOURS: 12 by default, whole hours from 1', () => {
   for (const value of ['0', '1.5', 'forever'])
     assert.throws(() => loadConfig({ DATA_DIR: tmp(), SESSION_MAX_HOURS: value }), /SESSION_MAX_HOURS/, value);
 });
+
+test('SYNC: on by default, off on request, anything else named', () => {
+  assert.equal(loadConfig({ DATA_DIR: tmp() }).syncEnabled, true);
+  assert.equal(loadConfig({ DATA_DIR: tmp(), SYNC: 'off' }).syncEnabled, false);
+  assert.throws(() => loadConfig({ DATA_DIR: tmp(), SYNC: 'maybe' }), /SYNC/);
+});
