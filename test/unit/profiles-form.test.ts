@@ -74,6 +74,8 @@ test('presets: Gmail IMAP and POP3 with SMTP 587 STARTTLS, or 465 SSL/TLS', () =
     serverType: 'IMAP',
     incomingServer: 'imap.gmail.com',
     incomingPort: '993',
+    // One IDLE connection for each of the profile's up to 100 mailboxes (decision 022).
+    maxConcurrentConnections: '100',
   });
   assert.equal(presetValues('gmail-pop3').incomingServer, 'pop.gmail.com');
   assert.equal(presetValues('gmail-pop3').incomingPort, '995');
