@@ -84,7 +84,7 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
     const start = now();
     try {
       // Only a still-fresh row may be renewed: once stale, others may already hold this process's work.
-      const rows = await db.control.query(
+      const rows = await db.raw.query(
         `UPDATE "WorkerProcess" w SET "heartbeatAt" = now() WHERE w.id = $1 AND ${aliveSql('w', '$2')} RETURNING id`,
         [id, deadAfterSeconds(timing)],
       );

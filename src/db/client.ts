@@ -20,12 +20,6 @@ export interface Database {
   kind: DbKind;
   prisma: PrismaClient;
   raw: RawSql;
-  /**
-   * Liveness writes (the cluster heartbeat) on a connection of their own, so a pool busy with synchronization never
-   * delays them past the lease (seen in the sync bench: 200 mailboxes at once starved the heartbeat and the process
-   * gave up its leases). PGlite has one connection: the same as raw.
-   */
-  control: RawSql;
   /** Runs fn with one connection held for its whole duration (advisory locks are per connection). */
   withConnection<T>(fn: (conn: RawSql) => Promise<T>): Promise<T>;
   pglite?: PGlite;
@@ -45,7 +39,6 @@ export function pgliteDatabase(pglite: PGlite): Database {
     kind: 'pglite',
     prisma,
     raw,
-    control: raw,
     pglite,
     withConnection: (fn) => fn(raw),
     close: async () => {
@@ -66,17 +59,11 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
       await c.query(sql);
     },
   });
-  // Connects on first use (worker roles' heartbeat); one connection, never shared with the pool's queries.
-  const controlPool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  controlPool.on('error', () => {
-    /* as above */
-  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     kind: 'postgres',
     prisma,
     raw: wrap(pool),
-    control: wrap(controlPool),
     databaseUrl,
     withConnection: async (fn) => {
       const client = await pool.connect();
@@ -89,7 +76,6 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
-      await controlPool.end();
     },
   };
 }
