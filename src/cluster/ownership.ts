@@ -54,6 +54,12 @@ interface Held {
 export class MailboxOwnership {
   private held = new Map<string, Held>();
   private stopping = new Map<string, Promise<void>>();
+  /**
+   * Given up and stopped, but the release has not committed yet: still ours in the database. A pass in that window
+   * must not adopt it again (it would start here and then be released under its running session, and another process
+   * would start it too).
+   */
+  private releasing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -146,7 +152,8 @@ export class MailboxOwnership {
     for (const id of this.owned()) if (!rows.has(id)) this.drop(id, 'lost');
     for (const row of rows.values()) {
       const held = this.held.get(row.id);
-      if (!held && this.stopping.has(row.id)) continue; // being given up: released once its session has stopped
+      // Being given up: released once its session has stopped.
+      if (!held && (this.stopping.has(row.id) || this.releasing.has(row.id))) continue;
       if (!row.eligible) {
         if (held) void this.giveUp(row.id, 'ineligible', 'STOPPED');
         else await releaseMailbox(db.raw, registration.id, row.id, 'STOPPED');
@@ -197,6 +204,7 @@ export class MailboxOwnership {
   /** Stops the session, then releases the row so another process (or a later pass) can take it. */
   private giveUp(mailboxId: string, reason: StopReason, state: 'STOPPED' | 'STARTING'): Promise<void> {
     const { db, registration } = this.deps;
+    this.releasing.add(mailboxId);
     return this.drop(mailboxId, reason)
       .then(() => releaseMailbox(db.raw, registration.id, mailboxId, state))
       .catch((e) =>
@@ -204,7 +212,8 @@ export class MailboxOwnership {
           { err: e, mailboxId },
           'could not release a mailbox; it is freed when this process stops',
         ),
-      );
+      )
+      .finally(() => this.releasing.delete(mailboxId));
   }
 
   private stopSession(mailboxId: string, reason: StopReason): Promise<void> {
