@@ -1,7 +1,9 @@
 // The Gmail OAuth credentials provider: the mailbox's stored grant, its access token refreshed through Google when
 // under 60 s remain (one refresh per mailbox at a time, a rotated refresh token kept), checked for the Gmail scope
 // and the mailbox's own account. Built once per process and shared by everything that talks to Gmail's servers.
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GmailGrant, PrismaClient } from '../generated/prisma/client.ts';
 import { SEALED, type Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
 import type {
@@ -20,6 +22,10 @@ import { GoogleOAuthError, hasMailScope, type GoogleClient } from './google-clie
 import { revokeStoredGrant, revokeNote, type RevokeDeps } from './grants.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
+/** How long a refresh claim holds: longer than the Google client's 15 s timeout, so only a dead holder's runs out. */
+const REFRESH_CLAIM_MS = 30_000;
+const REFRESH_CLAIM_GRACE_MS = 5_000;
+const REFRESH_CLAIM_POLL_MS = 200;
 
 export interface GmailProviderDeps {
   prisma: PrismaClient;
@@ -90,15 +96,91 @@ async function oauthCredentials(
     failure: f,
     passed,
   });
-  const grant = await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id } });
-  if (!grant)
-    return fail(
-      tokenFailure(
-        'NOT_SIGNED_IN',
-        'Nobody has signed in to Gmail for this mailbox.',
-        'Open the mailbox and select Sign in to Gmail, then select Test & Enable Mailbox.',
-      ),
-    );
+  // One refresh per mailbox at a time across every process: the in-process mutex (gmailProvider) serializes callers
+  // here, the grant's refresh claim serializes processes. A caller that finds the claim taken waits for it to go, then
+  // reads the grant again and normally finds the token the other process just stored.
+  const claimId = randomUUID();
+  const giveUpAt = Date.now() + REFRESH_CLAIM_MS + REFRESH_CLAIM_GRACE_MS;
+  let claimed = false;
+  let grant: GmailGrant | null;
+  let stored: string | null;
+  let mustRefresh: boolean;
+  for (;;) {
+    grant = await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id } });
+    if (!grant)
+      return fail(
+        tokenFailure(
+          'NOT_SIGNED_IN',
+          'Nobody has signed in to Gmail for this mailbox.',
+          'Open the mailbox and select Sign in to Gmail, then select Test & Enable Mailbox.',
+        ),
+      );
+    stored = storedAccessToken(sealer, grant.accessToken);
+    // A caller that names the refused token gets the stored one when someone else already replaced it meanwhile.
+    const replacedMeanwhile = opts.refusedAccessToken !== undefined && stored !== opts.refusedAccessToken;
+    mustRefresh =
+      stored === null ||
+      grant.accessTokenExpiresAt.getTime() - now() <= Math.max(REFRESH_MARGIN_MS, opts.minValidityMs ?? 0) ||
+      (opts.forceRefresh === true && !replacedMeanwhile);
+    if (!mustRefresh || !grant.refreshToken) break;
+    if (await claimRefresh(prisma, mb.id, claimId)) {
+      // Taken after the read above: someone may have stored a new token in between. Then use theirs.
+      const after = await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id }, select: { accessToken: true } });
+      if (after?.accessToken === grant.accessToken) {
+        claimed = true;
+        break;
+      }
+      await releaseRefreshClaim(prisma, mb.id, claimId);
+      continue;
+    }
+    if (Date.now() >= giveUpAt)
+      return fail(
+        tokenFailure(
+          'TOKEN_ENDPOINT',
+          "Another process has been refreshing this mailbox's access token for too long.",
+          'Google is slow to answer; the mailbox will try again automatically.',
+          true,
+        ),
+      );
+    await sleep(REFRESH_CLAIM_POLL_MS);
+  }
+  try {
+    return await useOrRefresh(deps, mb, now, opts, { grant, stored, mustRefresh });
+  } finally {
+    if (claimed) await releaseRefreshClaim(prisma, mb.id, claimId).catch(() => undefined);
+  }
+}
+
+/** Takes the grant's refresh claim when nobody holds it (or the holder's claim ran out: a process died mid-refresh). */
+async function claimRefresh(prisma: PrismaClient, mailboxId: string, claimId: string): Promise<boolean> {
+  const n = await prisma.$executeRaw`UPDATE "GmailGrant"
+    SET "refreshClaimedUntil" = now() + make_interval(secs => ${REFRESH_CLAIM_MS / 1000}::double precision),
+        "refreshClaimedBy" = ${claimId}
+    WHERE "mailboxId" = ${mailboxId} AND ("refreshClaimedUntil" IS NULL OR "refreshClaimedUntil" < now())`;
+  return n === 1;
+}
+
+async function releaseRefreshClaim(prisma: PrismaClient, mailboxId: string, claimId: string): Promise<void> {
+  await prisma.gmailGrant.updateMany({
+    where: { mailboxId, refreshClaimedBy: claimId },
+    data: { refreshClaimedUntil: null, refreshClaimedBy: null },
+  });
+}
+
+async function useOrRefresh(
+  deps: GmailProviderDeps,
+  mb: CredentialMailbox,
+  now: () => number,
+  opts: CredentialOptions,
+  read: { grant: GmailGrant; stored: string | null; mustRefresh: boolean },
+): Promise<CredentialResult> {
+  const { prisma, sealer } = deps;
+  const { grant, stored, mustRefresh } = read;
+  const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({
+    ok: false,
+    failure: f,
+    passed,
+  });
   const client = profileClient(sealer, mb.profile);
   if (!client.ok)
     return fail(
@@ -113,13 +195,6 @@ async function oauthCredentials(
   let scopes = grant.grantedScopes;
   let token: CheckPassed;
   let cached = false;
-  const stored = storedAccessToken(sealer, grant.accessToken);
-  // A caller that names the refused token gets the stored one when someone else already replaced it meanwhile.
-  const replacedMeanwhile = opts.refusedAccessToken !== undefined && stored !== opts.refusedAccessToken;
-  const mustRefresh =
-    stored === null ||
-    grant.accessTokenExpiresAt.getTime() - now() <= Math.max(REFRESH_MARGIN_MS, opts.minValidityMs ?? 0) ||
-    (opts.forceRefresh === true && !replacedMeanwhile);
   try {
     if (!mustRefresh && stored !== null) {
       accessToken = stored;

@@ -1,0 +1,112 @@
+// One Gmail token refresh per mailbox at a time across processes (issue 11: "one refresh at a time per mailbox, shared
+// with Test & Enable"). Each provider below stands for one process: its own in-process mutex and, on PostgreSQL, its
+// own connection pool; only the grant's refresh claim in the database can keep them from refreshing together.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { postgresDatabase, type Database } from '../../src/db/client.ts';
+import { gmailProvider } from '../../src/gmail/provider.ts';
+import { createLogger } from '../../src/logger.ts';
+import {
+  mailboxCredentialFields,
+  profileCredentialFields,
+  type CredentialProvider,
+} from '../../src/mail/credentials.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { dbModes } from '../helpers/db.ts';
+import {
+  createConnectedMailbox,
+  createGmailProfile,
+  startGmailWorld,
+  type GmailWorld,
+} from '../helpers/gmail-world.ts';
+
+for (const mode of dbModes()) {
+  describe(`Gmail refresh claim across processes [${mode}]`, () => {
+    let w: GmailWorld;
+    let ctx: TestContext;
+    let second: Database;
+    let ownerId: string;
+    let profileId: string;
+
+    before(async () => {
+      w = await startGmailWorld();
+      ctx = await createTestContext(mode, { env: w.googleEnv });
+      // The second "process": its own pool on PostgreSQL; PGlite is one process by construction, so the same handle.
+      second = ctx.testDb.url ? postgresDatabase(ctx.testDb.url, 2) : ctx.db;
+      ownerId = (await ctx.user()).id;
+      profileId = (await createGmailProfile(ctx.db.prisma, ctx.sealer, w)).id;
+    });
+    after(async () => {
+      if (second && second !== ctx?.db) await second.close();
+      await ctx?.close();
+      await w?.close();
+    });
+
+    const provider = (db: Database): CredentialProvider =>
+      gmailProvider({
+        prisma: db.prisma,
+        sealer: ctx.sealer,
+        google: ctx.deps.google,
+        logger: createLogger('silent'),
+      });
+
+    async function expiredMailbox() {
+      const mb = await createConnectedMailbox(ctx.db.prisma, ctx.sealer, w, { ownerId, profileId, expired: true });
+      const { profile, ...rest } = await ctx.db.prisma.mailbox.findUniqueOrThrow({
+        where: { id: mb.id },
+        select: { ...mailboxCredentialFields, profile: { select: profileCredentialFields } },
+      });
+      assert.ok(profile);
+      return { ...rest, profile };
+    }
+
+    it('two processes needing a new token at once: one refresh, both get the same token', async () => {
+      const mailbox = await expiredMailbox();
+      const a = provider(ctx.db);
+      const b = provider(second);
+      w.google.setTokenDelayMs(400); // both are inside credentials() while the first refresh is on its way
+      const before = w.google.stats().refreshes;
+      try {
+        const [ra, rb] = await Promise.all([a.credentials(mailbox), b.credentials(mailbox)]);
+        assert.ok(ra.ok && rb.ok, 'both succeed');
+        assert.equal(w.google.stats().refreshes, before + 1, 'exactly one refresh reached Google');
+        assert.ok(ra.ok && rb.ok && ra.auth.kind === 'xoauth2' && rb.auth.kind === 'xoauth2');
+        assert.equal(ra.auth.accessToken, rb.auth.accessToken, 'the waiter uses the token the other one stored');
+        assert.equal(w.google.verifyAccessToken(ra.auth.accessToken).ok, true);
+      } finally {
+        w.google.setTokenDelayMs(0);
+      }
+      const grant = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
+      assert.equal(grant.refreshClaimedUntil, null, 'the claim is released');
+      assert.equal(grant.refreshClaimedBy, null);
+    });
+
+    it('a claim left by a process that died mid-refresh is waited out, then taken over', async () => {
+      const mailbox = await expiredMailbox();
+      await ctx.db.raw.query(
+        `UPDATE "GmailGrant" SET "refreshClaimedUntil" = now() + interval '1500 milliseconds', "refreshClaimedBy" = 'dead'
+         WHERE "mailboxId" = $1`,
+        [mailbox.id],
+      );
+      const before = w.google.stats().refreshes;
+      const r = await provider(second).credentials(mailbox);
+      assert.ok(r.ok, r.ok ? '' : r.failure.message);
+      assert.equal(w.google.stats().refreshes, before + 1);
+      const grant = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
+      assert.equal(grant.refreshClaimedBy, null, 'the dead holder is gone and ours is released');
+      assert.ok(grant.refreshedAt, 'the refreshed token was stored');
+    });
+
+    it('a failed refresh releases the claim: the next caller refreshes at once', async () => {
+      const mailbox = await expiredMailbox();
+      w.google.failTokenEndpoint(1, 503);
+      const first = await provider(ctx.db).credentials(mailbox);
+      assert.equal(first.ok, false);
+      assert.equal(!first.ok && first.failure.code, 'TOKEN_ENDPOINT');
+      const grant = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
+      assert.equal(grant.refreshClaimedUntil, null, 'no claim is left behind by a failure');
+      const again = await provider(second).credentials(mailbox);
+      assert.ok(again.ok, again.ok ? '' : again.failure.message);
+    });
+  });
+}
