@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { makeTestCa } from '../test/fakes/mail/tls.ts';
 import { benchScale } from './scale.ts';
 import { benchPages } from './pages.ts';
+import { benchBusyPages } from './busy-pages.ts';
 import { benchStart } from './start.ts';
 import { printGoals, updateReadme } from './report.ts';
 import { benchSync } from './sync.ts';
@@ -41,13 +42,14 @@ const { values: a } = parseArgs({
     mailboxes: { type: 'string', default: '10000' },
     c1: { type: 'string', default: '200' },
     'quiet-wait': { type: 'string', default: '20' },
+    'busy-sync': { type: 'string', default: 'off' },
     'sync-many': { type: 'string', default: '200' },
     'sync-first': { type: 'string', default: '5000' },
     'sync-idle': { type: 'string', default: '100,1000' },
   },
 });
 
-const parts = a.only ? a.only.split(',') : ['scale', 'start', 'pages', 'sync'];
+const parts = a.only ? a.only.split(',') : ['scale', 'busy-pages', 'start', 'pages', 'sync'];
 let engines = a.engines!.split(',').filter((e): e is Engine => e === 'pglite' || e === 'postgres');
 if (engines.includes('postgres') && !(await postgresReachable())) {
   log('PostgreSQL is not reachable at BENCH_POSTGRES_URL / 127.0.0.1:5432: PGlite only');
@@ -78,6 +80,17 @@ for (const part of parts) {
       durationSeconds: Number(a.duration),
       quietWaitMs,
     });
+  else if (part === 'busy-pages')
+    figures = await benchBusyPages({
+      engines,
+      n: Number(a.n),
+      delayMs: Number(a.delay),
+      workers: Number(a.workers),
+      connections: Number(a.connections),
+      durationSeconds: Number(a.duration),
+      sync: a['busy-sync'] === 'on' ? 'on' : 'off',
+      quietWaitMs,
+    });
   else if (part === 'start') figures = await benchStart({ engines, runs: 3, idleSeconds: 5, quietWaitMs });
   else if (part === 'sync')
     figures = await benchSync({
@@ -89,7 +102,7 @@ for (const part of parts) {
       idle: a['sync-idle']!.split(',').map(Number),
       pollSeconds: 60,
     });
-  else throw new Error(`unknown part ${part} (scale, pages, start, sync)`);
+  else throw new Error(`unknown part ${part} (scale, busy-pages, start, pages, sync)`);
   const file = writeResult(part, { seconds: round((performance.now() - started) / 1000, 1), ...(figures as object) });
   log(`${part}: wrote ${file}`);
   updateReadme();
