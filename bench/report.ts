@@ -20,7 +20,7 @@ const s = (ms: number | undefined | null) => (ms === undefined || ms === null ? 
 /** A figure with its unit, or — when the result file has no such field (an older bench wrote it). */
 const v = (x: unknown, unit = ' ms') => (x === undefined || x === null ? '—' : `${x}${unit}`);
 const when = (r: J) =>
-  `${r.machine.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}, load average ${r.machine.loadavg.join(' / ')}`;
+  `${r.machine.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}, load average ${r.machine.loadavg.join(' / ')}${r.quick ? '; `--quick` sizes' : ''}`;
 
 /** Whether any measurement of a part (or one engine of it) started on a busy machine (util.ts waitForQuiet). */
 function busyIn(x: unknown): boolean {
