@@ -99,7 +99,14 @@ async function measureSyncOn(
   syncCandidates: number,
 ) {
   const settleSeconds = 10;
-  const server = await spawnServer({ ...env, SYNC: 'on' }, { npmStart: true });
+  let server: Awaited<ReturnType<typeof spawnServer>>;
+  try {
+    server = await spawnServer({ ...env, SYNC: 'on' }, { npmStart: true, timeoutMs: 120_000 });
+  } catch (e) {
+    // A finding, not a bench failure: the page rows above stand; this row says the server did not come up.
+    log(`pages: with SYNC=on ${(e as Error).message.split('\n')[0]}`);
+    return { syncCandidates, settleSeconds, error: 'the server did not answer GET /login within 120 s of npm start' };
+  }
   try {
     const cookie = await signIn(server.url, seed.adminEmail, seed.password);
     await sleep(settleSeconds * 1000); // start-up work over; the sync engine has begun with the enabled mailboxes
@@ -226,7 +233,7 @@ export async function benchPages(o: PagesOptions) {
         await server.stop();
         const syncOn = await measureSyncOn(env, seed, o, syncCandidates);
         log(
-          `pages[${engine}]: SYNC=on, ${syncCandidates} mailboxes enabled for sync: idle server CPU ${round(syncOn.idleCpuShare * 100, 1)} % of a core; list ${syncOn.list.reqPerSec} req/s p50 ${syncOn.list.p50Ms} ms p99 ${syncOn.list.p99Ms} ms`,
+          `pages[${engine}]: SYNC=on, ${syncCandidates} mailboxes enabled for sync: ${'error' in syncOn ? syncOn.error : `idle server CPU ${round(syncOn.idleCpuShare * 100, 1)} % of a core; list ${syncOn.list.reqPerSec} req/s p50 ${syncOn.list.p50Ms} ms p99 ${syncOn.list.p99Ms} ms`}`,
         );
         out[engine] = {
           seedMs: round(seedMs),

@@ -281,14 +281,15 @@ function pagesTable(r: J): string {
       );
   // The same database with synchronization on (npm start's default): its own rows, so neither figure hides the other.
   if (e.some(([x]) => r[x].syncOn)) {
-    const on = (f: (y: J) => string) => e.map(([x]) => (r[x].syncOn ? f(r[x].syncOn) : '—')).join(' | ');
+    const on = (f: (y: J) => string) =>
+      e.map(([x]) => (r[x].syncOn?.error ? r[x].syncOn.error : r[x].syncOn ? f(r[x].syncOn) : '—')).join(' | ');
     lines.push(
       '',
       `The rows above are measured with \`SYNC=off\`. The same server and database with \`SYNC=on\` (the default), the mailboxes enabled for synchronization pointing at mail servers that do not exist:`,
       '',
       `| SYNC=on | ${e.map(([, n]) => n).join(' | ')} |`,
       `|---|${e.map(() => '---').join('|')}|`,
-      `| mailboxes enabled for synchronization | ${on((y) => String(y.syncCandidates))} |`,
+      `| mailboxes enabled for synchronization | ${e.map(([x]) => r[x].syncOn?.syncCandidates ?? '—').join(' | ')} |`,
       `| server CPU at rest (share of one core, ${o.durationSeconds} s after ${e.map(([x]) => r[x].syncOn?.settleSeconds).find(Boolean)} s) | ${on((y) => `${round1(y.idleCpuShare * 100)} %`)} |`,
       `| mailbox list: CPU/req, req/s, p50, p99 | ${on((y) => `${y.list.cpuMsPerRequest} ms, ${Math.round(y.list.reqPerSec)}, ${y.list.p50Ms} ms, ${y.list.p99Ms} ms`)} |`,
       `| machine busy before | ${on((y) => `${Math.round(y.machineBusyBefore * 100)} %${y.flagged ? ' BUSY' : ''}`)} |`,
