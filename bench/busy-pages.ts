@@ -98,6 +98,8 @@ async function benchEngine(engine: Engine, world: RemoteWorld, o: BusyPagesOptio
 
     const server = await spawnServer(env, { npmStart: true, timeoutMs: 120_000 });
     try {
+      // The server answers pages before its job workers have started (src/runtime.ts): let start-up finish.
+      await sleep(5000);
       const browser = new BenchBrowser(server.url);
       await browser.signIn(admin, BENCH_PASSWORD);
       const cookie = browser.cookie();

@@ -290,8 +290,8 @@ function pagesTable(r: J): string {
       `| SYNC=on | ${e.map(([, n]) => n).join(' | ')} |`,
       `|---|${e.map(() => '---').join('|')}|`,
       `| mailboxes enabled for synchronization | ${e.map(([x]) => r[x].syncOn?.syncCandidates ?? '—').join(' | ')} |`,
-      `| server CPU at rest (share of one core, ${o.durationSeconds} s after ${e.map(([x]) => r[x].syncOn?.settleSeconds).find(Boolean)} s) | ${on((y) => `${round1(y.idleCpuShare * 100)} %`)} |`,
-      `| mailbox list: CPU/req, req/s, p50, p99 | ${on((y) => `${y.list.cpuMsPerRequest} ms, ${Math.round(y.list.reqPerSec)}, ${y.list.p50Ms} ms, ${y.list.p99Ms} ms`)} |`,
+      `| server CPU at rest (share of one core over ${o.durationSeconds} s, ${e.map(([x]) => r[x].syncOn?.settleSeconds).find(Boolean)} s after start) | ${on((y) => `${round1(y.idleCpuShare * 100)} %`)} |`,
+      `| mailbox list: CPU/req, req/s, p50, p99 | ${on((y) => (y.list.requests ? `${y.list.cpuMsPerRequest} ms, ${Math.round(y.list.reqPerSec)}, ${y.list.p50Ms} ms, ${y.list.p99Ms} ms` : `no page answered in ${o.durationSeconds} s (${y.list.timeouts} time-outs, ${y.list.errors} errors)`))} |`,
       `| machine busy before | ${on((y) => `${Math.round(y.machineBusyBefore * 100)} %${y.flagged ? ' BUSY' : ''}`)} |`,
     );
   }
