@@ -131,7 +131,10 @@ async function benchEngine(engine: Engine, world: RemoteWorld, o: BusyPagesOptio
       const t0 = now();
       const form = new URLSearchParams({ _csrf: csrf, all: '1', expected: String(o.n) });
       const status = await browser.postForm('/mailboxes/bulk/test', form);
-      if (status !== 303) throw new Error(`POST /mailboxes/bulk/test answered ${status}`);
+      if (status !== 303)
+        throw new Error(
+          `POST /mailboxes/bulk/test answered ${status}; the server said: ${server.stderr().slice(-3000)}`,
+        );
       const requestMs = now() - t0;
       const busy = await measure();
       const windowEndMs = now() - t0;
