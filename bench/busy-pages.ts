@@ -144,9 +144,20 @@ async function benchEngine(engine: Engine, world: RemoteWorld, o: BusyPagesOptio
       );
       // The run must outlast the window, or the figure is partly an idle one.
       let last = atEnd;
+      let failures = 0;
       while (last.pending > 0 && now() - t0 < 15 * 60_000) {
         await sleep(250);
-        last = await statuses(browser, seed.mailboxIds);
+        try {
+          last = await statuses(browser, seed.mailboxIds);
+          failures = 0;
+        } catch (e) {
+          // Seen once at load 28 on PGlite: a status read failed with ECONNRESET mid-run. Say whether the server died.
+          if (server.child.exitCode !== null || server.child.signalCode !== null)
+            throw new Error(`the server exited during the run: ${server.stderr().slice(-3000)}`);
+          if (++failures >= 5) throw e;
+          log(`busy-pages[${engine}]: reading the statuses failed (${(e as Error).message}); retrying`);
+          await sleep(1000);
+        }
       }
       const wallMs = now() - t0;
       log(`busy-pages[${engine}]: the run ended after ${round(wallMs)} ms, ${last.succeeded} of ${o.n} succeeded`);
