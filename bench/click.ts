@@ -29,15 +29,28 @@ export class BenchBrowser {
 
   /** Sends a form as the page's button does; returns the status (a 303 when it was accepted). */
   async post(path: string, form: Record<string, string>): Promise<number> {
+    return this.postForm(path, new URLSearchParams(form));
+  }
+
+  /** Sends a prepared form (e.g. a repeated field, as a list's ticked rows send it). */
+  async postForm(path: string, form: URLSearchParams): Promise<number> {
     const res = await fetch(this.base + path, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookie() },
-      body: new URLSearchParams(form).toString(),
+      body: form.toString(),
     });
     this.keep(res);
     await res.arrayBuffer();
     return res.status;
+  }
+
+  /** GETs a JSON document (the list's live statuses). */
+  async getJson(path: string): Promise<unknown> {
+    const res = await fetch(this.base + path, { headers: { cookie: this.cookie() }, redirect: 'manual' });
+    this.keep(res);
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+    return res.json();
   }
 
   async signIn(email: string, password: string): Promise<void> {

@@ -16,6 +16,7 @@ import {
   now,
   procCpuSeconds,
   round,
+  sleep,
   tempDir,
   waitForQuiet,
   type Engine,
@@ -63,7 +64,7 @@ interface Target {
   path: string | ((i: number) => string);
 }
 
-async function cannon(base: string, cookie: string, t: Target, connections: number, seconds: number) {
+export async function cannon(base: string, cookie: string, t: Target, connections: number, seconds: number) {
   let i = 0;
   const pathAt = typeof t.path === 'string' ? () => t.path as string : () => (t.path as (i: number) => string)(i++);
   const r = await autocannon({
@@ -87,12 +88,64 @@ async function cannon(base: string, cookie: string, t: Target, connections: numb
   };
 }
 
+/**
+ * The same database with synchronization on (what `npm start` does by default): the server's CPU at rest once started
+ * (no requests), then the mailbox list under load. Its own rows, so the page figures above are not the sync engine's.
+ */
+async function measureSyncOn(
+  env: Record<string, string>,
+  seed: { adminEmail: string; password: string },
+  o: PagesOptions,
+  syncCandidates: number,
+) {
+  const settleSeconds = 10;
+  let server: Awaited<ReturnType<typeof spawnServer>>;
+  try {
+    server = await spawnServer({ ...env, SYNC: 'on' }, { npmStart: true, timeoutMs: 120_000 });
+  } catch (e) {
+    // A finding, not a bench failure: the page rows above stand; this row says the server did not come up.
+    log(`pages: with SYNC=on ${(e as Error).message.split('\n')[0]}`);
+    return { syncCandidates, settleSeconds, error: 'the server did not answer GET /login within 120 s of npm start' };
+  }
+  try {
+    const cookie = await signIn(server.url, seed.adminEmail, seed.password);
+    await sleep(settleSeconds * 1000); // start-up work over; the sync engine has begun with the enabled mailboxes
+    const quiet = await waitForQuiet(o.quietWaitMs);
+    const c0 = procCpuSeconds(server.serverPid);
+    const t0 = now();
+    await sleep(o.durationSeconds * 1000);
+    const idleCpuShare = round((procCpuSeconds(server.serverPid) - c0) / ((now() - t0) / 1000), 3);
+    const s0 = procCpuSeconds(server.serverPid);
+    const list = await cannon(
+      server.url,
+      cookie,
+      { name: 'mailboxList', path: '/mailboxes' },
+      o.connections,
+      o.durationSeconds,
+    );
+    const s1 = procCpuSeconds(server.serverPid);
+    return {
+      syncCandidates,
+      settleSeconds,
+      idleCpuShare,
+      list: { ...list, cpuMsPerRequest: list.requests ? round(((s1 - s0) * 1000) / list.requests, 2) : 0 },
+      machineBusyBefore: quiet.busy,
+      flagged: quiet.flagged,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function benchPages(o: PagesOptions) {
   const out: Record<string, unknown> = {};
   for (const engine of o.engines) {
     const dir = engine === 'pglite' ? tempDir('pages') : undefined;
     const pgdb = engine === 'postgres' ? await benchPostgres('pages') : undefined;
-    const env = baseEnv(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url });
+    // The page figures: SYNC=off, so the server's CPU is the pages' (the seeded mailboxes that are enabled for
+    // synchronization point at servers that do not exist; with sync on the server spends its time retrying them).
+    // The same server with sync on (npm start's default) is measured after, as its own rows.
+    const env = baseEnv({ ...(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url }), SYNC: 'off' });
     try {
       // Seed with the app's own database code, then hand the database to the server process.
       const t0 = now();
@@ -105,6 +158,9 @@ export async function benchPages(o: PagesOptions) {
         profiles: o.profiles,
         vacuum: engine === 'postgres',
       });
+      const [{ n: syncCandidates }] = await db.raw.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "Mailbox" WHERE "enabledForIncoming" AND "incomingEmail" = 'SERVER_SIDE_SYNC'`,
+      );
       await db.close();
       const seedMs = now() - t0;
       log(`pages[${engine}]: seeded ${o.mailboxes} mailboxes, ${o.profiles} profiles in ${round(seedMs)} ms`);
@@ -174,8 +230,15 @@ export async function benchPages(o: PagesOptions) {
           );
         }
         const mem = memoryOf(server.serverPid);
+        await server.stop();
+        const syncOn = await measureSyncOn(env, seed, o, syncCandidates);
+        log(
+          `pages[${engine}]: SYNC=on, ${syncCandidates} mailboxes enabled for sync: ${'error' in syncOn ? syncOn.error : `idle server CPU ${round(syncOn.idleCpuShare * 100, 1)} % of a core; list ${syncOn.list.reqPerSec} req/s p50 ${syncOn.list.p50Ms} ms p99 ${syncOn.list.p99Ms} ms`}`,
+        );
         out[engine] = {
           seedMs: round(seedMs),
+          sync: 'off',
+          syncOn,
           ...results,
           listOverHealthz: round(results.mailboxList.reqPerSec / results.healthz.reqPerSec, 2),
           listOverHealthzTarget: 0.1,

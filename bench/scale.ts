@@ -177,7 +177,9 @@ export async function benchScale(o: ScaleOptions) {
 }
 
 async function benchEngine(engine: Engine, world: RemoteWorld, o: ScaleOptions) {
-  const env = baseEnv();
+  // SYNC=off: the tested mailboxes are enabled for synchronization; with it on, the app would start syncing each one
+  // as its test ends, and the figures would mix the sync engine into Test & Enable's (busy-pages does the same).
+  const env = baseEnv({ SYNC: 'off' });
   const dir = engine === 'pglite' ? tempDir('scale') : undefined;
   const pgdb = engine === 'postgres' ? await benchPostgres('scale') : undefined;
   const where = dir ? join(dir.path) : pgdb!.url;
@@ -252,6 +254,7 @@ async function benchEngine(engine: Engine, world: RemoteWorld, o: ScaleOptions) 
       profiles: seed.profileIds.length,
       maxConcurrentConnections: 2 * o.workers,
       tokenEndpoint: world.googleEnv.GOOGLE_TOKEN_URL.startsWith('https:') ? 'https' : 'http',
+      sync: 'off',
       oneMailboxMs: round(one),
       oneMailboxRunsMs: singles.map((x) => round(x)),
       pickupMsMedian: median(pickups),
