@@ -37,7 +37,7 @@ const migrationDirectories = readdirSync(baseDir, { withFileTypes: true })
     },
   }));
 const schema = readFileSync('prisma/schema.prisma', 'utf8');
-// Both databases load the extensions the migrations create (src/db/client.ts PGLITE_EXTENSIONS); the adapter's own
+// Both databases load the extensions the migrations create (src/db/pglite-options.ts PGLITE_EXTENSIONS); the adapter's own
 // shadow database would not, so replaying a CREATE EXTENSION there would fail.
 const newPGlite = () => new PGlite({ extensions: { pg_trgm } });
 const pg = newPGlite();

@@ -1,12 +1,12 @@
 // Opens the database: embedded PGlite under DATA_DIR, or PostgreSQL when DATABASE_URL is set.
 // Both give a Prisma client plus a raw SQL handle (migrations, pg-boss, health checks).
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { PGliteRemote, type PGliteLike } from './pglite-remote.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -22,19 +22,20 @@ export interface Database {
   raw: RawSql;
   /** Runs fn with one connection held for its whole duration (advisory locks are per connection). */
   withConnection<T>(fn: (conn: RawSql) => Promise<T>): Promise<T>;
-  pglite?: PGlite;
+  /** The embedded database: in its own thread (PGliteRemote) in the app and the tests. */
+  pglite?: PGliteLike;
   databaseUrl?: string;
   close(): Promise<void>;
 }
 
-export function pgliteDatabase(pglite: PGlite): Database {
+export function pgliteDatabase(pglite: PGliteLike): Database {
   const raw: RawSql = {
     query: async (sql, params) => (await pglite.query(sql, params as unknown[])).rows as never,
     exec: async (sql) => {
       await pglite.exec(sql);
     },
   };
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite as unknown as PGlite) });
   return {
     kind: 'pglite',
     prisma,
@@ -80,21 +81,15 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
   };
 }
 
-/**
- * PostgreSQL's default shared_buffers (128MB) is all touched at start-up inside PGlite's WASM memory and stays
- * resident (~125 MB of idle RSS); the embedded database is small and the OS caches its files (bench/README.md).
- */
-const PGLITE_SHARED_BUFFERS = '16MB';
-
-/** Extensions the migrations create (pg_trgm: substring search in the Emails list); PGlite must load them itself. */
-export const PGLITE_EXTENSIONS = { pg_trgm };
+/** A crash of the database thread: the process cannot go on without its database, so it says why and exits. */
+function databaseThreadCrashed(err: Error): void {
+  process.stderr.write(`mailroom: ${err.message}. Exiting; the data directory is left as the last commit wrote it.\n`);
+  process.exit(70); // EX_SOFTWARE; a supervisor restarts it, and the restart recovers like any other crash
+}
 
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl);
-  const pglite = await PGlite.create({
-    dataDir: join(opts.dataDir, 'pglite'),
-    extensions: PGLITE_EXTENSIONS,
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
-  });
+  const pglite = await PGliteRemote.create({ dataDir: join(opts.dataDir, 'pglite'), smallSharedBuffers: true });
+  pglite.onCrash = databaseThreadCrashed;
   return pgliteDatabase(pglite);
 }

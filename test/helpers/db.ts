@@ -1,10 +1,10 @@
-// Test databases: each test context gets a clean, migrated database. PGlite: a migrated template is built
-// once per process and loaded from its dump (~0.5 s). PostgreSQL: a template database per migration set,
+// Test databases: each test context gets a clean, migrated database. PGlite (in its own thread, as the app runs it):
+// a migrated template is built once per process and loaded from its dump (~0.5 s). PostgreSQL: a template database per migration set,
 // copied with CREATE DATABASE … TEMPLATE, dropped afterwards.
 import { createHash, randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { PGLITE_EXTENSIONS, pgliteDatabase, postgresDatabase, type Database } from '../../src/db/client.ts';
+import { pgliteDatabase, postgresDatabase, type Database } from '../../src/db/client.ts';
+import { PGliteRemote } from '../../src/db/pglite-remote.ts';
 import { migrate, readMigrations } from '../../src/db/migrate.ts';
 
 export type DbMode = 'pglite' | 'postgres';
@@ -17,14 +17,14 @@ export function dbModes(): DbMode[] {
   return ['pglite', 'postgres'];
 }
 
-let pgliteDump: Promise<File | Blob> | undefined;
-async function pgliteTemplate(): Promise<File | Blob> {
+let pgliteDump: Promise<ArrayBuffer> | undefined;
+async function pgliteTemplate(): Promise<ArrayBuffer> {
   return (pgliteDump ??= (async () => {
-    const db = pgliteDatabase(await PGlite.create({ extensions: PGLITE_EXTENSIONS }));
+    const db = pgliteDatabase(await PGliteRemote.create({}));
     await migrate(db);
     const dump = await db.pglite!.dumpDataDir('none');
     await db.close();
-    return dump;
+    return dump.arrayBuffer();
   })());
 }
 
@@ -87,9 +87,7 @@ export interface TestDb {
 
 export async function createTestDb(mode: DbMode): Promise<TestDb> {
   if (mode === 'pglite') {
-    const db = pgliteDatabase(
-      await PGlite.create({ loadDataDir: await pgliteTemplate(), extensions: PGLITE_EXTENSIONS }),
-    );
+    const db = pgliteDatabase(await PGliteRemote.create({ loadDataDir: await pgliteTemplate() }));
     return { db, mode, drop: () => db.close() };
   }
   const template = await postgresTemplate();
@@ -111,7 +109,7 @@ export async function createTestDb(mode: DbMode): Promise<TestDb> {
 /** An empty (unmigrated) database, for migration tests. */
 export async function createEmptyDb(mode: DbMode): Promise<TestDb> {
   if (mode === 'pglite') {
-    const db = pgliteDatabase(await PGlite.create({ extensions: PGLITE_EXTENSIONS }));
+    const db = pgliteDatabase(await PGliteRemote.create({}));
     return { db, mode, drop: () => db.close() };
   }
   const name = `mailroom_empty_${process.pid}_${randomBytes(4).toString('hex')}`;
