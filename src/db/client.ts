@@ -28,6 +28,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Prisma's interactive transactions default to a 2 s wait for a connection and a 5 s limit. On a busy machine (or a
+ * pool busy with a 1,000-mailbox Test & Enable request) both were exceeded and a user's click answered 500 ("Unable
+ * to start a transaction in the given time", seen in the bench at load 20–37). The limits stay as a guard against a
+ * stuck transaction, at values no healthy request reaches.
+ */
+export const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
+
 export function pgliteDatabase(pglite: PGliteLike): Database {
   const raw: RawSql = {
     query: async (sql, params) => (await pglite.query(sql, params as unknown[])).rows as never,
@@ -35,7 +43,10 @@ export function pgliteDatabase(pglite: PGliteLike): Database {
       await pglite.exec(sql);
     },
   };
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite as unknown as PGlite) });
+  const prisma = new PrismaClient({
+    adapter: new PrismaPGlite(pglite as unknown as PGlite),
+    transactionOptions: TRANSACTION_OPTIONS,
+  });
   return {
     kind: 'pglite',
     prisma,
@@ -60,7 +71,7 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
       await c.query(sql);
     },
   });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
   return {
     kind: 'postgres',
     prisma,
