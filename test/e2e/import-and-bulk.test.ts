@@ -3,9 +3,8 @@
 // approves the new mailboxes in bulk from the list through the confirmation to the result.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { startE2E, type E2E } from '../helpers/browser.ts';
+import { signIn, startE2E, type E2E } from '../helpers/browser.ts';
 import { credentialsProfile, rand } from '../helpers/mailbox-factory.ts';
 
 let ctx: TestContext;
@@ -19,14 +18,6 @@ after(async () => {
   await e2e?.close();
   await ctx?.close();
 });
-
-async function signIn(page: Page, who: { email: string; password: string }) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-}
 
 test('CSV import: upload, preview with a bad row, import in the background, summary; then a bulk Approve Email', () =>
   e2e.session('csv import and bulk approve', async ({ page }) => {
