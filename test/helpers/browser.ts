@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createTestContext, type ContextOptions, type TestContext } from './context.ts';
 import { startGmailWorld, type GmailWorld } from './gmail-world.ts';
+import { WAIT_MS } from './wait.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts/e2e');
@@ -115,6 +116,9 @@ export async function startE2E(baseURL: string, defaults: SessionOptions = {}): 
       const o = { ...defaults, ...opts };
       const context = await browser.newContext({ baseURL });
       context.setDefaultTimeout(30_000); // generous: Chromium shares two cores with the server and other tests
+      // Navigations wait on the in-process app, which at load ~30 answered /login after more than 30 s (PGlite blocks
+      // its event loop): a network step, given the waits' deadline.
+      context.setDefaultNavigationTimeout(WAIT_MS);
       if (o.permissions) await context.grantPermissions(o.permissions, { origin: baseURL });
       const page = await context.newPage();
       const s: Session = { page, context, consoleErrors: [], formPages: [] };
