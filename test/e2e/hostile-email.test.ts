@@ -5,9 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Page } from 'playwright-core';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { startE2E, type E2E } from '../helpers/browser.ts';
+import { signIn, startE2E, type E2E } from '../helpers/browser.ts';
 import { createAlertRow, createEmailRow, createMailboxRow, createProfileRow } from '../helpers/mail-records.ts';
 
 let ctx: TestContext;
@@ -64,14 +63,6 @@ function hostileHtml(t: string): string {
 </body></html>`;
 }
 
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-}
-
 test('a hostile HTML email runs no script and loads nothing remote, while its text is shown', async () => {
   const user = await ctx.user({ role: 'USER' });
   const profile = await createProfileRow(ctx.db.prisma);
@@ -90,7 +81,7 @@ test('a hostile HTML email runs no script and loads nothing remote, while its te
     });
     const popups: string[] = [];
     page.context().on('page', (p) => popups.push(p.url()));
-    await signIn(page, user.email, user.password);
+    await signIn(page, user);
     await page.goto(`/emails/${email.id}`);
     const frame = page.frameLocator('iframe.email-html');
     await frame.getByRole('heading', { name: 'Dear customer' }).waitFor();
@@ -152,7 +143,7 @@ test('the Alerts page: a user sees only their mailboxes’ alerts and filters th
     message: 'Profile.',
   });
   await e2e.session('alerts page', async ({ page }) => {
-    await signIn(page, user.email, user.password);
+    await signIn(page, user);
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: /Alerts/ }).click();
     await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();

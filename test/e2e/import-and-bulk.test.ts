@@ -3,10 +3,10 @@
 // approves the new mailboxes in bulk from the list through the confirmation to the result.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { startE2E, type E2E } from '../helpers/browser.ts';
+import { signIn, startE2E, type E2E } from '../helpers/browser.ts';
 import { credentialsProfile, rand } from '../helpers/mailbox-factory.ts';
+import { WAIT_MS } from '../helpers/wait.ts';
 
 let ctx: TestContext;
 let e2e: E2E;
@@ -19,14 +19,6 @@ after(async () => {
   await e2e?.close();
   await ctx?.close();
 });
-
-async function signIn(page: Page, who: { email: string; password: string }) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-}
 
 test('CSV import: upload, preview with a bad row, import in the background, summary; then a bulk Approve Email', () =>
   e2e.session('csv import and bulk approve', async ({ page }) => {
@@ -61,7 +53,9 @@ test('CSV import: upload, preview with a bad row, import in the background, summ
     const bad = page.locator('tr[data-line="14"] td.result');
     assert.match((await bad.textContent()) ?? '', /Error:\s+Unknown owner: no active user has the email ghost-/);
 
-    await page.getByRole('button', { name: 'Import 12 mailboxes' }).click();
+    // A network step on the in-process app: at load ~30 its answer (PGlite blocking the event loop) took over the
+    // context's 30 s default, with the import itself fine.
+    await page.getByRole('button', { name: 'Import 12 mailboxes' }).click({ timeout: WAIT_MS });
     // The page follows the job (status polling) and shows the summary when it ends, without a click.
     await page.getByText('12 mailboxes imported.').waitFor({ timeout: 60_000 });
     assert.equal(await prisma.mailbox.count({ where: { emailAddress: { contains: t } } }), 12);

@@ -1,62 +1,27 @@
 // A user writes an email in a real browser and watches it turn Sent without a reload: on the email record (Pending
 // Send → Sent with the server's answer) and on the Emails list. The SMTP fake answers slowly, so the pending state
 // is on screen first.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
-import {
-  startGmailWorld,
-  createGmailProfile,
-  createConnectedMailbox,
-  type GmailWorld,
-} from '../helpers/gmail-world.ts';
-import { startE2E, type E2E } from '../helpers/browser.ts';
+import { createGmailProfile, createConnectedMailbox } from '../helpers/gmail-world.ts';
+import { gmailBrowserWorld, signIn, markNoReload, assertNoReload } from '../helpers/browser.ts';
 import { PATIENT_PROBES, WAIT_MS } from '../helpers/wait.ts';
 
-let w: GmailWorld;
-let ctx: TestContext;
-let e2e: E2E;
-
-before(async () => {
-  w = await startGmailWorld();
-  ctx = await createTestContext('pglite', {
-    jobs: true,
-    env: w.googleEnv,
-    app: { mailTlsCa: w.mail.ca, sends: { pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } },
-  });
-  e2e = await startE2E(ctx.url, { logs: () => ctx.logs });
-});
-after(async () => {
-  await e2e?.close();
-  await ctx?.close();
-  await w?.close();
-});
-
-async function signIn(page: Page, who: { email: string; password: string }) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-}
-
-const mark = (page: Page) => page.evaluate('window.__noReload = true');
-const stillSamePage = async (page: Page) => assert.equal(await page.evaluate('window.__noReload'), true);
+const s = gmailBrowserWorld({ sends: { pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } });
 
 test('write an email from the mailbox record; it turns Sent on the record and on the list without a reload', () =>
-  e2e.session(
+  s.e2e.session(
     'send live',
     async ({ page }) => {
-      const { prisma } = ctx.db;
-      const user = await ctx.user({ role: 'USER', name: 'Ada Lovelace' });
-      const profile = await createGmailProfile(prisma, ctx.sealer, w);
-      const mb = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
+      const { prisma } = s.ctx.db;
+      const user = await s.ctx.user({ role: 'USER', name: 'Ada Lovelace' });
+      const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
+      const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, { ownerId: user.id, profileId: profile.id });
       await prisma.mailbox.update({
         where: { id: mb.id },
         data: { enabledForOutgoing: true, outgoingStatus: 'SUCCESS' },
       });
-      w.mail.smtp.setDelay(1500); // each SMTP step waits: the email is seen pending first
+      s.w.mail.smtp.setDelay(1500); // each SMTP step waits: the email is seen pending first
       try {
         await signIn(page, user);
         await page.goto(`/mailboxes/${mb.id}`);
@@ -75,10 +40,10 @@ test('write an email from the mailbox record; it turns Sent on the record and on
         await page.waitForURL((u) => /^\/emails\/[0-9a-f-]{36}$/.test(u.pathname));
         const status = page.locator('section[aria-label="Email"] .badge').first();
         assert.match((await status.textContent()) ?? '', /Pending Send|Sending/);
-        await mark(page);
+        await markNoReload(page);
         await page.locator('section[aria-label="Email"] .badge', { hasText: /^Sent$/ }).waitFor({ timeout: WAIT_MS });
         await page.getByText(/250 2\.0\.0 OK/).waitFor();
-        await stillSamePage(page);
+        await assertNoReload(page);
 
         // The list: a second email, seen pending on the list, turns Sent there.
         await page.goto(`/emails/new?mailbox=${mb.id}`);
@@ -89,12 +54,12 @@ test('write an email from the mailbox record; it turns Sent on the record and on
         await page.goto('/emails');
         const row = page.locator('tr', { hasText: 'Second one' });
         assert.match((await row.locator('.badge').textContent()) ?? '', /Pending Send|Sending/);
-        await mark(page);
+        await markNoReload(page);
         await row.locator('.badge', { hasText: /^Sent$/ }).waitFor({ timeout: WAIT_MS });
-        await stillSamePage(page);
-        assert.equal(w.mail.smtp.messages.filter((m) => m.from === mb.emailAddress).length, 2);
+        await assertNoReload(page);
+        assert.equal(s.w.mail.smtp.messages.filter((m) => m.from === mb.emailAddress).length, 2);
       } finally {
-        w.mail.smtp.setDelay(0);
+        s.w.mail.smtp.setDelay(0);
       }
     },
     { allowConsole: [/status of 422/] },

@@ -1,69 +1,35 @@
 // Browser tests of what a user watches without reloading: the list's badges and Enabled column while Test & Enable
 // runs, the record during a retry (attempt, last failure first, times to the second), the Gmail panel after Google
 // refused the sign-in, and Disconnect.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
-import {
-  startGmailWorld,
-  createGmailProfile,
-  createConnectedMailbox,
-  type GmailWorld,
-} from '../helpers/gmail-world.ts';
-import { startE2E, type E2E } from '../helpers/browser.ts';
+import { createGmailProfile, createConnectedMailbox } from '../helpers/gmail-world.ts';
+import { gmailBrowserWorld, signIn, markNoReload, assertNoReload } from '../helpers/browser.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
 import { PATIENT_PROBES, WAIT_MS } from '../helpers/wait.ts';
 
-let w: GmailWorld;
-let ctx: TestContext;
-let e2e: E2E;
-
-before(async () => {
-  w = await startGmailWorld();
-  ctx = await createTestContext('pglite', {
-    jobs: true,
-    env: w.googleEnv,
-    // Retries a few seconds apart, so the page can be watched between attempts.
-    app: { mailTlsCa: w.mail.ca, checks: { retryBaseMs: 4000, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES } },
-  });
-  e2e = await startE2E(ctx.url, { logs: () => ctx.logs });
+const s = gmailBrowserWorld({
+  // Retries a few seconds apart, so the page can be watched between attempts.
+  checks: { retryBaseMs: 4000, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES },
 });
-after(async () => {
-  await e2e?.close();
-  await ctx?.close();
-  await w?.close();
-});
-
-async function signIn(page: Page, who: { email: string; password: string }) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-}
-
-/** A marker on window survives only if the page is neither reloaded nor navigated. */
-const mark = (page: Page) => page.evaluate('window.__noReload = true');
-const stillSamePage = async (page: Page) => assert.equal(await page.evaluate('window.__noReload'), true);
 
 test('the list: badges change colour and the Enabled column says Pending, then the result, without a reload', () =>
-  e2e.session('list live badges', async ({ page }) => {
-    const { prisma } = ctx.db;
-    const user = await ctx.user({ role: 'USER' });
+  s.e2e.session('list live badges', async ({ page }) => {
+    const { prisma } = s.ctx.db;
+    const user = await s.ctx.user({ role: 'USER' });
     // An IMAP server of its own, slow enough that the list is seen while the tests run.
     const slow = await startImapServer({
-      verifyBearer: bearerVerifierFrom((t) => w.google.verifyAccessToken(t)),
-      accounts: w.mail.accounts,
+      verifyBearer: bearerVerifierFrom((t) => s.w.google.verifyAccessToken(t)),
+      accounts: s.w.mail.accounts,
       delayMs: 1500,
     });
     try {
-      const profile = await createGmailProfile(prisma, ctx.sealer, w, { name: 'Gmail (slow)' });
+      const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w, { name: 'Gmail (slow)' });
       await prisma.emailServerProfile.update({ where: { id: profile.id }, data: { incomingPort: slow.port } });
-      const good = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
-      const off = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
-      w.mail.accounts.set(off.emailAddress, { imapEnabled: false });
+      const good = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, { ownerId: user.id, profileId: profile.id });
+      const off = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, { ownerId: user.id, profileId: profile.id });
+      s.w.mail.accounts.set(off.emailAddress, { imapEnabled: false });
       // Both were tested before: enabled for both sides, Success.
       await prisma.mailbox.updateMany({
         where: { id: { in: [good.id, off.id] } },
@@ -81,7 +47,7 @@ test('the list: badges change colour and the Enabled column says Pending, then t
       await page.getByRole('button', { name: 'Test & Enable selected mailboxes' }).click();
       await page.getByRole('button', { name: 'Test & Enable Mailbox' }).click();
       await page.waitForURL(/\/mailboxes\?tested=2/);
-      await mark(page);
+      await markNoReload(page);
 
       const row = (id: string) => page.locator(`tr[data-mailbox-id="${id}"]`);
       // While pending: amber badges, and Enabled does not repeat the old answer the test may be about to change.
@@ -109,32 +75,32 @@ test('the list: badges change colour and the Enabled column says Pending, then t
         .locator('[data-field="enabled"]', { hasText: /^Outgoing$/ })
         .waitFor({ timeout: WAIT_MS });
       assert.equal(await row(good.id).getAttribute('data-pending'), 'false');
-      await stillSamePage(page);
+      await assertNoReload(page);
     } finally {
       await slow.close();
     }
   }));
 
 test('the record during a retry: the attempt, the last failure first, times to the second; the queued message goes with the result', () =>
-  e2e.session('record during retry', async ({ page }) => {
-    const { prisma } = ctx.db;
-    const user = await ctx.user({ role: 'USER' });
-    const profile = await createGmailProfile(prisma, ctx.sealer, w);
+  s.e2e.session('record during retry', async ({ page }) => {
+    const { prisma } = s.ctx.db;
+    const user = await s.ctx.user({ role: 'USER' });
+    const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
     // An expired access token: the run must refresh it, and Google's token endpoint fails until told otherwise.
-    const mb = await createConnectedMailbox(prisma, ctx.sealer, w, {
+    const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, {
       ownerId: user.id,
       profileId: profile.id,
       expired: true,
     });
-    w.google.failTokenEndpoint(1000, 503);
+    s.w.google.failTokenEndpoint(1000, 503);
     try {
       await signIn(page, user);
       await page.goto(`/mailboxes/${mb.id}`);
       await page.getByRole('button', { name: 'Test & Enable Mailbox' }).click();
-      await page.waitForURL(`${ctx.url}/mailboxes/${mb.id}`);
+      await page.waitForURL(`${s.ctx.url}/mailboxes/${mb.id}`);
       const queuedFlash = page.getByText('Test & Enable Mailbox queued. The result appears here in a few seconds.');
       await queuedFlash.waitFor();
-      await mark(page);
+      await markNoReload(page);
 
       const panel = page.locator('section[data-refresh]');
       // A retry is waiting: which attempt, when it starts (to the second, and how far away), and why the last failed.
@@ -159,7 +125,7 @@ test('the record during a retry: the attempt, the last failure first, times to t
       assert.equal(await panel.getByText('This mailbox has not been tested yet.').count(), 0);
       assert.ok(await queuedFlash.isVisible(), 'the queued message stays until the result arrives');
 
-      w.google.failTokenEndpoint(0); // Google recovers: the next attempt passes
+      s.w.google.failTokenEndpoint(0); // Google recovers: the next attempt passes
       await panel
         .locator('[data-field="incomingStatus"].badge-success', { hasText: 'Success' })
         .waitFor({ timeout: WAIT_MS });
@@ -171,18 +137,18 @@ test('the record during a retry: the attempt, the last failure first, times to t
       // History to the second.
       const history = panel.locator('table.grid').last();
       assert.match((await history.locator('tbody tr').first().textContent()) ?? '', /\d\d:\d\d:\d\d UTC/);
-      await stillSamePage(page);
+      await assertNoReload(page);
     } finally {
-      w.google.failTokenEndpoint(0);
+      s.w.google.failTokenEndpoint(0);
     }
   }));
 
 test('after Google refused the sign-in the Gmail panel says to sign in again, and the list shows the badge', () =>
-  e2e.session('sign in again panel', async ({ page }) => {
-    const { prisma } = ctx.db;
-    const user = await ctx.user({ role: 'USER' });
-    const profile = await createGmailProfile(prisma, ctx.sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
+  s.e2e.session('sign in again panel', async ({ page }) => {
+    const { prisma } = s.ctx.db;
+    const user = await s.ctx.user({ role: 'USER' });
+    const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
+    const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, { ownerId: user.id, profileId: profile.id });
     await prisma.gmailGrant.update({
       where: { mailboxId: mb.id },
       data: { signInRequiredAt: new Date(), signInRequiredCode: 'TOKEN_REVOKED' },
@@ -200,11 +166,11 @@ test('after Google refused the sign-in the Gmail panel says to sign in again, an
   }));
 
 test('Disconnect takes the mailbox out of service: Not Run, not enabled, and an alert', () =>
-  e2e.session('disconnect', async ({ page }) => {
-    const { prisma } = ctx.db;
-    const user = await ctx.user({ role: 'USER' });
-    const profile = await createGmailProfile(prisma, ctx.sealer, w);
-    const mb = await createConnectedMailbox(prisma, ctx.sealer, w, { ownerId: user.id, profileId: profile.id });
+  s.e2e.session('disconnect', async ({ page }) => {
+    const { prisma } = s.ctx.db;
+    const user = await s.ctx.user({ role: 'USER' });
+    const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
+    const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, { ownerId: user.id, profileId: profile.id });
     await prisma.mailbox.update({
       where: { id: mb.id },
       data: {

@@ -1,7 +1,13 @@
-// Browser tests: Debian's Chromium through playwright-core, one context per test, console-error and label checks, failure artifacts.
+// Browser tests: Debian's Chromium through playwright-core, one context per test, console-error and label checks, failure artifacts;
+// sign-in through the form, the no-reload marker, and the Gmail world a browser file starts once (gmailBrowserWorld).
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createTestContext, type ContextOptions, type TestContext } from './context.ts';
+import { startGmailWorld, type GmailWorld } from './gmail-world.ts';
+import { WAIT_MS } from './wait.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts/e2e');
@@ -110,6 +116,9 @@ export async function startE2E(baseURL: string, defaults: SessionOptions = {}): 
       const o = { ...defaults, ...opts };
       const context = await browser.newContext({ baseURL });
       context.setDefaultTimeout(30_000); // generous: Chromium shares two cores with the server and other tests
+      // Navigations wait on the in-process app, which at load ~30 answered /login after more than 30 s (PGlite blocks
+      // its event loop): a network step, given the waits' deadline.
+      context.setDefaultNavigationTimeout(WAIT_MS);
       if (o.permissions) await context.grantPermissions(o.permissions, { origin: baseURL });
       const page = await context.newPage();
       const s: Session = { page, context, consoleErrors: [], formPages: [] };
@@ -173,4 +182,48 @@ export async function tabTo(page: Page, selector: string, max = 30): Promise<voi
 /** Asserts the element that has focus, so a test notices a broken tab order. */
 export async function focusedId(page: Page): Promise<string> {
   return page.evaluate<string>("document.activeElement ? document.activeElement.id : ''");
+}
+
+/** Signs in through the login form, as a user with a mouse does. */
+export async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.pathname === '/');
+}
+
+/** A marker on window survives only if the page is neither reloaded nor navigated: markNoReload, then later… */
+export const markNoReload = (page: Page) => page.evaluate('window.__noReload = true');
+/** …assertNoReload: the page changed in place. */
+export const assertNoReload = async (page: Page) => assert.equal(await page.evaluate('window.__noReload'), true);
+
+export interface GmailBrowserWorld {
+  w: GmailWorld;
+  ctx: TestContext;
+  e2e: E2E;
+}
+
+/**
+ * A browser file's world, started once for the file (top-level before/after): the Gmail world (Google fake and mail
+ * fakes), the app with its jobs on PGlite, and one Chromium. `app` gives the dependency overrides (Test & Enable or
+ * send tuning) besides the mail TLS CA. Its fields are set once `before` has run.
+ */
+export function gmailBrowserWorld(app: ContextOptions['app'] = {}): GmailBrowserWorld {
+  const s = {} as GmailBrowserWorld;
+  before(async () => {
+    s.w = await startGmailWorld();
+    s.ctx = await createTestContext('pglite', {
+      jobs: true,
+      env: s.w.googleEnv,
+      app: { mailTlsCa: s.w.mail.ca, ...app },
+    });
+    s.e2e = await startE2E(s.ctx.url, { logs: () => s.ctx.logs });
+  });
+  after(async () => {
+    await s.e2e?.close();
+    await s.ctx?.close();
+    await s.w?.close();
+  });
+  return s;
 }

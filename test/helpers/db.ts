@@ -1,10 +1,15 @@
-// Test databases: each test context gets a clean, migrated database. PGlite (in its own thread, as the app runs it):
-// a migrated template is built once per process and loaded from its dump (~0.5 s). PostgreSQL: a template database per migration set,
-// copied with CREATE DATABASE … TEMPLATE, dropped afterwards.
+// Test databases: each test context gets a clean, migrated database. PGlite (in its own thread, as the app runs it): a
+// migrated template is built once per migration set (kept as a dump in the temp directory, shared by the test
+// processes) and loaded from it (~0.5 s). PostgreSQL: a template database per migration set, copied with
+// CREATE DATABASE … TEMPLATE, dropped afterwards.
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { pgliteDatabase, postgresDatabase, type Database } from '../../src/db/client.ts';
 import { PGliteRemote } from '../../src/db/pglite-remote.ts';
+import { PGLITE_EXTENSIONS } from '../../src/db/pglite-options.ts';
 import { migrate, readMigrations } from '../../src/db/migrate.ts';
 
 export type DbMode = 'pglite' | 'postgres';
@@ -17,14 +22,52 @@ export function dbModes(): DbMode[] {
   return ['pglite', 'postgres'];
 }
 
+/** What a migrated template depends on: the migrations, and for PGlite its version (the dump's format). */
+function templateKey(extra = ''): string {
+  return createHash('sha256')
+    .update(
+      readMigrations()
+        .map((m) => m.checksum)
+        .join(),
+    )
+    .update(extra)
+    .digest('hex')
+    .slice(0, 12);
+}
+
+const PGLITE_VERSION = (
+  JSON.parse(
+    readFileSync(resolve(import.meta.dirname, '../../node_modules/@electric-sql/pglite/package.json'), 'utf8'),
+  ) as {
+    version: string;
+  }
+).version;
+
 let pgliteDump: Promise<ArrayBuffer> | undefined;
+/**
+ * The migrated PGlite data directory, built once per migration set and PGlite version and kept in the temp directory,
+ * so each test process loads it instead of running every migration again (written to a temporary name and renamed:
+ * processes that build it at once never read half a file).
+ */
 async function pgliteTemplate(): Promise<ArrayBuffer> {
   return (pgliteDump ??= (async () => {
+    const path = join(
+      tmpdir(),
+      `mailroom-pglite-tpl-${templateKey(`pglite ${PGLITE_VERSION} ${Object.keys(PGLITE_EXTENSIONS).join()}`)}.tar`,
+    );
+    if (existsSync(path)) {
+      const b = readFileSync(path);
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    }
     const db = pgliteDatabase(await PGliteRemote.create({}));
     await migrate(db);
     const dump = await db.pglite!.dumpDataDir('none');
     await db.close();
-    return dump.arrayBuffer();
+    const building = `${path}.${process.pid}.${randomBytes(3).toString('hex')}`;
+    const buf = await dump.arrayBuffer();
+    writeFileSync(building, Buffer.from(buf));
+    renameSync(building, path);
+    return buf;
   })());
 }
 
@@ -47,15 +90,7 @@ async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 let pgTemplate: Promise<string> | undefined;
 async function postgresTemplate(): Promise<string> {
   return (pgTemplate ??= (async () => {
-    const sum = createHash('sha256')
-      .update(
-        readMigrations()
-          .map((m) => m.checksum)
-          .join(),
-      )
-      .digest('hex')
-      .slice(0, 12);
-    const name = `mailroom_tpl_${sum}`;
+    const name = `mailroom_tpl_${templateKey()}`;
     await withAdmin(async (c) => {
       await c.query('SELECT pg_advisory_lock(424242)'); // test processes run in parallel: one builds the template
       try {

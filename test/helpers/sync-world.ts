@@ -1,10 +1,17 @@
 // A real Dovecot (decision 011) checking bearer tokens against the Google fake, plus factories for profiles and
-// mailboxes that synchronize from it: the world of the sync engine's tests (and the multi-process tests on top).
+// mailboxes that synchronize from it: the world of the sync engine's tests (and the multi-process tests on top), and
+// syncSuite, the shared before/after and waits of the in-process sync suites (test/sync/imap*.test.ts, pop3.test.ts).
 import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 import { SEALED, type Sealer } from '../../src/security/secrets.ts';
 import { startFakeGoogle, googleEnvOf, type FakeGoogle } from '../fakes/google.ts';
 import { startDovecot, type DovecotServer } from '../fakes/dovecot.ts';
+import type { SyncSettings } from '../../src/sync/settings.ts';
+import { createTestContext, type TestContext } from './context.ts';
+import type { DbMode } from './db.ts';
+import { until } from './until.ts';
 
 export interface SyncWorld {
   google: FakeGoogle;
@@ -146,4 +153,99 @@ export function mailMessage(
       `From: Sender <sender@example.net>\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: ${messageId}\r\n` +
       `Date: ${date}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${o.body ?? 'Hello.'}\r\n`,
   };
+}
+
+/** Dovecot complaints an IMAP suite expects: a deliberate UIDVALIDITY change under a selected session, and (at load
+ * ~30) Dovecot giving up on the in-process Google fake's tokeninfo after 10 s, which the engine then retries. */
+export const EXPECTED_IMAP_ERRORS =
+  /index reset, view is now inconsistent|UIDVALIDITY has changed|Token validation failed: Absolute request timeout/;
+
+export interface SyncSuite {
+  w: SyncWorld;
+  ctx: TestContext;
+  ownerId: string;
+  prisma(): PrismaClient;
+  syncRow(mailboxId: string): ReturnType<PrismaClient['mailboxSync']['findUnique']>;
+  /** Waits until the mailbox's session is CONNECTED. */
+  connected(mailboxId: string): Promise<true>;
+  emails(mailboxId: string): ReturnType<PrismaClient['email']['findMany']>;
+  /** Waits until the message is stored for the mailbox; returns its row. */
+  arrived(
+    mailboxId: string,
+    messageId: string,
+  ): Promise<Awaited<ReturnType<PrismaClient['email']['findMany']>>[number]>;
+  /** A Dovecot profile (options as createDovecotProfile) and an enabled mailbox on it. */
+  newMailbox(
+    o?: SyncProfileOptions,
+    m?: { processEmailFrom?: Date; enabled?: boolean },
+  ): ReturnType<typeof createSyncMailbox>;
+}
+
+export const SYNC_WAIT = 60_000;
+
+/** The IMAP suites' timers: quick retries and safety checks, small batches and messages. */
+export const IMAP_SETTINGS: Partial<SyncSettings> = {
+  safetyCheckMs: 5_000,
+  maxMessageBytes: 64 * 1024,
+  batchMessages: 2,
+  minHoldMs: 500,
+  retry: { retryLimit: 10, baseMs: 300, maxMs: 2_000, slowMs: 5_000 },
+};
+
+/**
+ * The before/after of a sync suite, called inside a describe: a fresh sync world and a test context on `mode` with
+ * jobs and synchronization (`settings`) running; after the suite, Dovecot's log must hold no error but those
+ * `allowedErrors` matches. The returned object's w, ctx and ownerId are set once `before` has run.
+ */
+export function syncSuite(
+  mode: DbMode,
+  settings: Partial<SyncSettings>,
+  o: { allowedErrors?: RegExp; wait?: number } = {},
+): SyncSuite {
+  const wait = o.wait ?? SYNC_WAIT;
+  const s = {} as SyncSuite;
+  before(async () => {
+    s.w = await startSyncWorld();
+    s.ctx = await createTestContext(mode, {
+      jobs: true,
+      sync: settings,
+      env: s.w.googleEnv,
+      app: { mailTlsCa: s.w.dovecot.ca },
+    });
+    s.ownerId = (await s.ctx.user()).id;
+  });
+  after(async () => {
+    await s.ctx?.close();
+    const errors = (s.w?.dovecot.errors() ?? []).filter((e) => !o.allowedErrors?.test(e));
+    await s.w?.close();
+    assert.deepEqual(errors, [], 'Dovecot logged errors');
+  });
+  s.prisma = () => s.ctx.db.prisma;
+  s.syncRow = (mailboxId) => s.prisma().mailboxSync.findUnique({ where: { mailboxId } });
+  s.connected = (mailboxId) =>
+    until(
+      `mailbox ${mailboxId} connected`,
+      async () => ((await s.syncRow(mailboxId))?.state === 'CONNECTED' ? true : undefined),
+      wait,
+    );
+  s.emails = (mailboxId) => s.prisma().email.findMany({ where: { mailboxId }, orderBy: { receivedAt: 'asc' } });
+  s.arrived = (mailboxId, messageId) =>
+    until(
+      `${messageId} stored`,
+      async () => (await s.emails(mailboxId)).find((e) => e.messageId === messageId) ?? undefined,
+      wait,
+    ).catch(async (e) => {
+      const row = await s.syncRow(mailboxId).catch(() => null);
+      throw new Error(`${e.message}; sync: ${JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+    });
+  s.newMailbox = async (p = {}, m = {}) => {
+    const profile = await createDovecotProfile(s.prisma(), s.ctx.sealer, s.w, p);
+    return createSyncMailbox(s.prisma(), s.ctx.sealer, s.w, {
+      ownerId: s.ownerId,
+      profileId: profile.id,
+      auth: p.auth,
+      ...m,
+    });
+  };
+  return s;
 }

@@ -1,44 +1,22 @@
 // Token refresh while an IMAP session is connected, against a real Dovecot and the Google fake, on both engines: the
 // access token is refreshed ahead of its expiry without dropping the connection, and a grant revoked meanwhile is
 // noticed at that refresh (Dovecot, like Gmail, keeps an authenticated session open) and stops the mailbox.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { dbModes } from '../helpers/db.ts';
 import { until } from '../helpers/until.ts';
-import { createDovecotProfile, createSyncMailbox, startSyncWorld, type SyncWorld } from '../helpers/sync-world.ts';
+import { SYNC_WAIT as WAIT, syncSuite } from '../helpers/sync-world.ts';
 
-const WAIT = 60_000;
 const AHEAD_MS = 5 * 60_000; // the engine's default: refresh 5 min before expiry
 
 for (const mode of dbModes()) {
   describe(`IMAP token refresh while connected [${mode}]`, () => {
-    let w: SyncWorld;
-    let ctx: TestContext;
-    let ownerId: string;
+    const s = syncSuite(mode, { retry: { retryLimit: 10, baseMs: 300, maxMs: 2_000, slowMs: 5_000 } });
+    const { prisma, newMailbox } = s;
 
-    before(async () => {
-      w = await startSyncWorld();
-      ctx = await createTestContext(mode, {
-        jobs: true,
-        sync: { retry: { retryLimit: 10, baseMs: 300, maxMs: 2_000, slowMs: 5_000 } },
-        env: w.googleEnv,
-        app: { mailTlsCa: w.dovecot.ca },
-      });
-      ownerId = (await ctx.user()).id;
-    });
-    after(async () => {
-      await ctx?.close();
-      const errors = w?.dovecot.errors() ?? [];
-      await w?.close();
-      assert.deepEqual(errors, [], 'Dovecot logged errors');
-    });
-
-    const prisma = () => ctx.db.prisma;
     /** A connected mailbox whose stored access token expires a few seconds after the refresh-ahead point. */
     async function connectedSoonExpiring() {
-      const profile = await createDovecotProfile(prisma(), ctx.sealer, w);
-      const mb = await createSyncMailbox(prisma(), ctx.sealer, w, { ownerId, profileId: profile.id, enabled: false });
+      const mb = await newMailbox({}, { enabled: false });
       await prisma().gmailGrant.update({
         where: { mailboxId: mb.mailbox.id },
         data: { accessTokenExpiresAt: new Date(Date.now() + AHEAD_MS + 4_000) },
@@ -57,7 +35,7 @@ for (const mode of dbModes()) {
 
     it('refreshes the access token ahead of expiry without dropping the connection', async () => {
       const { mailbox, email } = await connectedSoonExpiring();
-      const before = w.google.stats().refreshes;
+      const before = s.w.google.stats().refreshes;
       const grant = await until(
         'token refreshed',
         async () => {
@@ -66,9 +44,9 @@ for (const mode of dbModes()) {
         },
         WAIT,
       );
-      assert.ok(w.google.stats().refreshes > before);
+      assert.ok(s.w.google.stats().refreshes > before);
       assert.ok(grant.accessTokenExpiresAt.getTime() > Date.now() + 30 * 60_000);
-      assert.equal(await w.dovecot.connections(email), 1);
+      assert.equal(await s.w.dovecot.connections(email), 1);
       const row = await prisma().mailboxSync.findUnique({ where: { mailboxId: mailbox.id } });
       assert.equal(row?.state, 'CONNECTED');
       assert.equal(row?.retryCount, 0);
@@ -77,7 +55,7 @@ for (const mode of dbModes()) {
 
     it('a grant revoked while connected is noticed at the next refresh and stops the mailbox', async () => {
       const { mailbox, email } = await connectedSoonExpiring();
-      w.google.revokeAllFor(email);
+      s.w.google.revokeAllFor(email);
       const m = await until(
         'disabled',
         async () => {
@@ -99,7 +77,7 @@ for (const mode of dbModes()) {
       assert.equal((await prisma().mailbox.findUnique({ where: { id: mailbox.id } }))?.incomingStatus, 'FAILURE');
       await until(
         'connection closed',
-        async () => ((await w.dovecot.connections(email)) === 0 ? true : undefined),
+        async () => ((await s.w.dovecot.connections(email)) === 0 ? true : undefined),
         WAIT,
       );
     });
