@@ -7,6 +7,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { Gate } from './gate.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -22,10 +23,20 @@ export interface Database {
   raw: RawSql;
   /** Runs fn with one connection held for its whole duration (advisory locks are per connection). */
   withConnection<T>(fn: (conn: RawSql) => Promise<T>): Promise<T>;
+  /**
+   * Runs a bulk write (a synchronization batch's transaction) with fewer of them at once than the pool has
+   * connections: the rest stay free for heartbeats, ownership renewals, jobs and pages (decision 025).
+   */
+  bulk<T>(fn: () => Promise<T>): Promise<T>;
   pglite?: PGlite;
   databaseUrl?: string;
   close(): Promise<void>;
 }
+
+/** Default connections per process on PostgreSQL (DATABASE_POOL_SIZE). */
+export const DEFAULT_POOL_SIZE = 10;
+/** Bulk writes at once for a pool of this size: half of it, so as many connections stay free for everything else. */
+export const bulkSlots = (poolSize: number): number => Math.max(1, Math.floor(poolSize / 2));
 
 export function pgliteDatabase(pglite: PGlite): Database {
   const raw: RawSql = {
@@ -41,6 +52,7 @@ export function pgliteDatabase(pglite: PGlite): Database {
     raw,
     pglite,
     withConnection: (fn) => fn(raw),
+    bulk: (fn) => fn(), // one connection, serialized by PGlite itself
     close: async () => {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();
@@ -48,8 +60,9 @@ export function pgliteDatabase(pglite: PGlite): Database {
   };
 }
 
-export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
+export function postgresDatabase(databaseUrl: string, poolSize = DEFAULT_POOL_SIZE): Database {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  const gate = new Gate(bulkSlots(poolSize));
   pool.on('error', () => {
     /* a broken idle client is dropped by the pool; queries report their own errors */
   });
@@ -65,6 +78,7 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
     prisma,
     raw: wrap(pool),
     databaseUrl,
+    bulk: (fn) => gate.run(fn),
     withConnection: async (fn) => {
       const client = await pool.connect();
       try {
@@ -89,8 +103,12 @@ const PGLITE_SHARED_BUFFERS = '16MB';
 /** Extensions the migrations create (pg_trgm: substring search in the Emails list); PGlite must load them itself. */
 export const PGLITE_EXTENSIONS = { pg_trgm };
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
-  if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl);
+export async function openDatabase(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  databasePoolSize?: number;
+}): Promise<Database> {
+  if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl, opts.databasePoolSize);
   const pglite = await PGlite.create({
     dataDir: join(opts.dataDir, 'pglite'),
     extensions: PGLITE_EXTENSIONS,
