@@ -4,6 +4,7 @@
 // `root` runs the worker from another checkout (e.g. /work/main for the before figure). PostgreSQL:
 // BENCH_POSTGRES_URL or postgresql://postgres@127.0.0.1:5432/postgres.
 import { randomBytes } from 'node:crypto';
+import { openSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -73,10 +74,15 @@ try {
       PORT: '0',
       MAILROOM_ROLE: 'worker',
       NODE_ENV: 'production',
-      LOG_LEVEL: 'error',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     },
-    stdio: 'ignore',
+    stdio: ['ignore', openSync(`/tmp/${name}.log`, 'w'), openSync(`/tmp/${name}.log`, 'a')],
   });
+  console.log(`worker log: /tmp/${name}.log`);
+  // Start-up (tsx, migrations, pg-boss) takes a minute on a busy machine: count from the first claimed mailbox.
+  for (const w0 = Date.now(); !(await db.prisma.mailboxSync.count({ where: { ownerId: { not: null } } })); )
+    if (Date.now() - w0 > 300_000) throw new Error('the worker did not start');
+    else await sleep(1000);
   const t0 = Date.now();
   const states = async () =>
     Object.fromEntries(
