@@ -80,8 +80,8 @@ export function postgresDatabase(databaseUrl: string, poolSize = DEFAULT_POOL_SI
     },
   });
   // Connects on first use (worker roles' heartbeat); one connection, never shared with the pool's queries.
-  // Kept open (no idle timeout): reconnecting on a loaded machine can take seconds of the lease.
-  const controlPool = new pg.Pool({ connectionString: databaseUrl, max: 1, idleTimeoutMillis: 0, keepAlive: true });
+  // Used every heartbeat (5 s), so it stays open under the pool's 10 s idle timeout; it still lets a process exit.
+  const controlPool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   controlPool.on('error', () => {
     /* as above */
   });
