@@ -31,6 +31,7 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   ),
+  DATABASE_POOL_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(1000).default(10)),
   SECRETS_KEY: optionalString,
   SECRETS_KEY_FILE: optionalString,
   SECRETS_OLD_KEYS: optionalString,
@@ -84,6 +85,8 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL connections of this process (half at most for synchronization's bulk writes). */
+  databasePoolSize: number;
   secretsKeys: { current: Buffer; old: Buffer[] };
   sessionSecret: string;
   sessionIdleMinutes: number;
@@ -230,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     dataDir,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     secretsKeys: { current, old },
     sessionSecret,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,

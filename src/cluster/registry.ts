@@ -47,7 +47,7 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
 
   const insert = async () => {
     const start = now();
-    await db.raw.query(
+    await db.control.query(
       'INSERT INTO "WorkerProcess" (id, host, pid, role, "startedAt", "heartbeatAt") VALUES ($1, $2, $3, $4, now(), now())',
       [id, hostname(), process.pid, opts.role],
     );
@@ -84,7 +84,7 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
     const start = now();
     try {
       // Only a still-fresh row may be renewed: once stale, others may already hold this process's work.
-      const rows = await db.raw.query(
+      const rows = await db.control.query(
         `UPDATE "WorkerProcess" w SET "heartbeatAt" = now() WHERE w.id = $1 AND ${aliveSql('w', '$2')} RETURNING id`,
         [id, deadAfterSeconds(timing)],
       );
@@ -94,11 +94,12 @@ export async function registerProcess(db: Database, opts: RegisterOptions): Prom
           warned = false;
           opts.logger?.info({ processId: id }, 'heartbeat reaches the database again');
         }
-        await reapDead(db.raw, timing);
+        // On the heartbeat's connection too: behind a busy pool it would delay the next heartbeat past the lease.
+        await reapDead(db.control, timing);
         return true;
       }
       declareLost(rows.length ? 'the heartbeat took too long' : 'the heartbeat had gone stale');
-      await db.raw.query('DELETE FROM "WorkerProcess" WHERE id = $1', [id]);
+      await db.control.query('DELETE FROM "WorkerProcess" WHERE id = $1', [id]);
       await insert();
       return false;
     } catch (e) {

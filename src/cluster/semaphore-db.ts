@@ -41,8 +41,11 @@ export class DbSemaphore extends QueueingSemaphore {
   private onNotification(payload: string): void {
     if (payload === RESYNC) return this.wake();
     const [kind, value] = [payload.slice(0, payload.indexOf(':')), payload.slice(payload.indexOf(':') + 1)];
-    if (kind === 'free') this.wake([value]);
-    else if (kind === 'yield') this.bySlot.get(value)?.requestYield();
+    if (kind === 'free') {
+      // "free:<holder process>:<key>": this process's own releases woke its waiters already (free()).
+      const [holder, key] = [value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 1)];
+      if (holder !== this.deps.registration.id) this.wake([key]);
+    } else if (kind === 'yield') this.bySlot.get(value)?.requestYield();
   }
 
   protected async attempt(claims: ResolvedClaim[], opts: AcquireOptions): Promise<Attempt> {
@@ -79,8 +82,8 @@ export class DbSemaphore extends QueueingSemaphore {
       try {
         await this.deps.db.raw.query(
           `WITH d AS (DELETE FROM "ConnectionSlot" WHERE id = ANY($1::text[]) RETURNING key)
-           SELECT pg_notify('${SLOTS_CHANNEL}', 'free:' || key) FROM d`,
-          [slotIds],
+           SELECT pg_notify('${SLOTS_CHANNEL}', 'free:' || $2 || ':' || key) FROM d`,
+          [slotIds, this.deps.registration.id],
         );
         break;
       } catch (e) {

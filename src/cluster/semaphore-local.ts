@@ -7,8 +7,8 @@ export class LocalSemaphore extends QueueingSemaphore {
   private held = new Map<string, Set<HeldPermit>>();
 
   /** Every release happens here and wakes waiters at once; the timer only repeats the yield requests of long waits. */
-  constructor() {
-    super(1_000);
+  constructor(pollMs = 1_000) {
+    super(pollMs);
   }
 
   protected async attempt(claims: ResolvedClaim[], opts: AcquireOptions): Promise<Attempt> {

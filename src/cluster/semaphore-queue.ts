@@ -49,6 +49,8 @@ export class HeldPermit implements Permit {
 
 interface Waiter {
   claims: SlotClaim[];
+  /** The distinct keys of the claims. */
+  keys: string[];
   opts: AcquireOptions;
   settled: boolean;
   askedAt: Map<string, number>;
@@ -63,21 +65,50 @@ export function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('The wait for a connection slot was cancelled.'), { name: 'AbortError' });
 }
 
-async function resolveClaims(claims: SlotClaim[]): Promise<ResolvedClaim[]> {
+/** A claim's limit, a function's read at most once per key per pass (`limits`), so a pass costs one read per key. */
+async function resolveClaims(claims: SlotClaim[], limits?: Map<string, Promise<number>>): Promise<ResolvedClaim[]> {
   const byKey = new Map<string, number>();
   for (const c of claims) {
-    const limit = Math.max(0, Math.floor(typeof c.limit === 'function' ? await c.limit() : c.limit));
+    let raw: number;
+    if (typeof c.limit !== 'function') raw = c.limit;
+    else if (limits) {
+      let p = limits.get(c.key);
+      if (!p) {
+        p = Promise.resolve().then(c.limit as () => number | Promise<number>);
+        limits.set(c.key, p);
+      }
+      raw = await p;
+    } else raw = await c.limit();
+    const limit = Math.max(0, Math.floor(raw));
     byKey.set(c.key, Math.min(limit, byKey.get(c.key) ?? Infinity));
   }
   return [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, limit]) => ({ key, limit }));
 }
 
+/**
+ * Waiting that stays cheap with thousands of waiters (decision 025): one FIFO per key (a JavaScript Set keeps insertion
+ * order and deletes in O(1)), a release wakes only its keys, a pass tries a key's waiters in order and stops at the
+ * first one that finds the key full (the rest are behind it), a key known full is not tried again until something
+ * wakes it, and a claim's limit function is read once per key per pass.
+ */
 export abstract class QueueingSemaphore implements ConnectionSemaphore {
-  private queue: Waiter[] = [];
+  /** Every waiter, oldest first. */
+  private waiting = new Set<Waiter>();
+  /** The waiters of each key, oldest first. */
+  private byKey = new Map<string, Set<Waiter>>();
+  /** Keys to try in the next pass; `everything` asks for all of them (backstop, resync). */
+  private dirty = new Set<string>();
+  private everything = false;
+  /** Keys found full since they were last woken: their waiters are not tried. */
+  private full = new Set<string>();
+  /** When each key was last woken (a tick of `clock`): a key woken while an attempt ran is not marked full by it. */
+  private wokenAt = new Map<string, number>();
+  private clock = 0;
   private pumping = false;
-  private again = false;
   private backstop: NodeJS.Timeout | undefined;
   protected closed = false;
+  /** Counters for tests and diagnostics: attempts made for waiters, limit functions read by passes. */
+  readonly stats = { attempts: 0, limitReads: 0, passes: 0 };
 
   /** @param pollMs backstop re-check while anyone waits; null when every release is seen directly (one process). */
   constructor(private readonly pollMs: number | null) {}
@@ -88,18 +119,40 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
   protected abstract askToYield(key: string): Promise<void>;
   abstract holders(key: string): Promise<number>;
 
+  /** Waiters queued now. */
+  get waiters(): number {
+    return this.waiting.size;
+  }
+
+  /** A pass is running (tests wait for it to end before reading `stats`). */
+  get busy(): boolean {
+    return this.pumping;
+  }
+
   async acquire(claims: SlotClaim[], opts: AcquireOptions): Promise<Permit> {
     if (this.closed) throw new Error('The connection semaphore is closed.');
     if (opts.signal?.aborted) throw abortError(opts.signal);
     return new Promise<Permit>((resolve, reject) => {
-      const w: Waiter = { claims, opts, settled: false, askedAt: new Map(), resolve, reject, cleanup: () => {} };
+      const keys = [...new Set(claims.map((c) => c.key))];
+      const w: Waiter = { claims, keys, opts, settled: false, askedAt: new Map(), resolve, reject, cleanup: () => {} };
       const signal = opts.signal;
       if (signal) {
         const onAbort = () => this.settle(w, () => reject(abortError(signal)));
         signal.addEventListener('abort', onAbort, { once: true });
         w.cleanup = () => signal.removeEventListener('abort', onAbort);
       }
-      this.queue.push(w);
+      this.waiting.add(w);
+      for (const key of keys) {
+        let q = this.byKey.get(key);
+        if (!q) {
+          q = new Set();
+          this.byKey.set(key, q);
+          this.full.delete(key);
+        }
+        q.add(w);
+        // A key known full needs no try: this waiter is behind one that already found it full.
+        if (!this.full.has(key)) this.dirty.add(key);
+      }
       void this.pump();
     });
   }
@@ -119,71 +172,126 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
     }
   }
 
-  /** Something was freed (here or, via a notification, elsewhere): let the waiters for these keys try again. */
+  /** Something was freed (here or, via a notification, elsewhere): let the waiters for these keys try again.
+   *  Without keys (backstop, lost notifications): every key. */
   protected wake(keys?: readonly string[]): void {
-    if (!this.queue.length) return;
-    if (keys && !this.queue.some((w) => w.claims.some((c) => keys.includes(c.key)))) return;
+    if (!this.waiting.size) return;
+    this.clock++;
+    if (!keys) this.everything = true;
+    else {
+      let any = false;
+      for (const key of keys) {
+        this.full.delete(key);
+        if (this.byKey.has(key)) {
+          this.wokenAt.set(key, this.clock);
+          this.dirty.add(key);
+          any = true;
+        }
+      }
+      if (!any) return;
+    }
     void this.pump();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.backstop);
-    for (const w of [...this.queue]) this.settle(w, () => w.reject(new Error('The connection semaphore is closed.')));
+    for (const w of [...this.waiting]) this.settle(w, () => w.reject(new Error('The connection semaphore is closed.')));
   }
 
   private settle(w: Waiter, finish: () => void): void {
     if (w.settled) return;
     w.settled = true;
     w.cleanup();
-    this.queue = this.queue.filter((x) => x !== w);
+    this.waiting.delete(w);
+    for (const key of w.keys) {
+      const q = this.byKey.get(key);
+      if (!q) continue;
+      q.delete(w);
+      if (!q.size) {
+        this.byKey.delete(key);
+        this.full.delete(key);
+        this.dirty.delete(key);
+        this.wokenAt.delete(key);
+      }
+    }
     finish();
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
+    if (this.pumping) return; // the running pass picks up what was marked meanwhile
     this.pumping = true;
     clearTimeout(this.backstop);
     try {
-      do {
-        this.again = false;
-        const blocked = new Set<string>();
-        for (const w of [...this.queue]) {
-          if (w.settled || w.claims.some((c) => blocked.has(c.key))) continue;
-          let result: Attempt;
-          try {
-            result = await this.attempt(await resolveClaims(w.claims), w.opts);
-          } catch (e) {
-            this.settle(w, () => w.reject(e));
-            continue;
-          }
-          if ('permit' in result) {
-            if (w.settled)
-              await result.permit.release(); // cancelled while the attempt ran
-            else this.settle(w, () => w.resolve(result.permit));
-            continue;
-          }
-          for (const key of result.full) {
-            blocked.add(key);
-            const last = w.askedAt.get(key) ?? -Infinity;
-            if (Date.now() - last >= YIELD_ASK_MS) {
-              w.askedAt.set(key, Date.now());
-              await this.askToYield(key).catch(() => undefined);
-            }
-          }
-        }
-      } while (this.again && !this.closed);
+      while (!this.closed && (this.everything || this.dirty.size)) await this.pass();
     } finally {
       this.pumping = false;
     }
-    if (this.queue.length && this.pollMs !== null && !this.closed) {
-      this.backstop = setTimeout(() => {
-        void this.pump();
-      }, this.pollMs);
+    if (this.waiting.size && this.pollMs !== null && !this.closed) {
+      this.backstop = setTimeout(() => this.wake(), this.pollMs);
       this.backstop.unref();
+    }
+  }
+
+  /** One pass over the woken keys (or everything), each key's waiters in order. */
+  private async pass(): Promise<void> {
+    this.stats.passes++;
+    const limits = new Map<string, Promise<number>>();
+    const read = (claims: SlotClaim[]) => {
+      for (const c of claims) if (typeof c.limit === 'function' && !limits.has(c.key)) this.stats.limitReads++;
+      return resolveClaims(claims, limits);
+    };
+    const tried = new Set<Waiter>();
+    const blocked = (w: Waiter) => w.keys.some((k) => this.full.has(k));
+    // Everything (backstop): the whole queue in arrival order, which tries at most one waiter per full key.
+    if (this.everything) {
+      this.everything = false;
+      this.dirty.clear();
+      this.full.clear();
+      for (const w of [...this.waiting]) {
+        if (this.closed) return;
+        if (w.settled || blocked(w)) continue;
+        tried.add(w);
+        await this.tryWaiter(w, read);
+      }
+      return;
+    }
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    for (const key of keys) {
+      for (const w of [...(this.byKey.get(key) ?? [])]) {
+        if (this.closed || this.full.has(key)) break; // everyone after is behind a waiter that found it full
+        if (w.settled || tried.has(w) || blocked(w)) continue;
+        tried.add(w);
+        await this.tryWaiter(w, read);
+      }
+    }
+  }
+
+  private async tryWaiter(w: Waiter, read: (claims: SlotClaim[]) => Promise<ResolvedClaim[]>): Promise<void> {
+    let result: Attempt;
+    this.stats.attempts++;
+    const startedAt = this.clock;
+    try {
+      result = await this.attempt(await read(w.claims), w.opts);
+    } catch (e) {
+      this.settle(w, () => w.reject(e));
+      return;
+    }
+    if ('permit' in result) {
+      if (w.settled)
+        await result.permit.release(); // cancelled while the attempt ran
+      else this.settle(w, () => w.resolve(result.permit));
+      return;
+    }
+    for (const key of result.full) {
+      // Freed while we counted (a release or notification came in meanwhile): it is in the next pass already.
+      if (!this.everything && (this.wokenAt.get(key) ?? 0) <= startedAt) this.full.add(key);
+      const last = w.askedAt.get(key) ?? -Infinity;
+      if (Date.now() - last >= YIELD_ASK_MS) {
+        w.askedAt.set(key, Date.now());
+        await this.askToYield(key).catch(() => undefined);
+      }
     }
   }
 }

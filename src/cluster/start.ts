@@ -37,7 +37,9 @@ export function createConnectionSemaphore(
   logger?: Logger,
   pollMs?: number,
 ): ConnectionSemaphore {
-  return db.kind === 'pglite' ? new LocalSemaphore() : new DbSemaphore({ db, registration, notifier, logger, pollMs });
+  return db.kind === 'pglite'
+    ? new LocalSemaphore(pollMs)
+    : new DbSemaphore({ db, registration, notifier, logger, pollMs });
 }
 
 export async function startCluster(db: Database, opts: ClusterOptions): Promise<Cluster> {

@@ -7,6 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { PGliteRemote, type PGliteLike } from './pglite-remote.ts';
+import { Gate } from './gate.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -20,8 +21,19 @@ export interface Database {
   kind: DbKind;
   prisma: PrismaClient;
   raw: RawSql;
+  /**
+   * Liveness writes (the cluster heartbeat) on a connection of their own, so a pool busy with synchronization never
+   * delays them past the lease (seen in the sync bench: 200 mailboxes at once starved the heartbeat and the process
+   * gave up its leases). PGlite has one connection: the same as raw.
+   */
+  control: RawSql;
   /** Runs fn with one connection held for its whole duration (advisory locks are per connection). */
   withConnection<T>(fn: (conn: RawSql) => Promise<T>): Promise<T>;
+  /**
+   * Runs a bulk write (a synchronization batch's transaction) with fewer of them at once than the pool has
+   * connections: the rest stay free for heartbeats, ownership renewals, jobs and pages (decision 025).
+   */
+  bulk<T>(fn: () => Promise<T>): Promise<T>;
   /** The embedded database: in its own thread (PGliteRemote) in the app and the tests. */
   pglite?: PGliteLike;
   databaseUrl?: string;
@@ -35,6 +47,11 @@ export interface Database {
  * stuck transaction, at values no healthy request reaches.
  */
 export const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
+
+/** Default connections per process on PostgreSQL (DATABASE_POOL_SIZE). */
+export const DEFAULT_POOL_SIZE = 10;
+/** Bulk writes at once for a pool of this size: half of it, so as many connections stay free for everything else. */
+export const bulkSlots = (poolSize: number): number => Math.max(1, Math.floor(poolSize / 2));
 
 export function pgliteDatabase(pglite: PGliteLike): Database {
   const raw: RawSql = {
@@ -51,8 +68,10 @@ export function pgliteDatabase(pglite: PGliteLike): Database {
     kind: 'pglite',
     prisma,
     raw,
+    control: raw,
     pglite,
     withConnection: (fn) => fn(raw),
+    bulk: (fn) => fn(), // one connection, serialized by PGlite itself
     close: async () => {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();
@@ -60,8 +79,9 @@ export function pgliteDatabase(pglite: PGliteLike): Database {
   };
 }
 
-export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
+export function postgresDatabase(databaseUrl: string, poolSize = DEFAULT_POOL_SIZE): Database {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  const gate = new Gate(bulkSlots(poolSize));
   pool.on('error', () => {
     /* a broken idle client is dropped by the pool; queries report their own errors */
   });
@@ -71,12 +91,20 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
       await c.query(sql);
     },
   });
+  // Connects on first use (worker roles' heartbeat); one connection, never shared with the pool's queries.
+  // Used every heartbeat (5 s), so it stays open under the pool's 10 s idle timeout; it still lets a process exit.
+  const controlPool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  controlPool.on('error', () => {
+    /* as above */
+  });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
   return {
     kind: 'postgres',
     prisma,
     raw: wrap(pool),
+    control: wrap(controlPool),
     databaseUrl,
+    bulk: (fn) => gate.run(fn),
     withConnection: async (fn) => {
       const client = await pool.connect();
       try {
@@ -88,6 +116,7 @@ export function postgresDatabase(databaseUrl: string, poolSize = 10): Database {
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
+      await controlPool.end();
     },
   };
 }
@@ -98,8 +127,12 @@ function databaseThreadCrashed(err: Error): void {
   process.exit(70); // EX_SOFTWARE; a supervisor restarts it, and the restart recovers like any other crash
 }
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
-  if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl);
+export async function openDatabase(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  databasePoolSize?: number;
+}): Promise<Database> {
+  if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl, opts.databasePoolSize);
   const pglite = await PGliteRemote.create({ dataDir: join(opts.dataDir, 'pglite'), smallSharedBuffers: true });
   pglite.onCrash = databaseThreadCrashed;
   return pgliteDatabase(pglite);

@@ -118,31 +118,34 @@ export async function ingest(db: Database, input: IngestInput): Promise<IngestRe
     ),
   );
 
-  const inserted = await db.prisma.$transaction(
-    async (tx) => {
-      const created = rows.length
-        ? await tx.email.createManyAndReturn({
-            data: rows,
-            skipDuplicates: true,
-            select: {
-              id: true,
-              messageId: true,
-              imapUid: true,
-              pop3Uidl: true,
-              status: true,
-              subject: true,
-              fromAddress: true,
-              receivedAt: true,
-            },
-          })
-        : [];
-      const received = created.filter((c) => c.status === 'RECEIVED');
-      const lastMessageAt = received.reduce<Date | null>(
-        (max, c) => (c.receivedAt && (!max || c.receivedAt > max) ? c.receivedAt : max),
-        null,
-      );
-      const c = input.cursor;
-      const updated = await tx.$executeRaw`UPDATE "MailboxSync" SET
+  // At most half the pool at once (Database.bulk): 200 mailboxes receiving together must not take every connection
+  // and make the heartbeat miss its lease (decision 025).
+  const inserted = await db.bulk(() =>
+    db.prisma.$transaction(
+      async (tx) => {
+        const created = rows.length
+          ? await tx.email.createManyAndReturn({
+              data: rows,
+              skipDuplicates: true,
+              select: {
+                id: true,
+                messageId: true,
+                imapUid: true,
+                pop3Uidl: true,
+                status: true,
+                subject: true,
+                fromAddress: true,
+                receivedAt: true,
+              },
+            })
+          : [];
+        const received = created.filter((c) => c.status === 'RECEIVED');
+        const lastMessageAt = received.reduce<Date | null>(
+          (max, c) => (c.receivedAt && (!max || c.receivedAt > max) ? c.receivedAt : max),
+          null,
+        );
+        const c = input.cursor;
+        const updated = await tx.$executeRaw`UPDATE "MailboxSync" SET
         "uidValidity" = COALESCE(${c?.uidValidity ?? null}::bigint, "uidValidity"),
         "lastUid" = CASE WHEN ${c?.lastUid ?? null}::bigint IS NULL THEN "lastUid" ELSE GREATEST(COALESCE("lastUid", 0), ${c?.lastUid ?? null}::bigint) END,
         "backfillBelowUid" = CASE WHEN ${c?.backfillBelowUid ?? null}::bigint IS NULL THEN "backfillBelowUid"
@@ -153,17 +156,18 @@ export async function ingest(db: Database, input: IngestInput): Promise<IngestRe
         "updatedAt" = now()
       WHERE "mailboxId" = ${input.mailboxId} AND "ownerId" = ${input.ownerId}
         AND (${c?.uidValidity ?? null}::bigint IS NULL OR "uidValidity" IS NULL OR "uidValidity" = ${c?.uidValidity ?? null}::bigint)`;
-      if (updated === 0) {
-        const [state] = await tx.$queryRaw<
-          { ownerId: string | null }[]
-        >`SELECT "ownerId" FROM "MailboxSync" WHERE "mailboxId" = ${input.mailboxId}`;
-        throw state?.ownerId === input.ownerId
-          ? new UidValidityMismatchError(input.mailboxId)
-          : new LeaseLostError(input.mailboxId);
-      }
-      return created;
-    },
-    { timeout: 60_000, maxWait: 60_000 },
+        if (updated === 0) {
+          const [state] = await tx.$queryRaw<
+            { ownerId: string | null }[]
+          >`SELECT "ownerId" FROM "MailboxSync" WHERE "mailboxId" = ${input.mailboxId}`;
+          throw state?.ownerId === input.ownerId
+            ? new UidValidityMismatchError(input.mailboxId)
+            : new LeaseLostError(input.mailboxId);
+        }
+        return created;
+      },
+      { timeout: 60_000, maxWait: 60_000 },
+    ),
   );
 
   const ref = (c: (typeof inserted)[number]): StoredRef => ({

@@ -13,10 +13,12 @@ const FAST = { heartbeatMs: 100, deadAfterMs: 3_000 };
 function withOutage(db: Database) {
   let down = false;
   const fail = () => Promise.reject(Object.assign(new Error('connection terminated'), { code: 'ECONNRESET' }));
-  const faulty: Database = {
-    ...db,
-    raw: { query: (s, p) => (down ? fail() : db.raw.query(s, p)), exec: (s) => (down ? fail() : db.raw.exec(s)) },
-  };
+  const cut = (sql: Database['raw']): Database['raw'] => ({
+    query: (s, p) => (down ? fail() : sql.query(s, p)),
+    exec: (s) => (down ? fail() : sql.exec(s)),
+  });
+  // Both connections: the pool's and the heartbeat's own (db.control).
+  const faulty: Database = { ...db, raw: cut(db.raw), control: cut(db.control) };
   return {
     db: faulty,
     setDown: (v: boolean) => {

@@ -7,6 +7,7 @@ import { registerProcess, type ProcessRegistration } from '../../src/cluster/reg
 import { createNotifier, type Notifier } from '../../src/cluster/notify.ts';
 import { createConnectionSemaphore } from '../../src/cluster/start.ts';
 import type { ConnectionSemaphore, Permit } from '../../src/cluster/semaphore.ts';
+import type { QueueingSemaphore } from '../../src/cluster/semaphore-queue.ts';
 import { createTestDb, dbModes, type TestDb } from '../helpers/db.ts';
 import { until } from '../helpers/until.ts';
 
@@ -147,6 +148,80 @@ for (const mode of dbModes()) {
       assert.deepEqual(asked, ['older']);
       await test.release();
       await newer.release();
+    });
+
+    test('waiting stays cheap at scale: a release tries the freed key only and reads its limit once', async () => {
+      // 2,000 waiters on 50 keys (the pages bench's 10,000 mailboxes on 50 profiles, scaled down), every key full.
+      // Counted, not timed: before decision 025 each release tried the head of every key (50 attempts, 50 limit
+      // reads, each a query in production) and waking, settling and the backstop walked the whole queue.
+      const s = createConnectionSemaphore(t.db, reg, notifier, undefined, 600_000) as unknown as QueueingSemaphore &
+        ConnectionSemaphore;
+      const KEYS = 50;
+      const PER_KEY = 40;
+      let reads = 0;
+      const claim = (k: number) => [
+        {
+          key: `scale-${k}`,
+          limit: () => {
+            reads++;
+            return 1;
+          },
+        },
+      ];
+      try {
+        const holders = await Promise.all(
+          Array.from({ length: KEYS }, (_, k) => s.acquire(claim(k), { purpose: 'h' })),
+        );
+        const got: { k: number; i: number; p: Permit }[] = [];
+        const ac = new AbortController();
+        const waiters = Array.from({ length: KEYS * PER_KEY }, (_, n) => {
+          const k = n % KEYS;
+          const i = Math.floor(n / KEYS);
+          // Every 4th waiter gives up while queued: removing it must not disturb the order of the others.
+          const signal = i % 4 === 3 ? ac.signal : undefined;
+          return s.acquire(claim(k), { purpose: `w${k}.${i}`, signal }).then(
+            (p) => got.push({ k, i, p }),
+            (e: Error) => assert.ok(e.name === 'AbortError' || /closed/.test(e.message), e.message),
+          );
+        });
+        await until('the queue to settle', async () => (!s.busy && s.waiters === KEYS * PER_KEY) || undefined, 60_000);
+        ac.abort();
+        await until('the cancelled waiters to leave', async () => s.waiters === (KEYS * PER_KEY * 3) / 4 || undefined);
+        const before = { ...s.stats };
+        const readsBefore = reads;
+        const RELEASES = 3;
+        let current = holders;
+        for (let r = 0; r < RELEASES; r++) {
+          const next: Permit[] = [];
+          for (let k = 0; k < KEYS; k++) {
+            const n = got.length;
+            await current[k].release();
+            await until(`key ${k}'s next waiter`, async () => (got.length > n && !s.busy) || undefined, 30_000);
+            const g = got[got.length - 1];
+            assert.equal(g.k, k, 'only the freed key is served');
+            next.push(g.p);
+          }
+          current = next;
+        }
+        const releases = RELEASES * KEYS;
+        const attempts = s.stats.attempts - before.attempts;
+        // Per release: the freed key's next waiter gets the slot, the one after it finds the key full. Nothing else.
+        assert.ok(attempts <= 2 * releases, `attempts ${attempts} for ${releases} releases`);
+        assert.ok(s.stats.limitReads - before.limitReads <= 2 * releases, 'one limit read per key per pass');
+        assert.ok(reads - readsBefore <= 2 * releases, `limit functions called ${reads - readsBefore} times`);
+        // First come, first served per key, skipping the cancelled ones.
+        for (let k = 0; k < KEYS; k++)
+          assert.deepEqual(
+            got.filter((g) => g.k === k).map((g) => g.i),
+            [0, 1, 2],
+          );
+        await s.close(); // the waiters still queued are turned away
+        for (const p of current) await p.release();
+        await Promise.all(waiters);
+        for (let k = 0; k < KEYS; k++) assert.equal(await s.holders(`scale-${k}`), 0);
+      } finally {
+        await s.close();
+      }
     });
   });
 }
