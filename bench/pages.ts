@@ -6,7 +6,7 @@ import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { loadConfig } from '../src/config.ts';
 import { createSealer } from '../src/security/secrets.ts';
-import { seedPages } from './seed.ts';
+import { seedEmails, seedPages } from './seed.ts';
 import { spawnServer, memoryOf } from './start.ts';
 import {
   baseEnv,
@@ -25,6 +25,8 @@ export interface PagesOptions {
   engines: Engine[];
   mailboxes: number;
   profiles: number;
+  /** Emails seeded over the mailboxes, for the Emails list. */
+  emails: number;
   connections: number;
   durationSeconds: number;
   warmupSeconds?: number;
@@ -92,7 +94,12 @@ export async function benchPages(o: PagesOptions) {
   for (const engine of o.engines) {
     const dir = engine === 'pglite' ? tempDir('pages') : undefined;
     const pgdb = engine === 'postgres' ? await benchPostgres('pages') : undefined;
-    const env = baseEnv(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url });
+    const env = baseEnv({
+      ...(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url }),
+      // SYNC=off measures the pages alone: the seeded mailboxes are enabled for sync, and the engine's connection
+      // attempts to their made-up servers would otherwise share the server's CPU with the pages.
+      ...(process.env.SYNC ? { SYNC: process.env.SYNC } : {}),
+    });
     try {
       // Seed with the app's own database code, then hand the database to the server process.
       const t0 = now();
@@ -105,9 +112,12 @@ export async function benchPages(o: PagesOptions) {
         profiles: o.profiles,
         vacuum: engine === 'postgres',
       });
+      if (o.emails) await seedEmails(db.raw, { emails: o.emails, mailboxes: o.mailboxes });
       await db.close();
       const seedMs = now() - t0;
-      log(`pages[${engine}]: seeded ${o.mailboxes} mailboxes, ${o.profiles} profiles in ${round(seedMs)} ms`);
+      log(
+        `pages[${engine}]: seeded ${o.mailboxes} mailboxes, ${o.profiles} profiles, ${o.emails} emails in ${round(seedMs)} ms`,
+      );
 
       const server = await spawnServer(env, { npmStart: true }); // what a user runs: the compiled server
       try {
@@ -120,6 +130,12 @@ export async function benchPages(o: PagesOptions) {
           { name: 'mailboxByStatus', path: '/mailboxes?sort=incoming&dir=asc' },
           { name: 'mailboxRecord', path: (i) => `/mailboxes/${seed.mailboxIds[i % seed.mailboxIds.length]}` },
           { name: 'profileList', path: '/profiles' },
+          ...(o.emails
+            ? [
+                { name: 'emailList', path: '/emails' },
+                { name: 'emailSearch', path: '/emails?q=delivery' },
+              ]
+            : []),
         ];
         for (const t of targets) {
           // each page answers 200 for this admin, with content
@@ -192,5 +208,5 @@ export async function benchPages(o: PagesOptions) {
       await pgdb?.drop();
     }
   }
-  return { options: o, ...out };
+  return { options: { ...o, sync: process.env.SYNC ?? 'on' }, ...out };
 }
