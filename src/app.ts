@@ -40,6 +40,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.set('views', resolve(ROOT, 'views'));
   app.set('view engine', 'ejs');
+  // Views include each other by paths from views/ ('/partials/head'): EJS resolves those without a file-system check,
+  // where a relative include cost an existsSync() on every render (issue 15).
+  app.set('view options', { root: resolve(ROOT, 'views') });
   app.set('trust proxy', config.trustProxy); // TRUST_PROXY: whose X-Forwarded-For names the client (req.ip)
   app.disable('x-powered-by');
   // Express's own fallback page prints stacks unless its env is production, and reads NODE_ENV, which `npm start` does

@@ -1,7 +1,7 @@
 // Diagnostic: A/B of the server's CPU per request on list pages, one seeded database, servers built in different
 // folders taking turns (A B A B …), so a busy machine weighs on both alike. Each folder holds dist/, views/, public/,
 // prisma/ and package.json (a copy of a build, node_modules linked). SYNC=off is passed on.
-// Usage: tsx bench/diag/list-cpu.ts <pglite|postgres> <seconds> <rounds> <folder>[,<folder>…] <path> [<path> …]
+// Usage: tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -15,12 +15,14 @@ import { spawnServer } from '../start.ts';
 import { signIn } from '../pages.ts';
 import { baseEnv, benchPostgres, procCpuSeconds, round, tempDir } from '../util.ts';
 
-const [engine = 'postgres', seconds = '5', rounds = '3', folders = '.', ...paths] = process.argv.slice(2);
+const [engine = 'postgres', requests = '100', rounds = '3', folders = '.', ...paths] = process.argv.slice(2);
 const dir = engine === 'pglite' ? tempDir('listcpu') : undefined;
 const pgdb = engine === 'postgres' ? await benchPostgres('listcpu') : undefined;
 const env = baseEnv({
   ...(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url }),
   ...(process.env.SYNC ? { SYNC: process.env.SYNC } : {}),
+  // MAILROOM_ROLE=web (PostgreSQL): no job workers polling in the server, so its CPU is the pages' alone.
+  ...(process.env.MAILROOM_ROLE ? { MAILROOM_ROLE: process.env.MAILROOM_ROLE } : {}),
 });
 const config = loadConfig(env);
 if (dir) mkdirSync(config.dataDir, { recursive: true });
@@ -44,14 +46,11 @@ for (let r = 0; r < Number(rounds); r++) {
     try {
       const cookie = await signIn(server.url, seed.adminEmail, seed.password);
       for (const path of paths) {
-        const run = (s: number) =>
-          autocannon({ url: server.url + path, connections: 10, duration: s, headers: { cookie } });
-        await run(2);
-        // The server's CPU while idle (job workers poll), taken off the loaded figure: on a saturated machine a page
-        // gets few requests through and that background would otherwise be most of the per-request figure.
-        const i0 = procCpuSeconds(server.serverPid);
-        await new Promise((r) => setTimeout(r, 3000));
-        const idlePerSecond = (procCpuSeconds(server.serverPid) - i0) / 3;
+        // Requests one after another on one connection: each one's CPU is counted whole, none left in flight, so a
+        // saturated machine slows the run but does not skew the figure (with MAILROOM_ROLE=web nothing else runs).
+        const run = (amount: number) =>
+          autocannon({ url: server.url + path, connections: 1, amount, headers: { cookie } });
+        await run(20);
         const c0 = procCpuSeconds(server.serverPid);
         const profiling = process.env.PROF
           ? new Promise<string>((resolve) =>
@@ -61,17 +60,16 @@ for (let r = 0; r < Number(rounds); r++) {
                   '--experimental-websocket',
                   process.env.PROF_SCRIPT ?? '/work/tools/cpuprof.mjs',
                   String(server.serverPid),
-                  String(Number(seconds) - 1),
-                  process.env.PROF!,
+                  process.env.PROF_SECONDS ?? '5',
+                  process.env.PROF ?? '',
                 ],
                 (_e, out) => resolve(out),
               ),
             )
           : null;
-        const got = await run(Number(seconds));
+        const got = await run(Number(requests));
         if (profiling) console.log(await profiling);
-        const cpu =
-          ((procCpuSeconds(server.serverPid) - c0 - idlePerSecond * got.duration) * 1000) / got.requests.total;
+        const cpu = ((procCpuSeconds(server.serverPid) - c0) * 1000) / got.requests.total;
         const key = `${path}  ${folder}`;
         results.set(key, [...(results.get(key) ?? []), round(cpu, 2)]);
         console.log(
