@@ -6,7 +6,7 @@ import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { loadConfig } from '../src/config.ts';
 import { createSealer } from '../src/security/secrets.ts';
-import { seedPages } from './seed.ts';
+import { seedEmails, seedPages } from './seed.ts';
 import { spawnServer, memoryOf } from './start.ts';
 import {
   baseEnv,
@@ -26,6 +26,8 @@ export interface PagesOptions {
   engines: Engine[];
   mailboxes: number;
   profiles: number;
+  /** Emails seeded over the mailboxes, for the Emails list. */
+  emails: number;
   connections: number;
   durationSeconds: number;
   warmupSeconds?: number;
@@ -161,9 +163,12 @@ export async function benchPages(o: PagesOptions) {
       const [{ n: syncCandidates }] = await db.raw.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM "Mailbox" WHERE "enabledForIncoming" AND "incomingEmail" = 'SERVER_SIDE_SYNC'`,
       );
+      if (o.emails) await seedEmails(db.raw, { emails: o.emails, mailboxes: o.mailboxes });
       await db.close();
       const seedMs = now() - t0;
-      log(`pages[${engine}]: seeded ${o.mailboxes} mailboxes, ${o.profiles} profiles in ${round(seedMs)} ms`);
+      log(
+        `pages[${engine}]: seeded ${o.mailboxes} mailboxes, ${o.profiles} profiles, ${o.emails} emails in ${round(seedMs)} ms`,
+      );
 
       const server = await spawnServer(env, { npmStart: true }); // what a user runs: the compiled server
       try {
@@ -176,6 +181,12 @@ export async function benchPages(o: PagesOptions) {
           { name: 'mailboxByStatus', path: '/mailboxes?sort=incoming&dir=asc' },
           { name: 'mailboxRecord', path: (i) => `/mailboxes/${seed.mailboxIds[i % seed.mailboxIds.length]}` },
           { name: 'profileList', path: '/profiles' },
+          ...(o.emails
+            ? [
+                { name: 'emailList', path: '/emails' },
+                { name: 'emailSearch', path: '/emails?q=delivery' },
+              ]
+            : []),
         ];
         for (const t of targets) {
           // each page answers 200 for this admin, with content
@@ -255,5 +266,5 @@ export async function benchPages(o: PagesOptions) {
       await pgdb?.drop();
     }
   }
-  return { options: o, ...out };
+  return { options: { ...o, sync: process.env.SYNC ?? 'on' }, ...out };
 }

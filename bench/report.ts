@@ -88,7 +88,14 @@ export function goals(results: Results = readResults()): Goal[] {
   for (const [k, name] of ENGINES) {
     const p = pages?.[k];
     if (pages && p) {
-      const lists = ['mailboxList', 'mailboxSearch', 'mailboxPage150', 'profileList'].filter((t) => p[t]);
+      const lists = [
+        'mailboxList',
+        'mailboxSearch',
+        'mailboxPage150',
+        'profileList',
+        'emailList',
+        'emailSearch',
+      ].filter((t) => p[t]);
       for (const t of lists)
         add(pages, p[t], name, {
           goal: `1. ${t}: server CPU per page`,
@@ -260,10 +267,12 @@ function pagesTable(r: J): string {
     ['mailboxByStatus', 'mailbox list `?sort=incoming&dir=asc`'],
     ['mailboxRecord', 'mailbox record (200 ids in turn)'],
     ['profileList', 'profile list `/profiles`'],
+    ['emailList', 'Emails list `/emails`'],
+    ['emailSearch', 'Emails search `?q=delivery`'],
   ];
   const o = r.options;
   const lines = [
-    `**Pages** — ${o.mailboxes} mailboxes, ${o.profiles} profiles; autocannon, ${o.connections} connections × ${o.durationSeconds} s each (after a warm-up), signed in as an admin, the server started by \`npm start\`${r.pglite?.sync === 'off' || r.postgres?.sync === 'off' ? ' with `SYNC=off`' : ''} (${when(r)})${busyNote(r)}`,
+    `**Pages** — ${o.mailboxes} mailboxes, ${o.profiles} profiles${o.emails ? `, ${o.emails} emails` : ''}; autocannon, ${o.connections} connections × ${o.durationSeconds} s each (after a warm-up), signed in as an admin, the server started by \`npm start\`${r.pglite?.sync === 'off' || r.postgres?.sync === 'off' ? ' with `SYNC=off`' : ''} (${when(r)})${busyNote(r)}`,
     '',
     `| page | ${e.map(([, n]) => `${n} CPU/req | req/s | p50 | p99 | busy before`).join(' | ')} |`,
     `|---|${e.map(() => '---|---|---|---|---').join('|')}|`,

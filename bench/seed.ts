@@ -183,3 +183,24 @@ export async function seedPages(
     mailboxes: o.mailboxes,
   };
 }
+
+/**
+ * n emails over the first `mailboxes` seeded mailboxes (seedPages' ids), in plain SQL: 9 of 10 incoming, the rest
+ * outgoing Sent, one every minute back from now, with a short text body (which a list must not read).
+ */
+export async function seedEmails(raw: RawSql, o: { emails: number; mailboxes: number }): Promise<void> {
+  await raw.exec(`
+    INSERT INTO "Email" (id, "mailboxId", direction, status, "messageId", "fromAddress", "fromName", "to", subject, text, size,
+        "receivedAt", "sentAt", "occurredAt")
+      SELECT ${uuid("'em' || g")}, ${uuid(`'mb' || (1 + g % ${o.mailboxes})`)},
+        (CASE WHEN g % 10 = 0 THEN 'OUTGOING' ELSE 'INCOMING' END)::"EmailDirection",
+        (CASE WHEN g % 10 = 0 THEN 'SENT' ELSE 'RECEIVED' END)::"EmailStatus",
+        '<' || g || '@bench.test>', 'sender' || (g % 997) || '@example.com', 'Sender ' || (g % 997),
+        ('[{"address":"mb' || (1 + g % ${o.mailboxes}) || '@bench.test","name":""}]')::jsonb,
+        'Bench message ' || g || ' about ' || (ARRAY['invoices','the meeting','a delivery','your account','lunch'])[1 + g % 5],
+        repeat('Lorem ipsum dolor sit amet. ', 10), 2048,
+        now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval
+      FROM generate_series(1, ${o.emails}) g;
+  `);
+  await raw.exec('ANALYZE "Email"');
+}

@@ -6,7 +6,6 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { PublicUser } from '../auth/users.ts';
 import { defineList, type QueryOf } from '../web/list.ts';
 import { listView } from '../web/list-view.ts';
-import { visibleEmailsWhere } from './access.ts';
 import { emailRow, type EmailRowData } from './rows.ts';
 import { DIRECTION, EMAIL_STATUS } from './labels.ts';
 
@@ -63,9 +62,23 @@ const rowSelect = {
 /** Search text for `contains`: LIKE's wildcards and its escape character taken literally. */
 export const likeText = (q: string) => q.replace(/[\\%_]/g, '\\$&');
 
-/** The where clause of a list query: what the user may see, narrowed by its search and filters. */
-export function emailsWhere(user: Pick<PublicUser, 'id' | 'role'>, l: EmailListQuery): Prisma.EmailWhereInput {
-  const and: Prisma.EmailWhereInput[] = [visibleEmailsWhere(user)];
+/**
+ * What a user may see, as a filter the indexes serve: an admin everything, a user the ids of their mailboxes. The
+ * relation filter (visibleEmailsWhere) is a join on Mailbox that PostgreSQL answered by walking every email by date
+ * and probing its mailbox: 183 ms for a user's first page among 100,000 emails, 3 ms with the ids (decision 026).
+ */
+export async function visibleListWhere(
+  prisma: PrismaClient,
+  user: Pick<PublicUser, 'id' | 'role'>,
+): Promise<Prisma.EmailWhereInput> {
+  if (user.role === 'ADMIN') return {};
+  const mine = await prisma.mailbox.findMany({ where: { ownerId: user.id }, select: { id: true } });
+  return { mailboxId: { in: mine.map((m) => m.id) } };
+}
+
+/** The where clause of a list query: what the user may see (visibleListWhere), narrowed by its search and filters. */
+export function emailsWhere(visible: Prisma.EmailWhereInput, l: EmailListQuery): Prisma.EmailWhereInput {
+  const and: Prisma.EmailWhereInput[] = [visible];
   if (l.mailbox) and.push({ mailboxId: l.mailbox });
   if (l.direction) and.push({ direction: l.direction });
   if (l.status) and.push({ status: l.status });
@@ -88,7 +101,7 @@ export function emailsWhere(user: Pick<PublicUser, 'id' | 'role'>, l: EmailListQ
 }
 
 export async function listEmails(prisma: PrismaClient, user: Pick<PublicUser, 'id' | 'role'>, l: EmailListQuery) {
-  const where = emailsWhere(user, l);
+  const where = emailsWhere(await visibleListWhere(prisma, user), l);
   return emailList.readKeyset<EmailRowData>(l, {
     rows: ({ past, take, orderBy }) =>
       prisma.email.findMany({

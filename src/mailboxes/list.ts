@@ -98,7 +98,8 @@ export async function mailboxListPage(
 ) {
   const [page, owned, profile] = await Promise.all([
     listMailboxes(prisma, user, l),
-    prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
+    // Only a user's own mailboxes decide how Connect Gmail is offered: an admin's page does not ask.
+    user.role === 'ADMIN' ? null : prisma.mailbox.findFirst({ where: { ownerId: user.id }, select: { id: true } }),
     l.profile
       ? prisma.emailServerProfile.findUnique({ where: { id: l.profile }, select: { id: true, name: true } })
       : null,

@@ -122,6 +122,41 @@ describeEachDb('email server profile list', (ctx) => {
     assert.match((await client.get('/profiles?q=zzz-none')).text, /No profiles match/);
   });
 
+  test('mailbox counts follow creates, moves and deletes, the same in the default sort and the sort by count', async () => {
+    const { client } = await ctx().signedIn('ADMIN');
+    const { prisma } = ctx().db;
+    const one = await create(client, { name: 'Count One', authenticateUsing: 'CREDENTIALS_PER_MAILBOX' });
+    const two = await create(client, { name: 'Count Two', authenticateUsing: 'CREDENTIALS_PER_MAILBOX' });
+    await create(client, { name: 'Count Zero', authenticateUsing: 'CREDENTIALS_PER_MAILBOX' });
+    const owner = await ctx().user();
+    const mailbox = (i: number, profileId: string) =>
+      prisma.mailbox.create({
+        data: { name: `C${i}`, emailAddress: `count${i}@example.com`, ownerId: owner.id, profileId },
+      });
+    const a = await mailbox(1, one);
+    await mailbox(2, two);
+    await mailbox(3, two);
+    // A mailbox of a profile not on the page, and one without a profile, count for none of these rows.
+    const elsewhere = await create(client, { name: 'Elsewhere', authenticateUsing: 'CREDENTIALS_PER_MAILBOX' });
+    await mailbox(4, elsewhere);
+    await prisma.mailbox.create({ data: { name: 'C5', emailAddress: 'count5@example.com', ownerId: owner.id } });
+    const counts = async (qs: string) => {
+      const text = (await client.get(`/profiles?q=count&${qs}`)).text;
+      const of = (name: string) =>
+        new RegExp(`>${name}</a>[\\s\\S]*?<td class="usage">([^<]*)</td>`).exec(text)?.[1] ?? 'missing';
+      return { one: of('Count One'), two: of('Count Two'), zero: of('Count Zero') };
+    };
+    const expect = async (want: Record<string, string>, why: string) => {
+      assert.deepEqual(await counts(''), want, `${why} (sorted by name)`);
+      assert.deepEqual(await counts('sort=mailboxes&dir=desc'), want, `${why} (sorted by count)`);
+    };
+    await expect({ one: '1', two: '2', zero: '0' }, 'after creating');
+    await prisma.mailbox.update({ where: { id: a.id }, data: { profileId: two } });
+    await expect({ one: '0', two: '3', zero: '0' }, 'after moving one');
+    await prisma.mailbox.deleteMany({ where: { profileId: two, name: { in: ['C2', 'C3'] } } });
+    await expect({ one: '0', two: '1', zero: '0' }, 'after deleting two');
+  });
+
   test('50 profiles per page; the pager keeps the search and sort', async () => {
     const { client, user } = await ctx().signedIn('ADMIN');
     await ctx().db.prisma.emailServerProfile.createMany({

@@ -1,0 +1,91 @@
+// Diagnostic: A/B of the server's CPU per request on list pages, one seeded database, servers built in different
+// folders taking turns (A B A B …), so a busy machine weighs on both alike. Each folder holds dist/, views/, public/,
+// prisma/ and package.json (a copy of a build, node_modules linked). SYNC=off is passed on.
+// Usage: tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
+import autocannon from 'autocannon';
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase } from '../../src/db/client.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createSealer } from '../../src/security/secrets.ts';
+import { seedEmails, seedPages } from '../seed.ts';
+import { spawnServer } from '../start.ts';
+import { signIn } from '../pages.ts';
+import { baseEnv, benchPostgres, procCpuSeconds, round, tempDir } from '../util.ts';
+
+const [engine = 'postgres', requests = '100', rounds = '3', folders = '.', ...paths] = process.argv.slice(2);
+const dir = engine === 'pglite' ? tempDir('listcpu') : undefined;
+const pgdb = engine === 'postgres' ? await benchPostgres('listcpu') : undefined;
+const env = baseEnv({
+  ...(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url }),
+  ...(process.env.SYNC ? { SYNC: process.env.SYNC } : {}),
+  // MAILROOM_ROLE=web (PostgreSQL): no job workers polling in the server, so its CPU is the pages' alone.
+  ...(process.env.MAILROOM_ROLE ? { MAILROOM_ROLE: process.env.MAILROOM_ROLE } : {}),
+});
+const config = loadConfig(env);
+if (dir) mkdirSync(config.dataDir, { recursive: true });
+const db = await openDatabase(config);
+await migrate(db);
+const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
+  mailboxes: 10000,
+  profiles: 50,
+  vacuum: db.kind === 'postgres',
+});
+if (Number(process.env.EMAILS ?? 0)) await seedEmails(db.raw, { emails: Number(process.env.EMAILS), mailboxes: 10000 });
+await db.close();
+
+const results = new Map<string, number[]>();
+for (let r = 0; r < Number(rounds); r++) {
+  for (const folder of folders.split(',')) {
+    // PROF=<port>: a CPU profile of each measured run (/work/tools/cpuprof.mjs through the inspector on that port).
+    const prof = process.env.PROF ? [`--inspect-port=${process.env.PROF}`] : [];
+    const server = await spawnServer(env, { cwd: folder, args: ['--max-semi-space-size=4', ...prof] });
+    console.error(`server pid ${server.serverPid} (${folder})`);
+    try {
+      const cookie = await signIn(server.url, seed.adminEmail, seed.password);
+      for (const path of paths) {
+        // Requests one after another on one connection: each one's CPU is counted whole, none left in flight, so a
+        // saturated machine slows the run but does not skew the figure (with MAILROOM_ROLE=web nothing else runs).
+        const run = (amount: number) =>
+          autocannon({ url: server.url + path, connections: 1, amount, headers: { cookie } });
+        await run(20);
+        const c0 = procCpuSeconds(server.serverPid);
+        const profiling = process.env.PROF
+          ? new Promise<string>((resolve) =>
+              execFile(
+                process.execPath,
+                [
+                  '--experimental-websocket',
+                  process.env.PROF_SCRIPT ?? '/work/tools/cpuprof.mjs',
+                  String(server.serverPid),
+                  process.env.PROF_SECONDS ?? '5',
+                  process.env.PROF ?? '',
+                ],
+                (_e, out) => resolve(out),
+              ),
+            )
+          : null;
+        const got = await run(Number(requests));
+        if (profiling) console.log(await profiling);
+        const cpu = ((procCpuSeconds(server.serverPid) - c0) * 1000) / got.requests.total;
+        const key = `${path}  ${folder}`;
+        results.set(key, [...(results.get(key) ?? []), round(cpu, 2)]);
+        console.log(
+          `${key}: ${round(cpu, 2)} ms CPU, ${round(got.requests.average)} req/s, p99 ${got.latency.p99} ms, non2xx ${got.non2xx}`,
+        );
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+}
+console.log('--- CPU ms per request, each round, and the median');
+for (const [key, v] of results) {
+  const s = [...v].sort((a, b) => a - b);
+  console.log(`${key.padEnd(60)} ${v.join(' ').padEnd(30)} median ${s[Math.floor(s.length / 2)]}`);
+}
+dir?.remove();
+await pgdb?.drop();
+process.exit(0);
