@@ -115,7 +115,12 @@ for (const mode of dbModes()) {
           () => r.events.find((e) => e.ev === 'stop' && e.id === ids[1]),
           20_000,
         );
-        assert.deepEqual(r.runningIn('A').sort(), [ids[0], ids[2]].sort());
+        assert.deepEqual(
+          r.runningIn('A').sort(),
+          [ids[0], ids[2]].sort(),
+          // Seen once under load 30–40 (one of them not running): the events say whether it was stopped, and why.
+          `events: ${JSON.stringify(r.events.map((e) => [e.ev, ids.indexOf(e.id), e.reason ?? '']))}`,
+        );
         assert.deepEqual(r.violations, []);
         await o.stop();
         assert.equal(r.running.size, 0);
