@@ -64,6 +64,8 @@ export class MailboxOwnership {
   private soon: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
+  /** The last pass found this process over its fair share (shed only if the next pass agrees). */
+  private overShare = false;
   private closed = false;
   private unlisten: (() => void) | undefined;
   private offLost: (() => void) | undefined;
@@ -165,7 +167,17 @@ export class MailboxOwnership {
     const { mailboxes, workers } = await shareCounts(db.raw, deadSec);
     const share = Math.ceil(mailboxes / Math.max(1, workers));
     const mine = [...this.held.keys()].filter((k) => rows.get(k)?.eligible);
-    if (mine.length > share) {
+    const over = mine.length > share;
+    if (!over) this.overShare = false;
+    if (over && !this.overShare) {
+      // The rows and the counts are two reads: a mailbox deleted or disabled between them makes this process look
+      // over its share for one pass, and shedding then would stop a healthy session for nothing (seen in the
+      // ownership test: the newest mailbox released when another one was deleted). Shed only when a second pass,
+      // run at once on fresh reads, agrees.
+      this.overShare = true;
+      this.rerun = true;
+    } else if (over) {
+      this.overShare = false;
       const newest = mine
         .sort((a, b) => this.held.get(b)!.claimedAt - this.held.get(a)!.claimedAt)
         .slice(0, mine.length - share);
