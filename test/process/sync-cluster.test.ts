@@ -191,9 +191,21 @@ if (dbModes().includes('postgres')) {
         [ids],
       );
       for (const r of perMailbox) assert.equal(Number(r.synced), Number(r.n), `messagesSynced of ${r.mailboxId}`);
-      await waitFor('one Dovecot connection per mailbox again', async () =>
-        (await oneConnectionEach(w, mailboxes)) ? true : undefined,
-      );
+      try {
+        await waitFor('one Dovecot connection per mailbox again', async () =>
+          (await oneConnectionEach(w, mailboxes)) ? true : undefined,
+        );
+      } catch (e) {
+        // Say which mailboxes differ and what the database says of them (seen once at load 5: timed out here).
+        const counts = await Promise.all(mailboxes.map(async (m) => [m.id, await w.dovecot.connections(m.email)]));
+        const rows = await w.db.raw.query(
+          `SELECT "mailboxId", "ownerId", state, "lastErrorCode", "retryCount", "nextAttemptAt" FROM "MailboxSync" WHERE "mailboxId" = ANY($1)`,
+          [ids],
+        );
+        throw new Error(
+          `${(e as Error).message}; Dovecot connections per mailbox ${JSON.stringify(counts.filter(([, n]) => n !== 1))}; sync rows ${JSON.stringify(rows)}`,
+        );
+      }
     });
   });
 
