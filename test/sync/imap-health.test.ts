@@ -63,11 +63,13 @@ for (const mode of dbModes()) {
       await connected(mailbox.id);
       s.w.google.revokeAllFor(email);
       await s.w.dovecot.kick(email); // Gmail drops the connection of a revoked grant
+      // The grant's refusal disables the mailbox as Google answers (gmail/provider.ts); the session's health rule writes
+      // Failure right after (CI caught the read between the two once, on PGlite): wait for both.
       await until(
         'stopped',
         async () => {
           const m = await prisma().mailbox.findUnique({ where: { id: mailbox.id } });
-          return m?.enabledForIncoming === false ? m : undefined;
+          return m?.enabledForIncoming === false && m.incomingStatus === 'FAILURE' ? m : undefined;
         },
         WAIT,
       );
