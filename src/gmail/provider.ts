@@ -71,6 +71,12 @@ export function gmailProvider(deps: GmailProviderDeps): CredentialProvider {
   };
 }
 
+const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({
+  ok: false,
+  failure: f,
+  passed,
+});
+
 /** The stored access token, or null when it cannot be opened (then only a refresh can help). */
 function storedAccessToken(sealer: Sealer, sealed: string): string | null {
   try {
@@ -91,11 +97,6 @@ async function oauthCredentials(
   opts: CredentialOptions,
 ): Promise<CredentialResult> {
   const { prisma, sealer } = deps;
-  const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({
-    ok: false,
-    failure: f,
-    passed,
-  });
   // One refresh per mailbox at a time across every process: the in-process mutex (gmailProvider) serializes callers
   // here, the grant's refresh claim serializes processes. A caller that finds the claim taken waits for it to go, then
   // reads the grant again and normally finds the token the other process just stored.
@@ -176,11 +177,6 @@ async function useOrRefresh(
 ): Promise<CredentialResult> {
   const { prisma, sealer } = deps;
   const { grant, stored, mustRefresh } = read;
-  const fail = (f: CredentialFailure, passed: CheckPassed[] = []): CredentialResult => ({
-    ok: false,
-    failure: f,
-    passed,
-  });
   const client = profileClient(sealer, mb.profile);
   if (!client.ok)
     return fail(
