@@ -1,12 +1,8 @@
 // Diagnostic: 50 keep-alive connections looping GETs on a spawned server; per-connection counts, worst latencies. Usage: tsx bench/diag/fairness.ts [path] [seconds] [pglite|postgres]
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
-import { openDatabase } from '../../src/db/client.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createSealer } from '../../src/security/secrets.ts';
-import { seedPages } from '../seed.ts';
+import { openSeededPages } from './seeded.ts';
 import { spawnServer } from '../start.ts';
 import { signIn } from '../pages.ts';
 import { baseEnv, benchPostgres, tempDir } from '../util.ts';
@@ -16,14 +12,7 @@ const dir = engine === 'pglite' ? tempDir('fair') : undefined;
 const pgdb = engine === 'postgres' ? await benchPostgres('fair') : undefined;
 const env = baseEnv(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url });
 const config = loadConfig(env);
-if (dir) mkdirSync(config.dataDir, { recursive: true });
-const db = await openDatabase(config);
-await migrate(db);
-const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
-  mailboxes: 10000,
-  profiles: 50,
-  vacuum: db.kind === 'postgres',
-});
+const { db, seed } = await openSeededPages(config);
 await db.close();
 const server = await spawnServer(env);
 const cookie = await signIn(server.url, seed.adminEmail, seed.password);

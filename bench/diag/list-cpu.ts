@@ -4,13 +4,10 @@
 // Usage: tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase } from '../../src/db/client.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createSealer } from '../../src/security/secrets.ts';
-import { seedEmails, seedPages } from '../seed.ts';
+import { seedEmails } from '../seed.ts';
+import { openSeededPages } from './seeded.ts';
 import { spawnServer } from '../start.ts';
 import { signIn } from '../pages.ts';
 import { baseEnv, benchPostgres, procCpuSeconds, round, tempDir } from '../util.ts';
@@ -25,14 +22,7 @@ const env = baseEnv({
   ...(process.env.MAILROOM_ROLE ? { MAILROOM_ROLE: process.env.MAILROOM_ROLE } : {}),
 });
 const config = loadConfig(env);
-if (dir) mkdirSync(config.dataDir, { recursive: true });
-const db = await openDatabase(config);
-await migrate(db);
-const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
-  mailboxes: 10000,
-  profiles: 50,
-  vacuum: db.kind === 'postgres',
-});
+const { db, seed } = await openSeededPages(config);
 if (Number(process.env.EMAILS ?? 0)) await seedEmails(db.raw, { emails: Number(process.env.EMAILS), mailboxes: 10000 });
 await db.close();
 

@@ -1,12 +1,8 @@
 // Diagnostic: CPU profile of the server process under autocannon (CONN connections, default 50) on one page. Usage: tsx bench/diag/page-profile.ts <pglite|postgres> <path> [seconds] [profile dir]
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { openDatabase } from '../../src/db/client.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createSealer } from '../../src/security/secrets.ts';
-import { seedPages } from '../seed.ts';
+import { openSeededPages } from './seeded.ts';
 import { spawnServer } from '../start.ts';
 import { signIn } from '../pages.ts';
 import { baseEnv, benchPostgres, tempDir } from '../util.ts';
@@ -16,14 +12,7 @@ const dir = engine === 'pglite' ? tempDir('prof') : undefined;
 const pgdb = engine === 'postgres' ? await benchPostgres('prof') : undefined;
 const env = baseEnv(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url });
 const config = loadConfig(env);
-if (dir) mkdirSync(config.dataDir, { recursive: true });
-const db = await openDatabase(config);
-await migrate(db);
-const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
-  mailboxes: 10000,
-  profiles: 50,
-  vacuum: db.kind === 'postgres',
-});
+const { db, seed } = await openSeededPages(config);
 await db.close();
 const server = await spawnServer(env, { args: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
 const cookie = await signIn(server.url, seed.adminEmail, seed.password);
