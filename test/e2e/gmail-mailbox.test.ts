@@ -9,7 +9,7 @@ import {
   createConnectedMailbox,
   type GmailWorld,
 } from '../helpers/gmail-world.ts';
-import { startE2E, tabTo, focusedId, type E2E } from '../helpers/browser.ts';
+import { startE2E, tabTo, focusedId, autofocusedId, type E2E } from '../helpers/browser.ts';
 import { PATIENT_PROBES, WAIT_MS } from '../helpers/wait.ts';
 import { issueSetupToken } from '../../src/auth/setup.ts';
 
@@ -45,7 +45,7 @@ const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${labe
 async function signIn(page: Page, who: { email: string; password: string }) {
   await page.goto('/login');
   // Keyboard only: the email field has autofocus.
-  assert.equal(await focusedId(page), 'email');
+  assert.equal(await autofocusedId(page), 'email');
   await page.keyboard.type(who.email);
   await page.keyboard.press('Tab');
   await page.keyboard.type(who.password);

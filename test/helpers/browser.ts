@@ -184,6 +184,20 @@ export async function focusedId(page: Page): Promise<string> {
   return page.evaluate<string>("document.activeElement ? document.activeElement.id : ''");
 }
 
+/**
+ * The id of the element an `autofocus` attribute focused. Chromium applies autofocus at a rendering update after the
+ * page loads, not at load: on a busy machine `goto` can return before it (seen in CI: the body had focus). Waits for
+ * some element other than the body to have focus, then says which — a missing autofocus still fails (with '').
+ */
+export async function autofocusedId(page: Page, timeoutMs = 10_000): Promise<string> {
+  await page
+    .waitForFunction('document.activeElement && document.activeElement !== document.body', undefined, {
+      timeout: timeoutMs,
+    })
+    .catch(() => undefined);
+  return focusedId(page);
+}
+
 /** Signs in through the login form, as a user with a mouse does. */
 export async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
   await page.goto('/login');
