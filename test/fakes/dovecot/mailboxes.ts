@@ -28,7 +28,8 @@ type AdminOps =
   | 'changeUidValidity'
   | 'kick'
   | 'connections'
-  | 'hibernated';
+  | 'hibernated'
+  | 'whoPids';
 /** The server's doveadm-backed operations, plus where a folder's Maildir is (for delivery). */
 type Admin = Pick<DovecotServer, AdminOps> & { folderDir(email: string, folder: string): Promise<string> };
 
@@ -79,6 +80,8 @@ export function mailboxAdmin(doveadm: Doveadm, users: Users): Admin {
         return { connections: Number(count ?? 0), pids: pidList };
       });
   }
+
+  const whoPids = async (email: string) => (await who(email)).flatMap((row) => row.pids);
 
   return {
     folderDir,
@@ -143,8 +146,10 @@ export function mailboxAdmin(doveadm: Doveadm, users: Users): Admin {
       return (await who(email)).reduce((n, row) => n + row.connections, 0);
     },
 
+    whoPids,
+
     async hibernated(email) {
-      const pids = (await who(email)).flatMap((row) => row.pids);
+      const pids = await whoPids(email);
       return pids.filter((pid) => {
         try {
           return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('/imap-hibernate');

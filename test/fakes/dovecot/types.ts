@@ -69,6 +69,8 @@ export interface DovecotServer {
   connections(email?: string): Promise<number>;
   /** How many of the user's connections are IDLE in Dovecot's imap-hibernate process (see `hibernateSeconds`). */
   hibernated(email: string): Promise<number>;
+  /** The Dovecot processes serving this user's connections (`doveadm who`), for diagnostics. */
+  whoPids(email: string): Promise<number[]>;
   /** Error, Fatal and Panic lines Dovecot logged (tests assert there are none). */
   errors(): string[];
   log(): string;
