@@ -16,7 +16,12 @@ export interface ImapCursor {
   /** The first synchronization still has to look below this UID; null once it reached Process Email From. */
   backfillBelowUid: bigint | null;
   syncFrom: Date;
+  /** The mailbox's EXISTS count when new mail was last fetched (undefined: not fetched on this connection yet). */
+  knownExists?: number;
 }
+
+/** New messages announced since the last fetch up to which one FETCH brings metadata and bodies together. */
+export const FETCH_TOGETHER_MAX = 20;
 
 interface Fetcher {
   client: ImapFlow;
@@ -97,10 +102,60 @@ async function store(f: Fetcher, messages: FetchedMessage[], cursor: CursorAdvan
   if (r.failed.length) await handleFailed(f, r.failed);
 }
 
-/** UID FETCH lastUid+1:* — everything the server has above the cursor, oldest first, in batches. */
+/**
+ * New mail and its bodies in one UID FETCH (decision 031): UID, RFC822.SIZE, INTERNALDATE and BODY.PEEK[]<0.limit+1>.
+ * A message over the size limit arrives cut at the limit; only its header block is used (stored as FAILED). Used when
+ * the server announced only a few new messages since the last fetch, so one response cannot hold a large backlog.
+ */
+async function newMailTogether(f: Fetcher, range: string, uidValidity: bigint): Promise<[Meta, FetchedMessage][]> {
+  const max = f.ctx.env.settings.maxMessageBytes;
+  const rows = await f.client.fetchAll(
+    range,
+    { uid: true, size: true, internalDate: true, source: { start: 0, maxLength: max + 1 } },
+    { uid: true },
+  );
+  return rows.flatMap((r) => {
+    const meta = { uid: BigInt(r.uid), size: r.size ?? r.source?.length ?? 0, internalDate: dateOf(r.internalDate) };
+    return r.source
+      ? [
+          [
+            meta,
+            { raw: r.source, size: meta.size, imap: { uidValidity, uid: meta.uid }, internalDate: meta.internalDate },
+          ],
+        ]
+      : [];
+  });
+}
+
+/**
+ * UID FETCH lastUid+1:* — everything the server has above the cursor, oldest first, in batches. A few messages
+ * announced while connected (IDLE): metadata and bodies in one FETCH. Otherwise (first fetch on a connection, the
+ * safety check, a larger backlog): metadata first, then bodies per batch of at most N messages and ~B bytes.
+ */
 export async function fetchNewMail(f: Fetcher, cursor: ImapCursor): Promise<void> {
   const s = f.ctx.env.settings;
-  const metas = (await metadata(f.client, `${cursor.lastUid + 1n}:*`))
+  const range = `${cursor.lastUid + 1n}:*`;
+  const exists = f.client.mailbox ? f.client.mailbox.exists : undefined;
+  const announced = exists !== undefined && cursor.knownExists !== undefined ? exists - cursor.knownExists : -1;
+  if (announced > 0 && announced <= FETCH_TOGETHER_MAX) {
+    const got = new Map(
+      (await newMailTogether(f, range, cursor.uidValidity)).filter(([m]) => m.uid > cursor.lastUid), // as below
+    );
+    const metas = [...got.keys()].sort((a, b) => (a.uid < b.uid ? -1 : 1));
+    for (const batch of batches(metas, s.batchMessages, s.batchBytes)) {
+      if (f.ctx.signal.aborted) return;
+      const top = batch[batch.length - 1].uid;
+      await store(
+        f,
+        batch.map((m) => got.get(m) as FetchedMessage),
+        { uidValidity: cursor.uidValidity, lastUid: top },
+      );
+      cursor.lastUid = top;
+    }
+    cursor.knownExists = exists;
+    return;
+  }
+  const metas = (await metadata(f.client, range))
     .filter((m) => m.uid > cursor.lastUid) // "n:*" also returns the highest message when nothing is above n
     .sort((a, b) => (a.uid < b.uid ? -1 : 1));
   for (const batch of batches(metas, s.batchMessages, s.batchBytes)) {
@@ -109,6 +164,7 @@ export async function fetchNewMail(f: Fetcher, cursor: ImapCursor): Promise<void
     await store(f, await bodies(f, batch, cursor.uidValidity), { uidValidity: cursor.uidValidity, lastUid: top });
     cursor.lastUid = top;
   }
+  cursor.knownExists = exists;
 }
 
 /** One batch of the first synchronization, newest first, down to Process Email From (by INTERNALDATE). */

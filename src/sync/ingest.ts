@@ -1,7 +1,9 @@
-// Stores fetched messages as Email rows and advances the mailbox's cursor in one transaction. Idempotent: every unique
-// key (Message-ID, UIDVALIDITY+UID, UIDL) is ON CONFLICT DO NOTHING, so a restart, a reconnect, a UIDVALIDITY change
-// or two racing workers never store a message twice; only rows that are new are counted and returned. Fenced: the
-// transaction commits only while `ownerId` still owns the mailbox, so a process that lost its lease writes nothing.
+// Stores fetched messages as Email rows and advances the mailbox's cursor in one SQL statement (one round trip).
+// Idempotent: every unique key (Message-ID, UIDVALIDITY+UID, UIDL) is ON CONFLICT DO NOTHING, so a restart, a
+// reconnect, a UIDVALIDITY change or two racing workers never store a message twice; only rows that are new are
+// counted and returned. Fenced: the statement writes only while `ownerId` still owns the mailbox (and the UIDVALIDITY
+// matches), so a process that lost its lease writes nothing.
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../db/client.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { parseMessage, DEFAULT_MAX_MESSAGE_BYTES, type ParseFailureCode, type ParseResult } from './parse.ts';
@@ -77,6 +79,7 @@ function row(mailboxId: string, m: FetchedMessage, parsed: ParseResult, now: Dat
   const e = parsed.email;
   const receivedAt = m.internalDate ?? e.sentAt ?? now;
   return {
+    id: randomUUID(),
     mailboxId,
     direction: 'INCOMING',
     status: parsed.ok ? 'RECEIVED' : 'FAILED',
@@ -104,6 +107,90 @@ function row(mailboxId: string, m: FetchedMessage, parsed: ParseResult, now: Dat
   };
 }
 
+/** The columns ingest writes; the rest take their defaults (createdAt, updatedAt, attempts …). */
+const COLUMNS = [
+  'id',
+  'mailboxId',
+  'direction',
+  'status',
+  'messageId',
+  'messageIdSynthetic',
+  'inReplyTo',
+  'references',
+  'fromAddress',
+  'fromName',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'text',
+  'html',
+  'attachments',
+  'size',
+  'receivedAt',
+  'sentAt',
+  'occurredAt',
+  'imapUidValidity',
+  'imapUid',
+  'pop3Uidl',
+  'errorCode',
+  'errorMessage',
+]
+  .map((n) => `"${n}"`)
+  .join(', ');
+
+/**
+ * $1 the rows as a JSON array, $2 mailbox, $3 owner, $4 UIDVALIDITY, $5 lastUid, $6 backfillBelowUid, $7 firstSyncDone.
+ * `lock` is read by both writes before either writes, so nothing is inserted unless the row was locked as still ours
+ * (a claim by another process waits for our commit, or we see its result and write nothing). Returns one row with
+ * `owned` = 0 when nothing was written, else one row per inserted email (none: one row of nulls).
+ */
+const INGEST_SQL = `WITH lock AS (
+  SELECT 1 FROM "MailboxSync"
+  WHERE "mailboxId" = $2 AND "ownerId" = $3
+    AND ($4::bigint IS NULL OR "uidValidity" IS NULL OR "uidValidity" = $4::bigint)
+  FOR UPDATE
+), ins AS (
+  INSERT INTO "Email" (${COLUMNS})
+  SELECT ${COLUMNS} FROM json_populate_recordset(NULL::"Email", $1::json)
+  WHERE EXISTS (SELECT 1 FROM lock)
+  ON CONFLICT DO NOTHING
+  RETURNING "id", "messageId", "imapUid"::text AS "imapUid", "pop3Uidl", "status"::text AS "status", "subject",
+    "fromAddress", "receivedAt"
+), upd AS (
+  UPDATE "MailboxSync" SET
+    "uidValidity" = COALESCE($4::bigint, "uidValidity"),
+    "lastUid" = CASE WHEN $5::bigint IS NULL THEN "lastUid" ELSE GREATEST(COALESCE("lastUid", 0), $5::bigint) END,
+    "backfillBelowUid" = CASE WHEN $6::bigint IS NULL THEN "backfillBelowUid"
+      ELSE LEAST(COALESCE("backfillBelowUid", $6::bigint), $6::bigint) END,
+    "firstSyncDoneAt" = CASE WHEN $7::boolean THEN COALESCE("firstSyncDoneAt", now()) ELSE "firstSyncDoneAt" END,
+    "messagesSynced" = "messagesSynced" + (SELECT count(*) FROM ins WHERE "status" = 'RECEIVED')::int,
+    "lastMessageAt" = GREATEST("lastMessageAt", (SELECT max("receivedAt") FROM ins WHERE "status" = 'RECEIVED')),
+    "updatedAt" = now()
+  WHERE "mailboxId" = $2 AND "ownerId" = $3 AND EXISTS (SELECT 1 FROM lock)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM upd)::int AS "owned", ins."id", ins."messageId", ins."imapUid", ins."pop3Uidl",
+  ins."status", ins."subject", ins."fromAddress"
+FROM (VALUES (1)) AS one LEFT JOIN ins ON true`;
+
+interface InsertedRow {
+  id: string;
+  messageId: string;
+  imapUid: string | null;
+  pop3Uidl: string | null;
+  status: 'RECEIVED' | 'FAILED';
+  subject: string;
+  fromAddress: string;
+}
+
+/** JSON for json_populate_recordset: bigints as text; strings well-formed (a lone surrogate would fail the cast). */
+function jsonValue(_key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'string') return (v as string & { toWellFormed(): string }).toWellFormed();
+  return v;
+}
+
 export async function ingest(db: Database, input: IngestInput): Promise<IngestResult> {
   const now = (input.now ?? (() => new Date()))();
   const maxBytes = input.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -118,57 +205,35 @@ export async function ingest(db: Database, input: IngestInput): Promise<IngestRe
     ),
   );
 
-  // At most half the pool at once (Database.bulk): 200 mailboxes receiving together must not take every connection
-  // and make the heartbeat miss its lease (decision 025).
-  const inserted = await db.bulk(() =>
-    db.prisma.$transaction(
-      async (tx) => {
-        const created = rows.length
-          ? await tx.email.createManyAndReturn({
-              data: rows,
-              skipDuplicates: true,
-              select: {
-                id: true,
-                messageId: true,
-                imapUid: true,
-                pop3Uidl: true,
-                status: true,
-                subject: true,
-                fromAddress: true,
-                receivedAt: true,
-              },
-            })
-          : [];
-        const received = created.filter((c) => c.status === 'RECEIVED');
-        const lastMessageAt = received.reduce<Date | null>(
-          (max, c) => (c.receivedAt && (!max || c.receivedAt > max) ? c.receivedAt : max),
-          null,
-        );
-        const c = input.cursor;
-        const updated = await tx.$executeRaw`UPDATE "MailboxSync" SET
-        "uidValidity" = COALESCE(${c?.uidValidity ?? null}::bigint, "uidValidity"),
-        "lastUid" = CASE WHEN ${c?.lastUid ?? null}::bigint IS NULL THEN "lastUid" ELSE GREATEST(COALESCE("lastUid", 0), ${c?.lastUid ?? null}::bigint) END,
-        "backfillBelowUid" = CASE WHEN ${c?.backfillBelowUid ?? null}::bigint IS NULL THEN "backfillBelowUid"
-          ELSE LEAST(COALESCE("backfillBelowUid", ${c?.backfillBelowUid ?? null}::bigint), ${c?.backfillBelowUid ?? null}::bigint) END,
-        "firstSyncDoneAt" = CASE WHEN ${c?.firstSyncDone ?? false}::boolean THEN COALESCE("firstSyncDoneAt", now()) ELSE "firstSyncDoneAt" END,
-        "messagesSynced" = "messagesSynced" + ${received.length}::int,
-        "lastMessageAt" = GREATEST("lastMessageAt", ${lastMessageAt}::timestamptz),
-        "updatedAt" = now()
-      WHERE "mailboxId" = ${input.mailboxId} AND "ownerId" = ${input.ownerId}
-        AND (${c?.uidValidity ?? null}::bigint IS NULL OR "uidValidity" IS NULL OR "uidValidity" = ${c?.uidValidity ?? null}::bigint)`;
-        if (updated === 0) {
-          const [state] = await tx.$queryRaw<
-            { ownerId: string | null }[]
-          >`SELECT "ownerId" FROM "MailboxSync" WHERE "mailboxId" = ${input.mailboxId}`;
-          throw state?.ownerId === input.ownerId
-            ? new UidValidityMismatchError(input.mailboxId)
-            : new LeaseLostError(input.mailboxId);
-        }
-        return created;
-      },
-      { timeout: 60_000, maxWait: 60_000 },
-    ),
+  // One statement, one round trip (decision 031): lock the mailbox's sync row if this process owns it (and the
+  // UIDVALIDITY matches), insert the rows only then (ON CONFLICT DO NOTHING on every unique key), and move the cursor
+  // by what was really inserted. At most half the pool at once (Database.bulk): 200 mailboxes receiving together must
+  // not take every connection and make the heartbeat miss its lease (decision 025).
+  const c = input.cursor;
+  const result = await db.bulk(() =>
+    db.raw.query<InsertedRow & { owned: number }>(INGEST_SQL, [
+      JSON.stringify(rows, jsonValue),
+      input.mailboxId,
+      input.ownerId,
+      c?.uidValidity?.toString() ?? null,
+      c?.lastUid?.toString() ?? null,
+      c?.backfillBelowUid?.toString() ?? null,
+      c?.firstSyncDone ?? false,
+    ]),
   );
+  if (!result[0]?.owned) {
+    // Nothing was written. Tell a lost lease from a UIDVALIDITY that changed under us (resetCursor first).
+    const [state] = await db.raw.query<{ ownerId: string | null }>(
+      `SELECT "ownerId" FROM "MailboxSync" WHERE "mailboxId" = $1`,
+      [input.mailboxId],
+    );
+    throw state?.ownerId === input.ownerId
+      ? new UidValidityMismatchError(input.mailboxId)
+      : new LeaseLostError(input.mailboxId);
+  }
+  const inserted = result
+    .filter((r) => r.id !== null)
+    .map((r) => ({ ...r, imapUid: r.imapUid === null ? null : BigInt(r.imapUid) }));
 
   const ref = (c: (typeof inserted)[number]): StoredRef => ({
     emailId: c.id,

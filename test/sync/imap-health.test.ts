@@ -28,6 +28,7 @@ for (const mode of dbModes()) {
       assert.equal(row.status, 'FAILED');
       assert.equal(row.errorCode, 'MESSAGE_TOO_LARGE');
       assert.equal(row.subject, 'Too large to process');
+      assert.ok(row.size > 1200 * big.length, `the whole message's size, not what was fetched of it: ${row.size}`);
       await until(
         'moved to Undeliverable',
         async () =>

@@ -184,6 +184,45 @@ for (const mode of dbModes()) {
       }
     });
 
+    test('a claim by another process that commits while the batch waits for the row: nothing stored', {
+      skip: mode !== 'postgres' && 'two connections at once: PostgreSQL only',
+    }, async () => {
+      const mailboxId = await ownedMailbox();
+      const other = await registerProcess(t.db, {
+        role: 'worker',
+        timing: { heartbeatMs: 60_000, deadAfterMs: 180_000 },
+      });
+      try {
+        // The other process takes the mailbox in a transaction that is still open when the batch arrives: the batch
+        // read the row as ours, waits for the lock, and must then see the new owner and write nothing.
+        await t.db.withConnection(async (claim) => {
+          await claim.exec('BEGIN');
+          await claim.query(`UPDATE "MailboxSync" SET "ownerId" = $1 WHERE "mailboxId" = $2`, [other.id, mailboxId]);
+          const batch = ingest(t.db, {
+            mailboxId,
+            ownerId: reg.id,
+            messages: [imap(fixture('html-only'), 1)],
+            cursor: { uidValidity: UV, lastUid: 1n },
+          });
+          const settled = batch.then(
+            () => 'stored',
+            (e: unknown) => e,
+          );
+          await new Promise((r) => setTimeout(r, 300));
+          await claim.exec('COMMIT');
+          assert.ok((await settled) instanceof LeaseLostError, String(await settled));
+        });
+        assert.equal(await t.db.prisma.email.count({ where: { mailboxId } }), 0);
+        const [sync] = await t.db.raw.query<{ lastUid: string | null; messagesSynced: number }>(
+          `SELECT "lastUid"::text AS "lastUid", "messagesSynced" FROM "MailboxSync" WHERE "mailboxId" = $1`,
+          [mailboxId],
+        );
+        assert.deepEqual([sync.lastUid, sync.messagesSynced], [null, 0]);
+      } finally {
+        await other.stop();
+      }
+    });
+
     test('too large, unparseable and hostile messages are recorded as failed, reported once, and block nothing', async () => {
       const mailboxId = await ownedMailbox();
       const big = Buffer.concat([
