@@ -23,7 +23,7 @@ export function mailboxRoutes(deps: AppDeps): Router {
   ) => res.status(o.status ?? 200).render('mailboxes/form', await formPage(deps, currentUser(req), o));
 
   r.get('/', async (req, res) => {
-    res.render('mailboxes/list', await mailboxListPage(prisma, currentUser(req), mailboxList.parse(req.query)));
+    res.render('mailboxes/list', await mailboxListPage(deps.db, currentUser(req), mailboxList.parse(req.query)));
   });
 
   r.get('/new', async (req, res) => {
