@@ -8,6 +8,7 @@ import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { PGliteRemote, type PGliteLike } from './pglite-remote.ts';
 import { Gate } from './gate.ts';
+import { seedFromTemplate } from './pglite-template.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -133,7 +134,9 @@ export async function openDatabase(opts: {
   databasePoolSize?: number;
 }): Promise<Database> {
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl, opts.databasePoolSize);
-  const pglite = await PGliteRemote.create({ dataDir: join(opts.dataDir, 'pglite'), smallSharedBuffers: true });
+  const dataDir = join(opts.dataDir, 'pglite');
+  seedFromTemplate(dataDir); // a new data directory: a copy of the template instead of initdb (decision 029)
+  const pglite = await PGliteRemote.create({ dataDir, smallSharedBuffers: true });
   pglite.onCrash = databaseThreadCrashed;
   return pgliteDatabase(pglite);
 }
