@@ -1,8 +1,9 @@
 // A Mailroom process for the given environment: start it, stop it cleanly on SIGTERM/SIGINT, exit 1 with a readable
 // message on bad config. Entries: server.ts (npm start: MAILROOM_ROLE, default all) and worker.ts (npm run worker).
 import { loadConfig, ConfigError } from './config.ts';
-import { startRuntime, type Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
 import { DataDirLockedError } from './db/lock.ts';
+import { startOpening } from './db/pglite-open.ts';
 import { MigrationError } from './db/migrate.ts';
 
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
@@ -38,7 +39,11 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => shutdown(signal));
 
   try {
-    runtime = await startRuntime(loadConfig(env));
+    const config = loadConfig(env);
+    // The embedded database opens in its thread while the app's modules load (decision 029: cold start).
+    const starting = startOpening(config);
+    const { startRuntime } = await import('./runtime.ts');
+    runtime = await startRuntime(config, undefined, {}, starting);
     if (stopRequested) shutdown(stopRequested);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError) {

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
-import { lockDataDir } from './db/lock.ts';
+import { startOpening, type StartingDatabase } from './db/pglite-open.ts';
 import { migrate } from './db/migrate.ts';
 import type { Jobs } from './jobs/boss.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -35,8 +35,9 @@ export async function startRuntime(
   config: Config,
   logger = createLogger(config.logLevel),
   hooks: RuntimeHooks = {},
+  starting: StartingDatabase = startOpening(config),
 ): Promise<Runtime> {
-  const release = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+  const { release } = starting;
   const serves = config.role !== 'worker';
   const works = config.role !== 'web';
   let db: Database | undefined;
@@ -47,7 +48,7 @@ export async function startRuntime(
       logger.warn(
         `${key} was not set: generated one into ${config.dataDir}/keys.json (mode 0600). Back this file up; without it stored secrets cannot be read.`,
       );
-    db = await openDatabase(config);
+    db = await openDatabase(config, starting.pglite);
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
     await hooks.beforeListen?.(db);

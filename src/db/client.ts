@@ -1,13 +1,13 @@
 // Opens the database: embedded PGlite under DATA_DIR, or PostgreSQL when DATABASE_URL is set.
 // Both give a Prisma client plus a raw SQL handle (migrations, pg-boss, health checks).
-import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { PGliteRemote, type PGliteLike } from './pglite-remote.ts';
+import type { PGliteRemote, PGliteLike } from './pglite-remote.ts';
 import { Gate } from './gate.ts';
+import { openPglite } from './pglite-open.ts';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -121,19 +121,15 @@ export function postgresDatabase(databaseUrl: string, poolSize = DEFAULT_POOL_SI
   };
 }
 
-/** A crash of the database thread: the process cannot go on without its database, so it says why and exits. */
-function databaseThreadCrashed(err: Error): void {
-  process.stderr.write(`mailroom: ${err.message}. Exiting; the data directory is left as the last commit wrote it.\n`);
-  process.exit(70); // EX_SOFTWARE; a supervisor restarts it, and the restart recovers like any other crash
-}
-
-export async function openDatabase(opts: {
-  databaseUrl?: string;
-  dataDir: string;
-  databasePoolSize?: number;
-}): Promise<Database> {
+/** PostgreSQL, or the embedded database (already opening when `pglite` is given: startOpening in main.ts). */
+export async function openDatabase(
+  opts: {
+    databaseUrl?: string;
+    dataDir: string;
+    databasePoolSize?: number;
+  },
+  pglite?: Promise<PGliteRemote>,
+): Promise<Database> {
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl, opts.databasePoolSize);
-  const pglite = await PGliteRemote.create({ dataDir: join(opts.dataDir, 'pglite'), smallSharedBuffers: true });
-  pglite.onCrash = databaseThreadCrashed;
-  return pgliteDatabase(pglite);
+  return pgliteDatabase(await (pglite ?? openPglite(opts.dataDir)));
 }
