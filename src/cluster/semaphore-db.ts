@@ -36,8 +36,13 @@ export class DbSemaphore extends QueueingSemaphore {
   /** Slot id → permit, for yield requests addressed to a slot. */
   private bySlot = new Map<string, HeldPermit>();
   private unlisten: Promise<() => void>;
-  /** Transactions made to take slots (tests count them: waiters queued together are served by one). */
-  readonly transactions = { count: 0 };
+  /** Transactions made to take slots and statements to give them back (tests count them: decision 030). */
+  readonly sql = { acquires: 0, releases: 0 };
+  /** Releases waiting for the statement that writes them (free()). */
+  private freeing: { slotIds: string[]; keys: string[]; done: () => void }[] = [];
+  private flushing = false;
+  /** Off: every release its own statement, as before decision 030 (bench/diag/semaphore-batch.ts compares the two). */
+  protected coalesceReleases = true;
 
   constructor(deps: DbSemaphoreDeps) {
     super(deps.pollMs ?? 1_000);
@@ -59,7 +64,7 @@ export class DbSemaphore extends QueueingSemaphore {
   protected async attempt(claims: ResolvedClaim[], opts: AcquireOptions): Promise<Attempt> {
     const { db, registration } = this.deps;
     const keys = claims.map((c) => c.key);
-    this.transactions.count++;
+    this.sql.acquires++;
     const ids = await transaction(db, async (tx): Promise<{ full: string[] } | { slotIds: string[] }> => {
       for (const key of keys) await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NS, key]);
       const counts = await tx.query<{ key: string; n: number }>(
@@ -99,7 +104,7 @@ export class DbSemaphore extends QueueingSemaphore {
     const keys = [...new Set(batch.flatMap((b) => b.claims.map((c) => c.key)))].sort((a, b) =>
       a < b ? -1 : a > b ? 1 : 0,
     );
-    this.transactions.count++;
+    this.sql.acquires++;
     const decided = await transaction(db, async (tx) => {
       // In key order (as attempt() takes them one by one), so two lockers never wait for each other in a cycle.
       await tx.query(
@@ -155,16 +160,45 @@ export class DbSemaphore extends QueueingSemaphore {
     });
   }
 
-  private async free(slotIds: string[], keys: string[]): Promise<void> {
+  /**
+   * Gives slots back. Releases that come in while one is being written are written together by the next statement
+   * (at concurrency 50 each Test & Enable job releases three permits: one statement each was a queue on the pool).
+   */
+  private free(slotIds: string[], keys: string[]): Promise<void> {
     for (const id of slotIds) this.bySlot.delete(id);
+    if (!this.coalesceReleases) return this.deleteSlots(slotIds, keys).then(() => this.wake(keys));
+    return new Promise((done) => {
+      this.freeing.push({ slotIds, keys, done });
+      if (!this.flushing) void this.flushFrees();
+    });
+  }
+
+  private async flushFrees(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.freeing.length) {
+        const batch = this.freeing.splice(0);
+        const slotIds = batch.flatMap((b) => b.slotIds);
+        const keys = [...new Set(batch.flatMap((b) => b.keys))];
+        await this.deleteSlots(slotIds, keys);
+        this.wake(keys);
+        for (const b of batch) b.done();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async deleteSlots(slotIds: string[], keys: string[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
+        this.sql.releases++;
         await this.deps.db.raw.query(
           `WITH d AS (DELETE FROM "ConnectionSlot" WHERE id = ANY($1::text[]) RETURNING key)
-           SELECT pg_notify('${SLOTS_CHANNEL}', 'free:' || $2 || ':' || key) FROM d`,
+           SELECT pg_notify('${SLOTS_CHANNEL}', 'free:' || $2 || ':' || key) FROM (SELECT DISTINCT key FROM d) k`,
           [slotIds, this.deps.registration.id],
         );
-        break;
+        return;
       } catch (e) {
         if (attempt >= 3 || this.closed) {
           // The rows go at the latest with this process's WorkerProcess row; until then they count against the key.
@@ -172,12 +206,11 @@ export class DbSemaphore extends QueueingSemaphore {
             { err: e, keys },
             'could not release connection slots; they are freed when this process stops',
           );
-          break;
+          return;
         }
         await new Promise((r) => setTimeout(r, 500 * attempt));
       }
     }
-    this.wake(keys);
   }
 
   protected async askToYield(key: string): Promise<void> {

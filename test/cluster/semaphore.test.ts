@@ -238,7 +238,7 @@ if (dbModes().includes('postgres')) {
       const sem = createConnectionSemaphore(t.db, reg, notifier, undefined, 60_000) as unknown as DbSemaphore;
       try {
         const blocker = await sem.acquire([{ key: 'hot', limit: 40 }], { purpose: 'first' });
-        const before = sem.transactions.count;
+        const before = sem.sql.acquires;
         const order: number[] = [];
         const waiters = Array.from({ length: 60 }, (_, i) =>
           sem
@@ -262,12 +262,18 @@ if (dbModes().includes('postgres')) {
           'first come, first served',
         );
         assert.equal(await sem.holders('hot'), 40);
-        const used = sem.transactions.count - before;
+        const used = sem.sql.acquires - before;
         assert.ok(used <= 10, `${used} transactions for 60 waiters queued together`);
         await blocker.release();
         const all = await Promise.all(waiters.slice(0, 40));
         assert.equal(order.length, 40);
-        for (const p of all) await p.release();
+        // Released together: written together (one statement each made releases a queue on the pool).
+        const releasesBefore = sem.sql.releases;
+        await Promise.all(all.map((p) => p.release()));
+        assert.ok(
+          sem.sql.releases - releasesBefore <= 5,
+          `${sem.sql.releases - releasesBefore} statements for 40 releases`,
+        );
         const rest = await Promise.all(waiters.slice(40));
         for (const p of rest) await p.release();
         assert.equal(await sem.holders('hot'), 0);
