@@ -7,6 +7,10 @@ export interface ResolvedClaim {
   limit: number;
 }
 export type Attempt = { permit: HeldPermit } | { full: string[] };
+/** One waiter's try within a batch (attemptMany): `behind` when an earlier one in the batch found a key full. */
+export type BatchAttempt = Attempt | { full: string[]; behind: true };
+/** Waiters tried in one batch (one transaction on PostgreSQL). */
+export const BATCH_MAX = 64;
 
 /** How often a waiter may ask a key's oldest yieldable holder to give way. */
 const YIELD_ASK_MS = 5_000;
@@ -48,6 +52,8 @@ export class HeldPermit implements Permit {
 }
 
 interface Waiter {
+  /** Arrival order: a pass tries its waiters in it. */
+  seq: number;
   claims: SlotClaim[];
   /** The distinct keys of the claims. */
   keys: string[];
@@ -104,6 +110,7 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
   /** When each key was last woken (a tick of `clock`): a key woken while an attempt ran is not marked full by it. */
   private wokenAt = new Map<string, number>();
   private clock = 0;
+  private arrivals = 0;
   private pumping = false;
   private backstop: NodeJS.Timeout | undefined;
   protected closed = false;
@@ -115,6 +122,26 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
 
   /** One atomic try: take a slot of every key, or report the full keys. */
   protected abstract attempt(claims: ResolvedClaim[], opts: AcquireOptions): Promise<Attempt>;
+  /**
+   * Several tries at once, in order, as if made one after another: a try behind one that found a key full is not made
+   * (it would wait behind it anyway). PostgreSQL overrides this with one transaction for the whole batch: at
+   * concurrency 50 one try per transaction serialized every Test & Enable job's three acquires (decision 030).
+   */
+  protected async attemptMany(batch: { claims: ResolvedClaim[]; opts: AcquireOptions }[]): Promise<BatchAttempt[]> {
+    const full = new Set<string>();
+    const out: BatchAttempt[] = [];
+    for (const b of batch) {
+      const behind = b.claims.filter((c) => full.has(c.key)).map((c) => c.key);
+      if (behind.length) {
+        out.push({ full: behind, behind: true });
+        continue;
+      }
+      const r = await this.attempt(b.claims, b.opts);
+      if ('full' in r) for (const key of r.full) full.add(key);
+      out.push(r);
+    }
+    return out;
+  }
   /** Ask the oldest yieldable holder of a key to give way. */
   protected abstract askToYield(key: string): Promise<void>;
   abstract holders(key: string): Promise<number>;
@@ -134,7 +161,17 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     return new Promise<Permit>((resolve, reject) => {
       const keys = [...new Set(claims.map((c) => c.key))];
-      const w: Waiter = { claims, keys, opts, settled: false, askedAt: new Map(), resolve, reject, cleanup: () => {} };
+      const w: Waiter = {
+        seq: this.arrivals++,
+        claims,
+        keys,
+        opts,
+        settled: false,
+        askedAt: new Map(),
+        resolve,
+        reject,
+        cleanup: () => {},
+      };
       const signal = opts.signal;
       if (signal) {
         const onAbort = () => this.settle(w, () => reject(abortError(signal)));
@@ -233,7 +270,10 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
     }
   }
 
-  /** One pass over the woken keys (or everything), each key's waiters in order. */
+  /**
+   * One pass over the waiters of the woken keys (or everything), in arrival order, in batches: a waiter behind one
+   * that found a key full is not tried (it waits behind it).
+   */
   private async pass(): Promise<void> {
     this.stats.passes++;
     const limits = new Map<string, Promise<number>>();
@@ -241,56 +281,71 @@ export abstract class QueueingSemaphore implements ConnectionSemaphore {
       for (const c of claims) if (typeof c.limit === 'function' && !limits.has(c.key)) this.stats.limitReads++;
       return resolveClaims(claims, limits);
     };
-    const tried = new Set<Waiter>();
-    const blocked = (w: Waiter) => w.keys.some((k) => this.full.has(k));
-    // Everything (backstop): the whole queue in arrival order, which tries at most one waiter per full key.
+    let candidates: Waiter[];
     if (this.everything) {
+      // Everything (backstop): the whole queue in arrival order, which tries at most one waiter per full key.
       this.everything = false;
       this.dirty.clear();
       this.full.clear();
-      for (const w of [...this.waiting]) {
-        if (this.closed) return;
-        if (w.settled || blocked(w)) continue;
-        tried.add(w);
-        await this.tryWaiter(w, read);
-      }
-      return;
+      candidates = [...this.waiting];
+    } else {
+      const seen = new Set<Waiter>();
+      for (const key of this.dirty) for (const w of this.byKey.get(key) ?? []) seen.add(w);
+      this.dirty.clear();
+      candidates = [...seen].sort((a, b) => a.seq - b.seq);
     }
-    const keys = [...this.dirty];
-    this.dirty.clear();
-    for (const key of keys) {
-      for (const w of [...(this.byKey.get(key) ?? [])]) {
-        if (this.closed || this.full.has(key)) break; // everyone after is behind a waiter that found it full
-        if (w.settled || tried.has(w) || blocked(w)) continue;
-        tried.add(w);
-        await this.tryWaiter(w, read);
+    const blocked = (w: Waiter) => w.keys.some((k) => this.full.has(k));
+    let batch: Waiter[] = [];
+    for (const w of candidates) {
+      if (this.closed) return;
+      if (w.settled || blocked(w)) continue;
+      batch.push(w);
+      if (batch.length >= BATCH_MAX) {
+        await this.tryBatch(batch, read);
+        batch = [];
       }
     }
+    if (batch.length && !this.closed) await this.tryBatch(batch, read);
   }
 
-  private async tryWaiter(w: Waiter, read: (claims: SlotClaim[]) => Promise<ResolvedClaim[]>): Promise<void> {
-    let result: Attempt;
-    this.stats.attempts++;
+  private async tryBatch(ws: Waiter[], read: (claims: SlotClaim[]) => Promise<ResolvedClaim[]>): Promise<void> {
     const startedAt = this.clock;
+    let results: BatchAttempt[];
+    const live: Waiter[] = [];
+    const tries: { claims: ResolvedClaim[]; opts: AcquireOptions }[] = [];
+    for (const w of ws) {
+      try {
+        tries.push({ claims: await read(w.claims), opts: w.opts });
+        live.push(w);
+      } catch (e) {
+        this.settle(w, () => w.reject(e));
+      }
+    }
     try {
-      result = await this.attempt(await read(w.claims), w.opts);
+      results = tries.length ? await this.attemptMany(tries) : [];
     } catch (e) {
-      this.settle(w, () => w.reject(e));
+      for (const w of live) this.settle(w, () => w.reject(e));
       return;
     }
-    if ('permit' in result) {
-      if (w.settled)
-        await result.permit.release(); // cancelled while the attempt ran
-      else this.settle(w, () => w.resolve(result.permit));
-      return;
-    }
-    for (const key of result.full) {
-      // Freed while we counted (a release or notification came in meanwhile): it is in the next pass already.
-      if (!this.everything && (this.wokenAt.get(key) ?? 0) <= startedAt) this.full.add(key);
-      const last = w.askedAt.get(key) ?? -Infinity;
-      if (Date.now() - last >= YIELD_ASK_MS) {
-        w.askedAt.set(key, Date.now());
-        await this.askToYield(key).catch(() => undefined);
+    for (let i = 0; i < live.length; i++) {
+      const w = live[i];
+      const result = results[i];
+      if ('behind' in result) continue;
+      this.stats.attempts++;
+      if ('permit' in result) {
+        if (w.settled)
+          await result.permit.release(); // cancelled while the attempt ran
+        else this.settle(w, () => w.resolve(result.permit));
+        continue;
+      }
+      for (const key of result.full) {
+        // Freed while we counted (a release or notification came in meanwhile): it is in the next pass already.
+        if (!this.everything && (this.wokenAt.get(key) ?? 0) <= startedAt) this.full.add(key);
+        const last = w.askedAt.get(key) ?? -Infinity;
+        if (Date.now() - last >= YIELD_ASK_MS) {
+          w.askedAt.set(key, Date.now());
+          await this.askToYield(key).catch(() => undefined);
+        }
       }
     }
   }

@@ -124,10 +124,10 @@ async function oauthCredentials(
       grant.accessTokenExpiresAt.getTime() - now() <= Math.max(REFRESH_MARGIN_MS, opts.minValidityMs ?? 0) ||
       (opts.forceRefresh === true && !replacedMeanwhile);
     if (!mustRefresh || !grant.refreshToken) break;
-    if (await claimRefresh(prisma, mb.id, claimId)) {
+    const after = await claimRefresh(prisma, mb.id, claimId);
+    if (after !== undefined) {
       // Taken after the read above: someone may have stored a new token in between. Then use theirs.
-      const after = await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id }, select: { accessToken: true } });
-      if (after?.accessToken === grant.accessToken) {
+      if (after === grant.accessToken) {
         claimed = true;
         break;
       }
@@ -152,13 +152,18 @@ async function oauthCredentials(
   }
 }
 
-/** Takes the grant's refresh claim when nobody holds it (or the holder's claim ran out: a process died mid-refresh). */
-async function claimRefresh(prisma: PrismaClient, mailboxId: string, claimId: string): Promise<boolean> {
-  const n = await prisma.$executeRaw`UPDATE "GmailGrant"
+/**
+ * Takes the grant's refresh claim when nobody holds it (or the holder's claim ran out: a process died mid-refresh) and
+ * returns the stored access token as of the claim (undefined: not taken). One statement: the re-read after the claim
+ * rides on it (decision 030: PGlite runs every statement on one thread, and each Test & Enable job refreshes).
+ */
+async function claimRefresh(prisma: PrismaClient, mailboxId: string, claimId: string): Promise<string | undefined> {
+  const rows = await prisma.$queryRaw<Array<{ accessToken: string }>>`UPDATE "GmailGrant"
     SET "refreshClaimedUntil" = now() + make_interval(secs => ${REFRESH_CLAIM_MS / 1000}::double precision),
         "refreshClaimedBy" = ${claimId}
-    WHERE "mailboxId" = ${mailboxId} AND ("refreshClaimedUntil" IS NULL OR "refreshClaimedUntil" < now())`;
-  return n === 1;
+    WHERE "mailboxId" = ${mailboxId} AND ("refreshClaimedUntil" IS NULL OR "refreshClaimedUntil" < now())
+    RETURNING "accessToken"`;
+  return rows[0]?.accessToken;
 }
 
 async function releaseRefreshClaim(prisma: PrismaClient, mailboxId: string, claimId: string): Promise<void> {

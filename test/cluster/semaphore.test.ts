@@ -8,6 +8,7 @@ import { createNotifier, type Notifier } from '../../src/cluster/notify.ts';
 import { createConnectionSemaphore } from '../../src/cluster/start.ts';
 import type { ConnectionSemaphore, Permit } from '../../src/cluster/semaphore.ts';
 import type { QueueingSemaphore } from '../../src/cluster/semaphore-queue.ts';
+import type { DbSemaphore } from '../../src/cluster/semaphore-db.ts';
 import { createTestDb, dbModes, type TestDb } from '../helpers/db.ts';
 import { until } from '../helpers/until.ts';
 
@@ -228,6 +229,62 @@ for (const mode of dbModes()) {
 
 if (dbModes().includes('postgres')) {
   describe('connection semaphore across registrations [postgres]', () => {
+    test('waiters queued together are served by a few transactions, in order, within the limit', async () => {
+      // Test & Enable at concurrency 50: fifty jobs ask for the global checks key and their profile's key at once.
+      // One transaction per waiter made them a queue on the hot key's lock (decision 030); a batch takes them at once.
+      const t = await createTestDb('postgres');
+      const reg = await registerProcess(t.db, { role: 'worker', timing: TIMING });
+      const notifier = createNotifier(t.db);
+      const sem = createConnectionSemaphore(t.db, reg, notifier, undefined, 60_000) as unknown as DbSemaphore;
+      try {
+        const blocker = await sem.acquire([{ key: 'hot', limit: 40 }], { purpose: 'first' });
+        const before = sem.sql.acquires;
+        const order: number[] = [];
+        const waiters = Array.from({ length: 60 }, (_, i) =>
+          sem
+            .acquire(
+              [
+                { key: 'hot', limit: 40 },
+                { key: `profile-${i % 3}`, limit: 30 },
+              ],
+              { purpose: `w${i}` },
+            )
+            .then((p) => {
+              order.push(i);
+              return p;
+            }),
+        );
+        await until('39 waiters to hold a slot', async () => (order.length >= 39 && !sem.busy) || undefined, 30_000);
+        assert.equal(order.length, 39, 'the limit of 40 holds (one slot is the blocker)');
+        assert.deepEqual(
+          order,
+          Array.from({ length: 39 }, (_, i) => i),
+          'first come, first served',
+        );
+        assert.equal(await sem.holders('hot'), 40);
+        const used = sem.sql.acquires - before;
+        assert.ok(used <= 10, `${used} transactions for 60 waiters queued together`);
+        await blocker.release();
+        const all = await Promise.all(waiters.slice(0, 40));
+        assert.equal(order.length, 40);
+        // Released together: written together (one statement each made releases a queue on the pool).
+        const releasesBefore = sem.sql.releases;
+        await Promise.all(all.map((p) => p.release()));
+        assert.ok(
+          sem.sql.releases - releasesBefore <= 5,
+          `${sem.sql.releases - releasesBefore} statements for 40 releases`,
+        );
+        const rest = await Promise.all(waiters.slice(40));
+        for (const p of rest) await p.release();
+        assert.equal(await sem.holders('hot'), 0);
+      } finally {
+        await sem.close();
+        await reg.stop().catch(() => undefined);
+        await notifier.close();
+        await t.drop();
+      }
+    });
+
     test("two processes share one budget; a dead holder's slot is reclaimed", async () => {
       const t = await createTestDb('postgres');
       const regs = [
