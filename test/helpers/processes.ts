@@ -14,7 +14,10 @@ export interface Proc {
 
 export function startProcess(env: Record<string, string>, entry = 'src/server.ts'): Proc {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // Under setpriv's parent-death signal (as Dovecot in test/fakes/dovecot/process.ts): a test process that dies or
+  // is timed out by the runner must not leave workers behind (seen: six orphaned workers from timed-out runs, each
+  // keeping a few % of a core and its PostgreSQL connections). setpriv execs node: the pid is node's.
+  const child = spawn('setpriv', ['--pdeathsig', 'TERM', '--', process.execPath, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', ...env },
   });
