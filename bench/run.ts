@@ -48,6 +48,7 @@ const FULL = {
   'sync-many': '200',
   'sync-first': '5000',
   'sync-idle': '100,1000',
+  'sync-hibernate': '0',
 };
 const QUICK: typeof FULL = {
   ...FULL,
@@ -137,6 +138,7 @@ for (const part of parts) {
       bodyBytes: 4096,
       idle: a['sync-idle'].split(',').map(Number),
       pollSeconds: 60,
+      hibernateSeconds: Number(a['sync-hibernate']),
     });
   else throw new Error(`unknown part ${part} (scale, busy-pages, start, pages, sync)`);
   const seconds = round((performance.now() - started) / 1000, 1);

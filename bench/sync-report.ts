@@ -17,7 +17,7 @@ export function renderSync(r: J): string {
   const date = `${r.machine.date.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}`;
   const ratio = (poll: J, idle: J) => Math.round(poll.p50 / Math.max(1, idle.p50));
   return [
-    `**Synchronization** — PostgreSQL, one worker process (\`MAILROOM_ROLE=worker\`), Dovecot 2.3 with IDLE hibernation after ${r.dovecot.hibernateSeconds} s (${date}; whole part ${r.seconds} s)`,
+    `**Synchronization** — PostgreSQL, one worker process (\`MAILROOM_ROLE=worker\`), Dovecot 2.3 ${r.dovecot.hibernateSeconds ? `with IDLE hibernation after ${r.dovecot.hibernateSeconds} s` : 'without IDLE hibernation (each IDLE keeps its imap process, as a provider keeps it ready)'} (${date}; whole part ${r.seconds} s)`,
     '',
     '| delivery → stored (p50 / p95 / max) | IMAP IDLE (Mailroom) | 60 s poll model | poll ÷ IDLE (p50) | machine |',
     '|---|---|---|---|---|',
@@ -26,6 +26,12 @@ export function renderSync(r: J): string {
     '',
     `Poll model: a message waits a uniform share of the ${r.pollSeconds} s interval for the next poll, plus that poll's own time measured here against the same Dovecot (connect, XOAUTH2, open INBOX, fetch new, log out): ${lat(l.one.pollCycleMs)} alone, ${lat(l.many.pollCycleMs)} with ${l.many.mailboxes} polling at once.`,
     '',
+    ...(l.many.cpuSecondsPerRound
+      ? [
+          `CPU per round of ${l.many.mailboxes} deliveries (the same 2 cores run Mailroom, Dovecot and PostgreSQL): worker ${l.many.cpuSecondsPerRound.worker.join(' / ')} s, Dovecot ${l.many.cpuSecondsPerRound.dovecot.join(' / ')} s.`,
+          '',
+        ]
+      : []),
     `Messages not stored within 60 s of delivery: **${r.notStoredWithin60s ?? 0}**${r.notStoredWithin60s ? " (left out of the percentiles; their mailboxes' sync rows are in `results/sync.json`)" : ''}.`,
     '',
     '| first synchronization | messages | seconds | msg/s | machine |',

@@ -12,7 +12,7 @@ import {
   type SyncProfile,
   type SyncWorld,
 } from '../test/helpers/sync-cluster-world.ts';
-import { ADMIN_URL, log, now, procCpuSeconds, round, sleep, waitForQuiet } from './util.ts';
+import { ADMIN_URL, groupCpuSeconds, log, now, procCpuSeconds, round, sleep, waitForQuiet } from './util.ts';
 
 export interface SyncBenchOptions {
   quietWaitMs: number;
@@ -27,6 +27,12 @@ export interface SyncBenchOptions {
   idle: number[];
   /** The poll interval of the comparison model (Dynamics 365 and Odoo: 60 s). */
   pollSeconds: number;
+  /**
+   * Dovecot's imap_hibernate_timeout (s). 0 (the default): every IDLE connection keeps its own imap process, as a
+   * provider's server farm keeps it ready. With hibernation Dovecot spends ~40 ms of CPU waking each connection for a
+   * delivery — on the same 2 cores as Mailroom, so 200 deliveries at once measured mostly Dovecot (decision 031).
+   */
+  hibernateSeconds: number;
 }
 
 function pct(xs: number[], p: number): number {
@@ -215,7 +221,7 @@ async function firstSync(w: SyncWorld, p: Proc, o: SyncBenchOptions) {
 }
 
 export async function benchSync(o: SyncBenchOptions) {
-  const w = await startSyncWorld({ adminUrl: ADMIN_URL, tag: 'benchsync' });
+  const w = await startSyncWorld({ adminUrl: ADMIN_URL, tag: 'benchsync', hibernateSeconds: o.hibernateSeconds });
   const p = startProcess({ ...w.env, MAILROOM_ROLE: 'worker', NODE_ENV: 'production', LOG_LEVEL: 'warn' });
   try {
     // Maximum Concurrent Connections counts per profile (main, i13rest): room for every mailbox to hold its IDLE.
@@ -249,14 +255,19 @@ export async function benchSync(o: SyncBenchOptions) {
     const one: number[] = [];
     for (let i = 0; i < o.rounds * 4; i++) {
       one.push(...(await deliverAndTime(w, [all[0]])));
-      await sleep(1500); // back in hibernation (1 s) before the next, as mail usually finds it
+      await sleep(1500); // idle again (in hibernation, when it is on) before the next, as mail usually finds it
     }
     connectMs[o.many] ??= await grow(o.many);
     await sleep(3000);
     const manyCond = await conditions(o.quietWaitMs);
     const many: number[] = [];
+    // CPU seconds per round of the worker and of Dovecot (its whole process group): who the round's time went to.
+    const cpu = { worker: [] as number[], dovecot: [] as number[] };
     for (let r = 0; r < o.rounds; r++) {
+      const c0 = { worker: procCpuSeconds(p.child.pid!), dovecot: groupCpuSeconds(w.dovecot.pid) };
       many.push(...(await deliverAndTime(w, all.slice(0, o.many))));
+      cpu.worker.push(round(procCpuSeconds(p.child.pid!) - c0.worker, 2));
+      cpu.dovecot.push(round(groupCpuSeconds(w.dovecot.pid) - c0.dovecot, 2));
       await sleep(3000);
     }
     // The poll model, measured against the same Dovecot: the poll's own time for 1 mailbox and for `many` at once.
@@ -275,6 +286,7 @@ export async function benchSync(o: SyncBenchOptions) {
         idle: summary(many),
         poll: summary(pollModel(pollMany, o.pollSeconds, 1000)),
         pollCycleMs: summary(pollMany),
+        cpuSecondsPerRound: cpu,
         ...manyCond,
       },
     };
@@ -297,7 +309,7 @@ export async function benchSync(o: SyncBenchOptions) {
     }));
     return {
       engine: 'postgres',
-      dovecot: { hibernateSeconds: 1, startMs: w.dovecot.startMs },
+      dovecot: { hibernateSeconds: o.hibernateSeconds, startMs: w.dovecot.startMs },
       pollSeconds: o.pollSeconds,
       latency,
       firstSync: first,

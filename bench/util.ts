@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 
 export const BENCH_DIR = import.meta.dirname;
@@ -103,6 +103,26 @@ export function procCpuSeconds(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/**
+ * CPU seconds of a process group so far: every live member's own time, plus what the leader collected from the
+ * children it reaped (Dovecot's master reaps its imap and imap-hibernate processes).
+ */
+export function groupCpuSeconds(pgid: number): number {
+  let sum = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(f[2]) !== pgid) continue;
+      sum += Number(f[11]) + Number(f[12]);
+      if (Number(d) === pgid) sum += Number(f[13]) + Number(f[14]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum / 100;
 }
 
 /** Whole-machine busy and total CPU seconds so far, from /proc/stat. */
