@@ -49,13 +49,23 @@ async function stored(db: Database, ids: string[]): Promise<Map<string, number>>
   return new Map(rows.map((r) => [r.key, Number(r.n)]));
 }
 
-/** Every mailbox holds exactly one logged-in connection at Dovecot (two owners would make two). */
+/**
+ * Every mailbox holds exactly one IMAP connection. Counted on the client side: the worker processes hold exactly as
+ * many established sockets to Dovecot's IMAP port as there are mailboxes (`ss`), and Dovecot has every mailbox logged
+ * in at least once — so each has exactly one, and a second owner or a leaked session would make one more socket.
+ * Dovecot's own count (`doveadm who`) alone is not enough: after a kill -9 it kept listing a dead connection (CI,
+ * 2026-12-02: the survivor held 12 sockets for 12 mailboxes while Dovecot listed an imap and an imap-hibernate process
+ * for one of them, for over a minute). Without `ss`, Dovecot's count decides.
+ */
 async function oneConnectionEach(w: SyncWorld, mailboxes: SyncMailbox[]): Promise<boolean> {
-  for (const m of mailboxes) if ((await w.dovecot.connections(m.email)) !== 1) return false;
-  return true;
+  const sockets = imapSockets(w.dovecot.imap.port);
+  const counts = await Promise.all(mailboxes.map((m) => w.dovecot.connections(m.email)));
+  if (typeof sockets === 'string') return counts.every((n) => n === 1);
+  const held = Object.values(sockets).reduce((a, b) => a + b, 0);
+  return held === mailboxes.length && counts.every((n) => n >= 1);
 }
 
-/** Established TCP connections to Dovecot's IMAP port, per client process (`ss`), for a failure message. */
+/** Established TCP connections to Dovecot's IMAP port, per client process (`ss`), or why `ss` failed. */
 function imapSockets(port: number): Record<string, number> | string {
   try {
     const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' });
@@ -232,9 +242,7 @@ if (dbModes().includes('postgres')) {
           `SELECT "mailboxId", "ownerId", state, "lastErrorCode", "retryCount", "nextAttemptAt" FROM "MailboxSync" WHERE "mailboxId" = ANY($1)`,
           [ids],
         );
-        // Seen at load ~20: one mailbox with 2 connections at Dovecot while every row says CONNECTED in the survivor.
-        // Whether the survivor holds a 13th socket (a leaked session) or Dovecot still counts the dead one's tells
-        // the two apart.
+        // What each side counts: the workers' sockets and Dovecot's connections per mailbox.
         throw new Error(
           `${(e as Error).message}; Dovecot connections per mailbox ${JSON.stringify(counts.filter(([, n]) => n !== 1))}; sync rows ${JSON.stringify(rows)}; IMAP sockets per client process ${JSON.stringify(imapSockets(w.dovecot.imap.port))}; Dovecot processes of those mailboxes ${JSON.stringify(
             await dovecotProcesses(
