@@ -91,6 +91,8 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
     LOG_LEVEL: 'warn',
     SECRETS_KEY: randomBytes(32).toString('base64'),
     SESSION_SECRET: randomBytes(32).toString('hex'),
+    // A/B of the pool size (decision 025's setting) without editing the bench.
+    ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}),
     ...extra,
   };
 }
