@@ -31,7 +31,7 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   ),
-  DATABASE_POOL_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(1000).default(10)),
+  DATABASE_POOL_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(1000).default(20)),
   SECRETS_KEY: optionalString,
   SECRETS_KEY_FILE: optionalString,
   SECRETS_OLD_KEYS: optionalString,

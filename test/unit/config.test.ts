@@ -126,9 +126,9 @@ test('SYNC: on by default, off on request, anything else named', () => {
   assert.throws(() => loadConfig({ DATA_DIR: tmp(), SYNC: 'maybe' }), /SYNC/);
 });
 
-test('DATABASE_POOL_SIZE: 10 by default, a number of connections of at least 2', () => {
+test('DATABASE_POOL_SIZE: 20 by default, a number of connections of at least 2', () => {
   const pgEnv = { DATABASE_URL: 'postgresql://x@127.0.0.1/db', SECRETS_KEY: KEY, SESSION_SECRET: 'x'.repeat(40) };
-  assert.equal(loadConfig(pgEnv).databasePoolSize, 10);
+  assert.equal(loadConfig(pgEnv).databasePoolSize, 20);
   assert.equal(loadConfig({ ...pgEnv, DATABASE_POOL_SIZE: '25' }).databasePoolSize, 25);
   for (const bad of ['1', 'many', '2.5'])
     assert.throws(
