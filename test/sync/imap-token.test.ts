@@ -65,16 +65,18 @@ for (const mode of dbModes()) {
         WAIT,
       );
       assert.equal(m.grant?.signInRequiredCode, 'TOKEN_REVOKED');
+      // The sync row (STOPPED) and the mailbox's status (Failure) are two writes, in that order (status.ts
+      // applyFailure): CI on PostgreSQL read between them. Wait for both.
       const row = await until(
-        'stopped',
+        'stopped, and Incoming Email Status Failure',
         async () => {
           const r = await prisma().mailboxSync.findUnique({ where: { mailboxId: mailbox.id } });
-          return r?.state === 'STOPPED' && r.stoppedReason ? r : undefined;
+          const mb = await prisma().mailbox.findUnique({ where: { id: mailbox.id } });
+          return r?.state === 'STOPPED' && r.stoppedReason && mb?.incomingStatus === 'FAILURE' ? r : undefined;
         },
         WAIT,
       );
       assert.match(row.stoppedReason ?? '', /^TOKEN_REVOKED/);
-      assert.equal((await prisma().mailbox.findUnique({ where: { id: mailbox.id } }))?.incomingStatus, 'FAILURE');
       await until(
         'connection closed',
         async () => ((await s.w.dovecot.connections(email)) === 0 ? true : undefined),
