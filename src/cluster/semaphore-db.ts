@@ -3,7 +3,7 @@
 // inserts one row per key, or none. A release deletes the rows and NOTIFYs the keys, so waiters in every process
 // retry at once; slots of a dead process stop counting as soon as its heartbeat is stale (and are deleted with it).
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../db/client.ts';
+import type { Database, RawSql } from '../db/client.ts';
 import { transaction } from '../db/transaction.ts';
 import type { Logger } from '../logger.ts';
 import { aliveSql } from './liveness.ts';
@@ -67,13 +67,7 @@ export class DbSemaphore extends QueueingSemaphore {
     this.sql.acquires++;
     const ids = await transaction(db, async (tx): Promise<{ full: string[] } | { slotIds: string[] }> => {
       for (const key of keys) await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NS, key]);
-      const counts = await tx.query<{ key: string; n: number }>(
-        `SELECT c.key, count(*)::int AS n FROM "ConnectionSlot" c
-         WHERE c.key = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})
-         GROUP BY c.key`,
-        [keys, deadAfterSeconds(registration.timing)],
-      );
-      const n = new Map(counts.map((r) => [r.key, Number(r.n)]));
+      const n = await this.liveCounts(tx, keys);
       const full = claims.filter((c) => (n.get(c.key) ?? 0) >= c.limit).map((c) => c.key);
       if (full.length) return { full };
       const slotIds = keys.map(() => randomUUID());
@@ -85,9 +79,25 @@ export class DbSemaphore extends QueueingSemaphore {
       return { slotIds };
     });
     if ('full' in ids) return ids;
-    const permit: HeldPermit = new HeldPermit(keys, opts.yieldable ?? false, () => this.free(ids.slotIds, keys));
-    for (const id of ids.slotIds) this.bySlot.set(id, permit);
-    return { permit };
+    return { permit: this.hold(keys, opts, ids.slotIds) };
+  }
+
+  /** Live slots per key (held by a process still alive), inside the transaction that holds the keys' locks. */
+  private async liveCounts(tx: RawSql, keys: string[]): Promise<Map<string, number>> {
+    const counts = await tx.query<{ key: string; n: number }>(
+      `SELECT c.key, count(*)::int AS n FROM "ConnectionSlot" c
+       WHERE c.key = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})
+       GROUP BY c.key`,
+      [keys, deadAfterSeconds(this.deps.registration.timing)],
+    );
+    return new Map(counts.map((r) => [r.key, Number(r.n)]));
+  }
+
+  /** The permit for slots just inserted, known by their ids so a yield request finds it. */
+  private hold(keys: string[], opts: AcquireOptions, slotIds: string[]): HeldPermit {
+    const permit: HeldPermit = new HeldPermit(keys, opts.yieldable ?? false, () => this.free(slotIds, keys));
+    for (const id of slotIds) this.bySlot.set(id, permit);
+    return permit;
   }
 
   /**
@@ -112,13 +122,7 @@ export class DbSemaphore extends QueueingSemaphore {
          FROM (SELECT k FROM unnest($2::text[]) WITH ORDINALITY AS u(k, ord) ORDER BY ord) s`,
         [LOCK_NS, keys],
       );
-      const counts = await tx.query<{ key: string; n: number }>(
-        `SELECT c.key, count(*)::int AS n FROM "ConnectionSlot" c
-         WHERE c.key = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "WorkerProcess" w WHERE w.id = c."holderId" AND ${aliveSql('w', '$2')})
-         GROUP BY c.key`,
-        [keys, deadAfterSeconds(registration.timing)],
-      );
-      const n = new Map(counts.map((r) => [r.key, Number(r.n)]));
+      const n = await this.liveCounts(tx, keys);
       const fullHere = new Set<string>();
       const rows = { ids: [] as string[], keys: [] as string[], purposes: [] as string[], yieldable: [] as boolean[] };
       const out = batch.map((b): { behind: string[] } | { full: string[] } | { slotIds: string[] } => {
@@ -151,12 +155,13 @@ export class DbSemaphore extends QueueingSemaphore {
     return decided.map((d, i): BatchAttempt => {
       if ('behind' in d) return { full: d.behind, behind: true };
       if ('full' in d) return d;
-      const claimKeys = batch[i].claims.map((c) => c.key);
-      const permit: HeldPermit = new HeldPermit(claimKeys, batch[i].opts.yieldable ?? false, () =>
-        this.free(d.slotIds, claimKeys),
-      );
-      for (const id of d.slotIds) this.bySlot.set(id, permit);
-      return { permit };
+      return {
+        permit: this.hold(
+          batch[i].claims.map((c) => c.key),
+          batch[i].opts,
+          d.slotIds,
+        ),
+      };
     });
   }
 
