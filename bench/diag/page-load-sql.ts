@@ -1,6 +1,5 @@
 // Diagnostic: every SQL statement (count, total/max ms) an in-process server with jobs runs under autocannon on one page (PGlite). Usage: tsx bench/diag/page-load-sql.ts [path] [seconds]
 import { createServer } from 'node:http';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { PGlite } from '@electric-sql/pglite';
@@ -26,28 +25,19 @@ for (const m of ['query', 'exec'] as const) {
     }
   };
 }
-const { openDatabase } = await import('../../src/db/client.ts');
-const { migrate } = await import('../../src/db/migrate.ts');
 const { loadConfig } = await import('../../src/config.ts');
 const { createSealer } = await import('../../src/security/secrets.ts');
 const { createLogger } = await import('../../src/logger.ts');
 const { buildDeps } = await import('../../src/compose.ts');
 const { startWorkers } = await import('../../src/workers.ts');
 const { createApp } = await import('../../src/app.ts');
-const { seedPages } = await import('../seed.ts');
+const { openSeededPages } = await import('./seeded.ts');
 const { signIn } = await import('../pages.ts');
 const { baseEnv, tempDir } = await import('../util.ts');
 const [path = '/mailboxes?sort=incoming&dir=asc', seconds = '5'] = process.argv.slice(2);
 const dir = tempDir('loadsql');
 const config = loadConfig(baseEnv({ DATA_DIR: join(dir.path, 'data') }));
-mkdirSync(config.dataDir, { recursive: true });
-const db = await openDatabase(config);
-await migrate(db);
-const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
-  mailboxes: 10000,
-  profiles: 50,
-  vacuum: db.kind === 'postgres',
-});
+const { db, seed } = await openSeededPages(config);
 const logger = createLogger('warn');
 const deps = buildDeps({ config, db, logger, sealer: createSealer(config.secretsKeys.current) });
 const jobs = deps.jobs!;

@@ -1,6 +1,5 @@
 // Diagnostic: the SQL statements one signed-in GET runs (PGlite, in-process); EXPLAIN=1 adds plans, REPEAT=n times each. Usage: tsx bench/diag/page-sql.ts [/path ...]
 import { createServer } from 'node:http';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 let trace: string[] | undefined;
@@ -20,27 +19,18 @@ const q = PGlite.prototype.query;
   );
   return r;
 };
-const { openDatabase } = await import('../../src/db/client.ts');
-const { migrate } = await import('../../src/db/migrate.ts');
 const { loadConfig } = await import('../../src/config.ts');
 const { createSealer } = await import('../../src/security/secrets.ts');
 const { createLogger } = await import('../../src/logger.ts');
 const { createApp } = await import('../../src/app.ts');
 const { buildDeps } = await import('../../src/compose.ts');
-const { seedPages } = await import('../seed.ts');
+const { openSeededPages } = await import('./seeded.ts');
 const { signIn } = await import('../pages.ts');
 const { baseEnv, tempDir } = await import('../util.ts');
 const dir = tempDir('pagesql');
 const env = baseEnv({ DATA_DIR: join(dir.path, 'data') });
 const config = loadConfig(env);
-mkdirSync(config.dataDir, { recursive: true });
-const db = await openDatabase(config);
-await migrate(db);
-const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
-  mailboxes: 10000,
-  profiles: 50,
-  vacuum: db.kind === 'postgres',
-});
+const { db, seed } = await openSeededPages(config);
 const app = createApp(
   buildDeps({
     config,
