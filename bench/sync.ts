@@ -35,7 +35,7 @@ export interface SyncBenchOptions {
   hibernateSeconds: number;
 }
 
-function pct(xs: number[], p: number): number {
+export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
 }
@@ -82,8 +82,11 @@ async function waitConnected(w: SyncWorld, p: Proc, ids: string[], timeoutMs: nu
 /** Messages not stored within the wait, with their mailbox's sync state (a finding, not a crash of the bench). */
 const missing: { mailboxId: string; messageId: string; sync: unknown }[] = [];
 
-/** Delivers one message to each mailbox at once; resolves with each stored message's delivery → stored time (ms). */
-async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 60_000): Promise<number[]> {
+/**
+ * Delivers one message to each mailbox at once and polls (every 5 ms, up to `timeoutMs`) until each is stored: when
+ * each was sent (the clock starts before the delivery) and when it was seen stored, by Message-ID.
+ */
+export async function deliverAndWait(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 60_000) {
   const sent = await Promise.all(
     targets.map(async (m) => {
       const t = now();
@@ -93,17 +96,7 @@ async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 
   );
   const seen = new Map<string, number>();
   const t0 = now();
-  while (seen.size < sent.length) {
-    if (now() - t0 > timeoutMs) {
-      for (const s of sent.filter((x) => !seen.has(x.messageId))) {
-        const sync = await w.db.prisma.mailboxSync.findUnique({ where: { mailboxId: s.mailboxId } });
-        missing.push({ mailboxId: s.mailboxId, messageId: s.messageId, sync });
-        log(
-          `sync: ${s.messageId} not stored after ${timeoutMs} ms; its mailbox: ${JSON.stringify(sync, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
-        );
-      }
-      break;
-    }
+  while (seen.size < sent.length && now() - t0 <= timeoutMs) {
     const rows = await w.db.raw.query<{ messageId: string }>(
       `SELECT "messageId" FROM "Email" WHERE "mailboxId" = ANY($1) AND "messageId" = ANY($2)`,
       [sent.map((s) => s.mailboxId), sent.filter((s) => !seen.has(s.messageId)).map((s) => s.messageId)],
@@ -111,6 +104,19 @@ async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 
     const at = now();
     for (const r of rows) seen.set(r.messageId, at);
     if (seen.size < sent.length) await sleep(5);
+  }
+  return { sent, seen };
+}
+
+/** Delivers one message to each mailbox at once; resolves with each stored message's delivery → stored time (ms). */
+async function deliverAndTime(w: SyncWorld, targets: SyncMailbox[], timeoutMs = 60_000): Promise<number[]> {
+  const { sent, seen } = await deliverAndWait(w, targets, timeoutMs);
+  for (const s of sent.filter((x) => !seen.has(x.messageId))) {
+    const sync = await w.db.prisma.mailboxSync.findUnique({ where: { mailboxId: s.mailboxId } });
+    missing.push({ mailboxId: s.mailboxId, messageId: s.messageId, sync });
+    log(
+      `sync: ${s.messageId} not stored after ${timeoutMs} ms; its mailbox: ${JSON.stringify(sync, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+    );
   }
   return sent.filter((s) => seen.has(s.messageId)).map((s) => seen.get(s.messageId)! - s.t);
 }

@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { groupMembers } from '../../test/fakes/dovecot/process.ts';
 import { startSyncWorld, type SyncMailbox, type SyncWorld } from '../../test/helpers/sync-cluster-world.ts';
+import { deliverAndWait, pct } from '../sync.ts';
 import { ADMIN_URL, now, round, sleep } from '../util.ts';
 
 const [nArg = '200', roundsArg = '4', ...rootArgs] = process.argv.slice(2);
@@ -30,11 +31,6 @@ function ticks(pid: number, children = false): number {
   } catch {
     return 0;
   }
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
 }
 
 interface Worker {
@@ -81,24 +77,7 @@ async function round1(w: SyncWorld, worker: Worker, boxes: SyncMailbox[]) {
   const pg = () => pids.reduce((a, p) => a + ticks(p), 0);
   const wpid = worker.child.pid!;
   const c0 = { worker: ticks(wpid), dovecot: dov(), pg: pg(), t: now() };
-  const sent = await Promise.all(
-    boxes.map(async (m) => {
-      const t = now();
-      const messageId = await w.deliver(m.email, 'latency');
-      return { mailboxId: m.id, messageId, t };
-    }),
-  );
-  const seen = new Map<string, number>();
-  const t0 = now();
-  while (seen.size < sent.length && now() - t0 < 60_000) {
-    const rows = await w.db.raw.query<{ messageId: string }>(
-      `SELECT "messageId" FROM "Email" WHERE "mailboxId" = ANY($1) AND "messageId" = ANY($2)`,
-      [sent.map((s) => s.mailboxId), sent.filter((s) => !seen.has(s.messageId)).map((s) => s.messageId)],
-    );
-    const at = now();
-    for (const r of rows) seen.set(r.messageId, at);
-    if (seen.size < sent.length) await sleep(5);
-  }
+  const { sent, seen } = await deliverAndWait(w, boxes);
   const wall = (now() - c0.t) / 1000;
   const c1 = { worker: ticks(wpid), dovecot: dov(), pg: pg() };
   const lat = sent.filter((s) => seen.has(s.messageId)).map((s) => seen.get(s.messageId)! - s.t);
