@@ -38,7 +38,15 @@ export async function addAlert(
   target: { mailboxId?: string; profileId?: string },
   a: SyncAlert,
 ): Promise<void> {
-  await d.db.prisma.alert.create({
+  await createAlert(d.db.prisma, target, a);
+}
+
+async function createAlert(
+  prisma: Pick<Database['prisma'], 'alert'>,
+  target: { mailboxId?: string; profileId?: string },
+  a: SyncAlert,
+): Promise<void> {
+  await prisma.alert.create({
     data: { ...target, level: a.level, code: a.code, message: a.message.slice(0, 2000), hint: a.hint },
   });
 }
@@ -69,6 +77,9 @@ export async function markHealthy(
   return { recovered: r.alert !== null };
 }
 
+/** Thrown inside applyFailure's transaction to roll it back when this process no longer owns the mailbox. */
+class NotOwned extends Error {}
+
 /** Applies decideFailure's retry or stop decision. Returns false when this process no longer owns the mailbox. */
 export async function applyFailure(
   d: StatusDeps,
@@ -84,30 +95,53 @@ export async function applyFailure(
     lastErrorHint: failure.hint,
     lastErrorAt: now,
   };
-  const owned = await d.db.prisma.mailboxSync.updateMany({
-    where: { mailboxId, ownerId: d.ownerId },
-    data:
-      decision.action === 'retry'
-        ? { ...error, state: decision.state, retryCount: decision.retryCount, nextAttemptAt: decision.nextAttemptAt }
-        : { ...error, state: decision.state, stoppedReason: decision.stoppedReason, nextAttemptAt: null },
-  });
-  if (!owned.count) return false;
-  if (decision.action === 'retry') {
-    if (decision.incomingStatus)
-      await d.db.prisma.mailbox.update({ where: { id: mailboxId }, data: { incomingStatus: decision.incomingStatus } });
-  } else {
-    // Disabling notifies the ownership, which releases the mailbox (state STOPPED, the reason kept).
-    await d.db.prisma.mailbox.update({
-      where: { id: mailboxId },
-      data: { incomingStatus: decision.incomingStatus, enabledForIncoming: decision.enabledForIncoming },
-    });
-    if (decision.badge === 'SIGN_IN_AGAIN')
-      await d.db.prisma.gmailGrant.updateMany({
-        where: { mailboxId, signInRequiredAt: null },
-        data: { signInRequiredAt: now, signInRequiredCode: failure.code },
+  // One transaction: a reader (the mailbox's page, a test, the other processes) sees the sync row's new state, the
+  // mailbox's status and the grant's "sign in again" together or not at all, and a crash between them cannot leave a
+  // stopped session on a mailbox that still says Enabled. The Mailbox row is written first, as deleting a mailbox
+  // (Mailbox, then its MailboxSync by cascade) locks them, so the two cannot deadlock.
+  const mailboxData =
+    decision.action === 'retry'
+      ? decision.incomingStatus
+        ? { incomingStatus: decision.incomingStatus }
+        : null
+      : // Disabling notifies the ownership (a trigger, delivered at commit), which releases the mailbox (state STOPPED,
+        // the reason kept).
+        { incomingStatus: decision.incomingStatus, enabledForIncoming: decision.enabledForIncoming };
+  const owned = await d.db.prisma
+    .$transaction(async (tx) => {
+      if (mailboxData) {
+        const m = await tx.mailbox.updateMany({
+          where: { id: mailboxId, sync: { is: { ownerId: d.ownerId } } },
+          data: mailboxData,
+        });
+        if (!m.count) throw new NotOwned();
+      }
+      const n = await tx.mailboxSync.updateMany({
+        where: { mailboxId, ownerId: d.ownerId },
+        data:
+          decision.action === 'retry'
+            ? {
+                ...error,
+                state: decision.state,
+                retryCount: decision.retryCount,
+                nextAttemptAt: decision.nextAttemptAt,
+              }
+            : { ...error, state: decision.state, stoppedReason: decision.stoppedReason, nextAttemptAt: null },
       });
-  }
-  if (decision.alert) await addAlert(d, { mailboxId }, decision.alert);
+      if (!n.count) throw new NotOwned();
+      if (decision.action === 'stop' && decision.badge === 'SIGN_IN_AGAIN')
+        await tx.gmailGrant.updateMany({
+          where: { mailboxId, signInRequiredAt: null },
+          data: { signInRequiredAt: now, signInRequiredCode: failure.code },
+        });
+      if (decision.alert) await createAlert(tx, { mailboxId }, decision.alert);
+      return true;
+    })
+    .catch((e: unknown) => {
+      if (e instanceof NotOwned) return false; // rolled back: another process owns the mailbox now
+      throw e;
+    });
+  if (!owned) return false;
   d.logger.warn(
     {
       mailboxId,

@@ -65,8 +65,8 @@ for (const mode of dbModes()) {
         WAIT,
       );
       assert.equal(m.grant?.signInRequiredCode, 'TOKEN_REVOKED');
-      // The sync row (STOPPED) and the mailbox's status (Failure) are two writes, in that order (status.ts
-      // applyFailure): CI on PostgreSQL read between them. Wait for both.
+      // The provider disables the mailbox as soon as Google refuses (its own transaction); the session's applyFailure
+      // writes STOPPED and Failure together a moment later. Wait for that.
       const row = await until(
         'stopped, and Incoming Email Status Failure',
         async () => {
