@@ -79,6 +79,46 @@ describeEachDb(
       assert.equal(w.mail.smtp.messages.length, 0); // verify only: nothing is sent
     });
 
+    test('the outcome is one write: run, mailbox, alert and audit entry carry the same instant and the run’s data', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      await tests(ctx()).request([mb.id], ownerId);
+      const done = await waitFinal(ctx(), mb.id);
+      const run = await prisma.testRun.findFirstOrThrow({ where: { mailboxId: mb.id } });
+      const alert = await prisma.alert.findFirstOrThrow({ where: { mailboxId: mb.id } });
+      const entry = await prisma.auditEvent.findFirstOrThrow({
+        where: { targetId: mb.id, action: 'mailbox.test-enable', details: { path: ['step'], equals: 'outcome' } },
+      });
+      assert.equal(run.status, 'SUCCESS');
+      assert.equal((run.steps as unknown as Step[]).length, 5);
+      // One statement, one instant (decision 034): a transaction of separate writes stamped each one on its own.
+      const at = run.finishedAt!.getTime();
+      assert.equal(done.lastTestCompletedAt?.getTime(), at);
+      assert.equal(done.updatedAt.getTime(), at);
+      assert.equal(alert.createdAt.getTime(), at);
+      assert.equal(entry.at.getTime(), at);
+      assert.ok(Math.abs(at - Date.now()) < 60_000, 'stored as UTC, like Prisma');
+      assert.deepEqual(
+        [done.retryCount, done.nextRetryAt, done.enabledForIncoming, done.enabledForOutgoing],
+        [0, null, true, true],
+      );
+      assert.deepEqual([alert.level, alert.code, alert.hint], ['INFO', 'ENABLED', '']);
+      assert.deepEqual(
+        [entry.actorId, entry.actorEmail, entry.result, entry.targetType, entry.ip],
+        [ownerId, null, 'SUCCESS', 'Mailbox', null],
+      );
+      assert.deepEqual(entry.details, {
+        step: 'outcome',
+        attempts: 1,
+        incomingStatus: 'SUCCESS',
+        outgoingStatus: 'SUCCESS',
+        enabledForIncoming: true,
+        enabledForOutgoing: true,
+        code: 'ENABLED',
+      });
+    });
+
     test('POP3/SMTP (SSL): success; POP disabled is caught at STAT', async () => {
       const { prisma } = ctx().db;
       const profile = await createGmailProfile(prisma, ctx().sealer, w, { serverType: 'POP3', smtp: 'SSL' });
