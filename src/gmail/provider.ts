@@ -181,7 +181,7 @@ async function releaseRefreshClaim(prisma: PrismaClient, mailboxId: string, clai
  * it (a claim that ran out and was taken over by another process stays theirs). Timestamps as Prisma writes them: the
  * timestamp(3) columns get the UTC time. Throws when the grant is gone (deleted meanwhile), as Prisma's update did.
  */
-async function storeRefreshed(
+export async function storeRefreshed(
   prisma: PrismaClient,
   mailboxId: string,
   claim: { id: string; held: boolean },
