@@ -53,7 +53,7 @@ interface Instance {
 }
 
 /** The app's Test & Enable service on a database, composed like src/runtime.ts (role all, no HTTP listener needed). */
-async function startInstance(
+export async function startInstance(
   engine: Engine,
   where: string,
   world: RemoteWorld,
@@ -97,7 +97,7 @@ async function startInstance(
 const pendingWhere = { OR: [{ incomingStatus: 'PENDING' as const }, { outgoingStatus: 'PENDING' as const }] };
 
 /** Requests Test & Enable for ids and waits until none is Pending; returns times in ms from the request. */
-async function runBatch(inst: Instance, ids: string[], pollMs: number, worldPid?: number, click?: BenchBrowser) {
+export async function runBatch(inst: Instance, ids: string[], pollMs: number, worldPid?: number, click?: BenchBrowser) {
   const m0 = machineCpuSeconds();
   const w0 = worldPid ? procCpuSeconds(worldPid) : NaN;
   const { prisma } = inst.db;

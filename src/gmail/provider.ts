@@ -145,10 +145,13 @@ async function oauthCredentials(
       );
     await sleep(REFRESH_CLAIM_POLL_MS);
   }
+  // The claim goes with the new token's write when there is one (one statement instead of two, decision 034); on every
+  // other way out (no refresh needed after all, Google failed, the write failed) the finally releases it.
+  const claim = { id: claimId, held: claimed };
   try {
-    return await useOrRefresh(deps, mb, now, opts, { grant, stored, mustRefresh });
+    return await useOrRefresh(deps, mb, now, opts, { grant, stored, mustRefresh }, claim);
   } finally {
-    if (claimed) await releaseRefreshClaim(prisma, mb.id, claimId).catch(() => undefined);
+    if (claim.held) await releaseRefreshClaim(prisma, mb.id, claimId).catch(() => undefined);
   }
 }
 
@@ -173,12 +176,44 @@ async function releaseRefreshClaim(prisma: PrismaClient, mailboxId: string, clai
   });
 }
 
+/**
+ * Stores a refreshed token (sealed) and, in the same statement, releases the refresh claim if this caller still holds
+ * it (a claim that ran out and was taken over by another process stays theirs). Timestamps as Prisma writes them: the
+ * timestamp(3) columns get the UTC time. Throws when the grant is gone (deleted meanwhile), as Prisma's update did.
+ */
+export async function storeRefreshed(
+  prisma: PrismaClient,
+  mailboxId: string,
+  claim: { id: string; held: boolean },
+  t: { accessToken: string; expiresAt: Date; at: Date; scopes: string; refreshToken: string | null },
+): Promise<void> {
+  const updated = await prisma.$executeRawUnsafe(
+    `UPDATE "GmailGrant" SET "accessToken" = $2, "accessTokenExpiresAt" = $3::timestamp(3),
+       "refreshedAt" = $4::timestamp(3), "grantedScopes" = $5,
+       "refreshToken" = COALESCE($6::text, "refreshToken"),
+       "refreshTokenIssuedAt" = CASE WHEN $6::text IS NULL THEN "refreshTokenIssuedAt" ELSE $4::timestamptz END,
+       "refreshClaimedUntil" = CASE WHEN "refreshClaimedBy" = $7::text THEN NULL ELSE "refreshClaimedUntil" END,
+       "refreshClaimedBy" = CASE WHEN "refreshClaimedBy" = $7::text THEN NULL ELSE "refreshClaimedBy" END
+     WHERE "mailboxId" = $1`,
+    mailboxId,
+    t.accessToken,
+    t.expiresAt.toISOString(),
+    t.at.toISOString(),
+    t.scopes,
+    t.refreshToken,
+    claim.held ? claim.id : null,
+  );
+  if (updated !== 1) throw new Error('The Gmail grant was deleted during the refresh.');
+  claim.held = false;
+}
+
 async function useOrRefresh(
   deps: GmailProviderDeps,
   mb: CredentialMailbox,
   now: () => number,
   opts: CredentialOptions,
   read: { grant: GmailGrant; stored: string | null; mustRefresh: boolean },
+  claim: { id: string; held: boolean },
 ): Promise<CredentialResult> {
   const { prisma, sealer } = deps;
   const { grant, stored, mustRefresh } = read;
@@ -215,20 +250,12 @@ async function useOrRefresh(
       accessToken = t.access_token;
       if (t.scope) scopes = t.scope;
       const expiresAt = new Date(now() + t.expires_in * 1000);
-      await prisma.gmailGrant.update({
-        where: { mailboxId: mb.id },
-        data: {
-          accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken),
-          accessTokenExpiresAt: expiresAt,
-          refreshedAt: new Date(now()),
-          grantedScopes: scopes,
-          ...(t.refresh_token
-            ? {
-                refreshToken: sealer.seal(t.refresh_token, SEALED.grantRefreshToken),
-                refreshTokenIssuedAt: new Date(now()),
-              }
-            : {}),
-        },
+      await storeRefreshed(prisma, mb.id, claim, {
+        accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken),
+        expiresAt,
+        at: new Date(now()),
+        scopes,
+        refreshToken: t.refresh_token ? sealer.seal(t.refresh_token, SEALED.grantRefreshToken) : null,
       });
       deps.logger.info({ mailboxId: mb.id, rotated: Boolean(t.refresh_token) }, 'Gmail access token refreshed');
       const why = opts.forceRefresh ? ' after Gmail refused the stored one' : '';

@@ -22,7 +22,8 @@ function scrub(details: Record<string, unknown>): Record<string, unknown> {
   );
 }
 
-const row = (e: AuditEntry) => ({
+/** The row an entry is stored as (scrubbed details): for a writer that inserts it in its own SQL statement. */
+export const auditRow = (e: AuditEntry) => ({
   action: e.action,
   targetType: e.targetType,
   targetId: e.targetId,
@@ -34,12 +35,12 @@ const row = (e: AuditEntry) => ({
 });
 
 export async function audit(db: AuditWriter, e: AuditEntry): Promise<void> {
-  await db.auditEvent.create({ data: row(e) });
+  await db.auditEvent.create({ data: auditRow(e) });
 }
 
 /** Many entries in one statement (a Test & Enable request for hundreds of mailboxes). */
 export async function auditMany(db: AuditWriter, entries: AuditEntry[]): Promise<void> {
-  if (entries.length) await db.auditEvent.createMany({ data: entries.map(row) });
+  if (entries.length) await db.auditEvent.createMany({ data: entries.map(auditRow) });
 }
 
 /** The actor and IP of a request, for audit entries. */

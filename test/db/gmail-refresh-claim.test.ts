@@ -81,6 +81,75 @@ for (const mode of dbModes()) {
       assert.equal(grant.refreshClaimedBy, null);
     });
 
+    it('a refresh is three statements: the read, the claim, and the new token written with the claim released', async () => {
+      const mailbox = await expiredMailbox();
+      // Counts what the provider asks of the database: each call below is one statement.
+      let statements = 0;
+      const counted = new Proxy(ctx.db.prisma, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver);
+          if (prop === 'gmailGrant')
+            return new Proxy(v as object, {
+              get(t, p) {
+                const f = Reflect.get(t, p) as (...a: unknown[]) => unknown;
+                if (typeof f !== 'function') return f;
+                return (...a: unknown[]) => {
+                  statements++;
+                  return f.apply(t, a);
+                };
+              },
+            });
+          if (typeof v === 'function' && typeof prop === 'string' && prop.startsWith('$'))
+            return (...a: unknown[]) => {
+              statements++;
+              return (v as (...x: unknown[]) => unknown).apply(target, a);
+            };
+          return v;
+        },
+      });
+      const before = w.google.stats().refreshes;
+      const r = await gmailProvider({
+        prisma: counted,
+        sealer: ctx.sealer,
+        google: ctx.deps.google,
+        logger: createLogger('silent'),
+      }).credentials(mailbox);
+      assert.ok(r.ok, r.ok ? '' : r.failure.message);
+      assert.equal(w.google.stats().refreshes, before + 1);
+      assert.equal(statements, 3, 'a separate release of the claim would be a fourth (decision 034)');
+      const grant = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
+      assert.deepEqual([grant.refreshClaimedUntil, grant.refreshClaimedBy], [null, null]);
+      assert.ok(r.ok && r.auth.kind === 'xoauth2');
+      assert.equal(
+        ctx.sealer.open(grant.accessToken, 'grant.accessToken'),
+        r.ok && r.auth.kind === 'xoauth2' ? r.auth.accessToken : '',
+      );
+      assert.ok(grant.refreshedAt && Math.abs(grant.refreshedAt.getTime() - Date.now()) < 60_000, 'stored as UTC');
+      assert.ok(grant.accessTokenExpiresAt.getTime() > Date.now() + 30 * 60_000, 'the new expiry, as UTC');
+    });
+
+    it('a claim that ran out and was taken over is not released by the late holder’s token write', async () => {
+      const mailbox = await expiredMailbox();
+      // The holder's claim runs out while Google answers slowly; another process takes the claim over meanwhile.
+      w.google.setTokenDelayMs(300);
+      try {
+        const pending = provider(ctx.db).credentials(mailbox);
+        await new Promise((r) => setTimeout(r, 150));
+        await ctx.db.raw.query(
+          `UPDATE "GmailGrant" SET "refreshClaimedUntil" = now() + interval '20 seconds', "refreshClaimedBy" = 'other'
+           WHERE "mailboxId" = $1`,
+          [mailbox.id],
+        );
+        const r = await pending;
+        assert.ok(r.ok, r.ok ? '' : r.failure.message);
+      } finally {
+        w.google.setTokenDelayMs(0);
+      }
+      const grant = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
+      assert.equal(grant.refreshClaimedBy, 'other', 'the other process keeps its claim');
+      assert.ok(grant.refreshedAt, 'the token was stored');
+    });
+
     it('a claim left by a process that died mid-refresh is waited out, then taken over', async () => {
       const mailbox = await expiredMailbox();
       await ctx.db.raw.query(

@@ -1,5 +1,6 @@
 // Test & Enable Mailbox end to end below the pages: the real job on pg-boss, the Google fake and real
 // IMAP/POP3/SMTP servers on loopback, on both databases.
+import { randomUUID } from 'node:crypto';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachDb, type TestContext } from '../helpers/context.ts';
@@ -10,6 +11,8 @@ import {
   type GmailWorld,
 } from '../helpers/gmail-world.ts';
 import { LEGACY_TEST_QUEUE, TEST_QUEUE, type MailboxTests } from '../../src/checks/job.ts';
+import { claimRun } from '../../src/checks/worker.ts';
+import { testMailboxSelect } from '../../src/checks/run.ts';
 import { drainLegacyQueue } from '../../src/checks/recovery.ts';
 import type { Step } from '../../src/mail/types.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
@@ -77,6 +80,93 @@ describeEachDb(
       });
       assert.equal(alert.level, 'INFO');
       assert.equal(w.mail.smtp.messages.length, 0); // verify only: nothing is sent
+    });
+
+    test('the outcome is one write: run, mailbox, alert and audit entry carry the same instant and the run’s data', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w);
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      await tests(ctx()).request([mb.id], ownerId);
+      const done = await waitFinal(ctx(), mb.id);
+      const run = await prisma.testRun.findFirstOrThrow({ where: { mailboxId: mb.id } });
+      const alert = await prisma.alert.findFirstOrThrow({ where: { mailboxId: mb.id } });
+      const entry = await prisma.auditEvent.findFirstOrThrow({
+        where: { targetId: mb.id, action: 'mailbox.test-enable', details: { path: ['step'], equals: 'outcome' } },
+      });
+      assert.equal(run.status, 'SUCCESS');
+      assert.equal((run.steps as unknown as Step[]).length, 5);
+      // One statement, one instant (decision 034): a transaction of separate writes stamped each one on its own.
+      const at = run.finishedAt!.getTime();
+      assert.equal(done.lastTestCompletedAt?.getTime(), at);
+      assert.equal(done.updatedAt.getTime(), at);
+      assert.equal(alert.createdAt.getTime(), at);
+      assert.equal(entry.at.getTime(), at);
+      assert.ok(Math.abs(at - Date.now()) < 60_000, 'stored as UTC, like Prisma');
+      assert.deepEqual(
+        [done.retryCount, done.nextRetryAt, done.enabledForIncoming, done.enabledForOutgoing],
+        [0, null, true, true],
+      );
+      assert.deepEqual([alert.level, alert.code, alert.hint], ['INFO', 'ENABLED', '']);
+      assert.deepEqual(
+        [entry.actorId, entry.actorEmail, entry.result, entry.targetType, entry.ip],
+        [ownerId, null, 'SUCCESS', 'Mailbox', null],
+      );
+      assert.deepEqual(entry.details, {
+        step: 'outcome',
+        attempts: 1,
+        incomingStatus: 'SUCCESS',
+        outgoingStatus: 'SUCCESS',
+        enabledForIncoming: true,
+        enabledForOutgoing: true,
+        code: 'ENABLED',
+      });
+    });
+
+    test('the claim reads the mailbox and its profile in its own statement, exactly as Prisma reads them', async () => {
+      const { prisma } = ctx().db;
+      const profile = await createGmailProfile(prisma, ctx().sealer, w, { serverType: 'POP3', smtp: 'SSL' });
+      const mb = await createConnectedMailbox(prisma, ctx().sealer, w, { ownerId, profileId: profile.id });
+      await prisma.mailbox.update({ where: { id: mb.id }, data: { credentialUsername: 'u', retryCount: 2 } });
+      const bare = await prisma.mailbox.create({
+        data: { name: 'No profile', emailAddress: `bare-${randomUUID()}@example.test`, ownerId, profileId: null },
+      });
+      // A live process as the runner: crash recovery (running in this suite) puts back a run of an unknown one.
+      const runner = (await prisma.workerProcess.findFirstOrThrow({ orderBy: { heartbeatAt: 'desc' } })).id;
+      const [jobA, jobB] = [randomUUID(), randomUUID()];
+      await prisma.testRun.create({
+        data: {
+          mailboxId: mb.id,
+          status: 'QUEUED',
+          jobId: jobA,
+          attempt: 2,
+          sendTestMessage: true,
+          requestedBy: ownerId,
+        },
+      });
+      const runB = await prisma.testRun.create({ data: { mailboxId: bare.id, status: 'QUEUED', jobId: jobB } });
+      for (const [jobId, mailboxId] of [
+        [jobA, mb.id],
+        [jobB, bare.id],
+      ]) {
+        const claimed = await claimRun(prisma, jobId, runner);
+        assert.ok(claimed);
+        assert.deepEqual(
+          claimed.mailbox,
+          await prisma.mailbox.findUniqueOrThrow({ where: { id: mailboxId }, select: testMailboxSelect }),
+        );
+        const row = await prisma.testRun.findFirstOrThrow({ where: { jobId } });
+        assert.deepEqual([row.status, row.runnerProcessId], ['RUNNING', runner]);
+        assert.deepEqual(claimed.run, {
+          id: row.id,
+          mailboxId,
+          attempt: row.attempt,
+          requestedBy: row.requestedBy,
+          sendTestMessage: row.sendTestMessage,
+        });
+        assert.equal(await claimRun(prisma, jobId, runner), undefined, 'a run is claimed once');
+      }
+      assert.equal(runB.attempt, 1);
+      assert.equal(await claimRun(prisma, randomUUID(), runner), undefined, 'no run names this job');
     });
 
     test('POP3/SMTP (SSL): success; POP disabled is caught at STAT', async () => {
