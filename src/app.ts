@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(objectBody);
   app.use(cookieParser());
 
-  const store = new PrismaSessionStore(db.prisma, {
+  const store = new PrismaSessionStore(db, {
     idleMs: config.sessionIdleMinutes * 60_000,
     maxMs: config.sessionMaxHours * 3_600_000,
   });
