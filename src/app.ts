@@ -80,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
   const store = new PrismaSessionStore(db, {
     idleMs: config.sessionIdleMinutes * 60_000,
     maxMs: config.sessionMaxHours * 3_600_000,
+    cacheMs: config.sessionCacheMs,
   });
   app.use(
     session({
