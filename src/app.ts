@@ -42,7 +42,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   // Views include each other by paths from views/ ('/partials/head'): EJS resolves those without a file-system check,
   // where a relative include cost an existsSync() on every render (issue 15).
-  app.set('view options', { root: resolve(ROOT, 'views') });
+  // compileDebug off outside development: with it, EJS sets a line counter before every template line (a look-up
+  // through the template's `with` scope, 50 rows × every line of a list) to name the line of an error (decision 033).
+  app.set('view options', { root: resolve(ROOT, 'views'), compileDebug: config.env === 'development' });
   app.set('trust proxy', config.trustProxy); // TRUST_PROXY: whose X-Forwarded-For names the client (req.ip)
   app.disable('x-powered-by');
   // Express's own fallback page prints stacks unless its env is production, and reads NODE_ENV, which `npm start` does
