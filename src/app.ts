@@ -47,6 +47,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('view options', { root: resolve(ROOT, 'views'), compileDebug: config.env === 'development' });
   app.set('trust proxy', config.trustProxy); // TRUST_PROXY: whose X-Forwarded-For names the client (req.ip)
   app.disable('x-powered-by');
+  // No ETag: Express hashed every response's whole body (a list page: ~90 kB through SHA-1) for a 304 that pages,
+  // fresh on every visit, never get (decision 033). Static files keep theirs (express.static sets its own).
+  app.set('etag', false);
   // Express's own fallback page prints stacks unless its env is production, and reads NODE_ENV, which `npm start` does
   // not set: take the env from config (production unless NODE_ENV says otherwise).
   app.set('env', config.env);
