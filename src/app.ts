@@ -42,9 +42,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   // Views include each other by paths from views/ ('/partials/head'): EJS resolves those without a file-system check,
   // where a relative include cost an existsSync() on every render (issue 15).
-  app.set('view options', { root: resolve(ROOT, 'views') });
+  // compileDebug off outside development: with it, EJS sets a line counter before every template line (a look-up
+  // through the template's `with` scope, 50 rows × every line of a list) to name the line of an error (decision 033).
+  app.set('view options', { root: resolve(ROOT, 'views'), compileDebug: config.env === 'development' });
   app.set('trust proxy', config.trustProxy); // TRUST_PROXY: whose X-Forwarded-For names the client (req.ip)
   app.disable('x-powered-by');
+  // No ETag: Express hashed every response's whole body (a list page: ~90 kB through SHA-1) for a 304 that pages,
+  // fresh on every visit, never get (decision 033). Static files keep theirs (express.static sets its own).
+  app.set('etag', false);
   // Express's own fallback page prints stacks unless its env is production, and reads NODE_ENV, which `npm start` does
   // not set: take the env from config (production unless NODE_ENV says otherwise).
   app.set('env', config.env);
@@ -77,9 +82,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(objectBody);
   app.use(cookieParser());
 
-  const store = new PrismaSessionStore(db.prisma, {
+  const store = new PrismaSessionStore(db, {
     idleMs: config.sessionIdleMinutes * 60_000,
     maxMs: config.sessionMaxHours * 3_600_000,
+    cacheMs: config.sessionCacheMs,
   });
   app.use(
     session({

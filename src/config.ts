@@ -54,6 +54,7 @@ const EnvSchema = z.object({
       .max(24 * 90)
       .default(12),
   ),
+  SESSION_CACHE_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10_000).default(1_000)),
   TRUST_PROXY: z.preprocess(emptyToUndefined, z.string().default('loopback')),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
@@ -91,6 +92,11 @@ export interface Config {
   sessionSecret: string;
   sessionIdleMinutes: number;
   sessionMaxHours: number;
+  /**
+   * How long a session read from the database answers this process's next requests (SESSION_CACHE_MS, default 1 s;
+   * 0: read every time). Another process's sign-out or disable of a user is seen here within it (decision 033).
+   */
+  sessionCacheMs: number;
   /** Express's `trust proxy`: which peers' X-Forwarded-For is believed (false: none; n: that many hops; addresses). */
   trustProxy: false | number | string[];
   logLevel: string;
@@ -238,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret,
     sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
     sessionMaxHours: e.SESSION_MAX_HOURS,
+    sessionCacheMs: e.SESSION_CACHE_MS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     logLevel: e.LOG_LEVEL,
     google: {

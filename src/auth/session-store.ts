@@ -4,6 +4,7 @@
 // after it began (docs/decisions/017). Expired rows are swept by the worker's pg-boss schedule, not here.
 import session from 'express-session';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { RawSql } from '../db/client.ts';
 import type { PublicUser } from './users.ts';
 
 type Cb = (err?: unknown) => void;
@@ -19,6 +20,8 @@ export interface SessionLifetime {
   idleMs: number;
   /** Sign-out this long after the session began, however active (SESSION_MAX_HOURS). */
   maxMs: number;
+  /** How long a session read from the database answers this process's next requests (SESSION_CACHE_MS; 0: never). */
+  cacheMs: number;
 }
 
 /** The user a session is signed in as: passport keeps it at passport.user (removed again on sign-out). */
@@ -63,19 +66,52 @@ function publicUserOf(r: SessionWithUser): PublicUser | null {
   };
 }
 
+/**
+ * A session as read, kept for SESSION_CACHE_MS so a page's requests (the page, its live updates) read the row once
+ * (docs/decisions/033). Only a session that holds nothing but its cookie and its sign-in is kept: one carrying a
+ * flash message, a return path or a sign-in state is read every time, so none of those can be missed or shown twice.
+ * In this process a sign-out, a session write and endUserSessions drop the entry at once; another process's writes
+ * are seen within SESSION_CACHE_MS.
+ */
+interface Cached {
+  /** The stored JSON, parsed anew for each request: every request gets a session object of its own. */
+  data: string;
+  userId: string | null;
+  user: PublicUser | null;
+  expiresAt: number;
+  createdAt: number;
+  /** When the row was read (the store's clock). */
+  readAt: number;
+}
+
+/** express-session's cookie and passport's user, nothing else (both written in this order by JSON.stringify). */
+const PLAIN = /^\{"cookie":\{[^{}]*\}(,"passport":\{"user":"[^"\\]*"\})?\}$/;
+
+/** Session writes and revocations in this process so far: a read that overlapped one is not cached. */
+let writes = 0;
+/** Every store of this process (the tests build many apps in one process), for forgetUserSessions. */
+const stores = new Set<WeakRef<PrismaSessionStore>>();
+
 export class PrismaSessionStore extends session.Store {
   /**
    * What get() read for a session during the current request (its stored expiry and start), for the set() or touch()
    * that ends the request: every process decides from the row itself, so several processes agree without talking.
    */
   private loaded = new Map<string, { expiresAt: number; createdAt: number }>();
+  private prisma: PrismaClient;
+  private raw: RawSql;
   constructor(
-    private prisma: PrismaClient,
+    db: { prisma: PrismaClient; raw: RawSql },
     private life: SessionLifetime,
     private now: () => number = Date.now,
   ) {
     super();
+    this.prisma = db.prisma;
+    this.raw = db.raw;
+    stores.add(new WeakRef(this));
   }
+
+  private cache = new Map<string, Cached>();
 
   /** Idle expiry from now, never past the absolute end. */
   private expiry(createdAt: number): Date {
@@ -98,26 +134,71 @@ export class PrismaSessionStore extends session.Store {
   }
 
   override get(sid: string, cb: (err: unknown, sess?: session.SessionData | null) => void): void {
-    // One statement for the session and its user: every signed-in request starts here (issue 15, decision 021).
-    this.prisma.$queryRawUnsafe<SessionWithUser[]>(SESSION_WITH_USER, sid).then(([row]) => {
-      const now = this.now();
-      if (!row || row.expiresMs <= now || row.createdMs + this.life.maxMs <= now) return cb(null, null);
-      this.remember(sid, { expiresAt: row.expiresMs, createdAt: row.createdMs });
-      if (this.users.size > 10_000) this.users.clear(); // requests that never asked for their user
-      this.users.set(sid, row.userId === null ? null : publicUserOf(row));
-      cb(null, JSON.parse(row.data));
+    const hit = this.cache.get(sid);
+    if (hit && this.now() - hit.readAt < this.life.cacheMs) return this.answer(sid, hit, cb);
+    const epoch = writes;
+    // One statement for the session and its user: every signed-in request starts here (issue 15, decision 021). On the
+    // raw driver: through Prisma's $queryRawUnsafe the same statement cost a tenth of a signed-in page's CPU (033).
+    this.raw.query<SessionWithUser>(SESSION_WITH_USER, [sid]).then(([row]) => {
+      if (!row) {
+        this.cache.delete(sid);
+        return cb(null, null);
+      }
+      const read: Cached = {
+        data: row.data,
+        userId: row.userId,
+        user: row.userId === null ? null : publicUserOf(row),
+        expiresAt: row.expiresMs,
+        createdAt: row.createdMs,
+        readAt: this.now(),
+      };
+      // Kept only when no session was written or ended in this process while the statement ran (it may have read the
+      // row from before), and only a session that carries nothing but its sign-in (see Cached).
+      if (this.life.cacheMs > 0 && epoch === writes && PLAIN.test(row.data)) {
+        if (this.cache.size > 10_000) this.cache.clear();
+        this.cache.set(sid, read);
+      } else this.cache.delete(sid);
+      this.answer(sid, read, cb);
     }, cb);
+  }
+
+  /** The session as read (now or within cacheMs): null once past its idle or absolute end. */
+  private answer(sid: string, r: Cached, cb: (err: unknown, sess?: session.SessionData | null) => void): void {
+    const now = this.now();
+    if (r.expiresAt <= now || r.createdAt + this.life.maxMs <= now) return cb(null, null);
+    this.remember(sid, { expiresAt: r.expiresAt, createdAt: r.createdAt });
+    if (this.users.size > 10_000) this.users.clear(); // requests that never asked for their user
+    this.users.set(sid, r.user && { ...r.user });
+    cb(null, JSON.parse(r.data));
+  }
+
+  /** Drops what this process read of a session, before and after a write: a read overlapping the write is not kept. */
+  private forget(sid: string): void {
+    writes++;
+    this.cache.delete(sid);
+  }
+
+  /** Drops every cached session of one user (endUserSessions: disabled, signed out everywhere). */
+  forgetUser(userId: string): void {
+    for (const [sid, c] of this.cache) if (c.userId === userId) this.cache.delete(sid);
   }
 
   override set(sid: string, sess: session.SessionData, cb?: Cb): void {
     const createdAt = this.loaded.get(sid)?.createdAt ?? this.now();
     this.loaded.delete(sid);
     const row = { data: JSON.stringify(sess), expiresAt: this.expiry(createdAt), userId: sessionUserId(sess) };
+    this.forget(sid);
     this.prisma.session
       .upsert({ where: { sid }, create: { sid, ...row, createdAt: new Date(createdAt) }, update: row })
       .then(
-        () => cb?.(),
-        (e) => cb?.(e),
+        () => {
+          this.forget(sid);
+          cb?.();
+        },
+        (e) => {
+          this.forget(sid);
+          cb?.(e);
+        },
       );
   }
 
@@ -131,22 +212,49 @@ export class PrismaSessionStore extends session.Store {
       return;
     }
     this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: next } }).then(
-      () => cb?.(),
+      () => {
+        const cached = this.cache.get(sid);
+        if (cached) cached.expiresAt = Math.max(cached.expiresAt, next.getTime());
+        cb?.();
+      },
       (e) => cb?.(e),
     );
   }
 
   override destroy(sid: string, cb?: Cb): void {
     this.loaded.delete(sid);
+    this.forget(sid);
     this.prisma.session.deleteMany({ where: { sid } }).then(
-      () => cb?.(),
-      (e) => cb?.(e),
+      () => {
+        this.forget(sid);
+        cb?.();
+      },
+      (e) => {
+        this.forget(sid);
+        cb?.(e);
+      },
     );
+  }
+}
+
+/**
+ * Drops every session of this user that a store of this process holds (not the rows: endUserSessions deletes those).
+ * A caller that deletes inside a transaction calls it again after the commit: a request that read the rows between
+ * the first call and the commit saw them still there.
+ */
+export function forgetUserSessions(userId: string): void {
+  writes++;
+  for (const ref of stores) {
+    const store = ref.deref();
+    if (store) store.forgetUser(userId);
+    else stores.delete(ref);
   }
 }
 
 /** Ends every session of one user (all devices); returns how many there were. */
 export async function endUserSessions(prisma: Pick<PrismaClient, 'session'>, userId: string): Promise<number> {
+  forgetUserSessions(userId);
   const { count } = await prisma.session.deleteMany({ where: { userId } });
+  forgetUserSessions(userId);
   return count;
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { createUser, publicUserSelect, setPassword, type NewUser, type PublicUser } from '../auth/users.ts';
-import { endUserSessions } from '../auth/session-store.ts';
+import { endUserSessions, forgetUserSessions } from '../auth/session-store.ts';
 import { audit, type AuditEntry } from '../security/audit.ts';
 
 type Who = Pick<AuditEntry, 'actor' | 'ip'>;
@@ -42,7 +42,7 @@ export async function setUserEnabled(
   who: Who,
 ): Promise<EnableResult> {
   if (user.id === who.actor?.id) return { ok: false, reason: 'own-account' };
-  return prisma.$transaction(async (tx) => {
+  const result = await prisma.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { disabledAt: enabled ? null : new Date() } });
     const signedOut = enabled ? 0 : await endUserSessions(tx, user.id);
     await audit(tx, {
@@ -54,6 +54,10 @@ export async function setUserEnabled(
     });
     return { ok: true as const, signedOut };
   });
+  // endUserSessions dropped this process's cached sessions of the user before the commit; a request in between read
+  // the rows as they still were (decision 033).
+  if (!enabled) forgetUserSessions(user.id);
+  return result;
 }
 
 export async function resetPassword(prisma: PrismaClient, user: PublicUser, password: string, who: Who): Promise<void> {

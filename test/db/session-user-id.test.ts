@@ -57,7 +57,7 @@ for (const mode of dbModes()) {
           { sid: 'b-desk', userId: B },
         ]);
 
-        const store = new PrismaSessionStore(t.db.prisma, { idleMs: 3_600_000, maxMs: 12 * 3_600_000 });
+        const store = new PrismaSessionStore(t.db, { idleMs: 3_600_000, maxMs: 12 * 3_600_000, cacheMs: 0 });
         const loaded = await new Promise((res, rej) =>
           store.get('a-laptop', (err, sess) => (err ? rej(err) : res(sess))),
         );

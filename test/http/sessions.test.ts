@@ -1,7 +1,9 @@
 // How long a session lasts: SESSION_IDLE_MINUTES without a request (exact to within IDLE_PRECISION_MS, without a
 // write per request) and SESSION_MAX_HOURS after it began. Time passes by moving the stored times back in the database,
-// which is what every process reads, so the tests need not wait.
+// which is what every process reads, so the tests need not wait: they change the rows behind the app's back, as another
+// process would, so they run with SESSION_CACHE_MS=0 (the last describe tests the cache and its bound).
 import { test } from 'node:test';
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describeEachDb, type TestContext } from '../helpers/context.ts';
 import type { TestClient } from '../helpers/client.ts';
@@ -50,7 +52,7 @@ describeEachDb(
       assert.equal(out.location, '/login');
     });
   },
-  { env: { SESSION_IDLE_MINUTES: '1' } },
+  { env: { SESSION_IDLE_MINUTES: '1', SESSION_CACHE_MS: '0' } },
 );
 
 describeEachDb(
@@ -74,5 +76,64 @@ describeEachDb(
       assert.equal((await again.client.get('/')).status, 200);
     });
   },
-  { env: { SESSION_IDLE_MINUTES: '120' } },
+  { env: { SESSION_IDLE_MINUTES: '120', SESSION_CACHE_MS: '0' } },
+);
+
+describeEachDb(
+  'session cache (SESSION_CACHE_MS)',
+  (ctx) => {
+    const sessionRows = async (c: TestClient) =>
+      (
+        await ctx().db.raw.query<{ n: number }>('SELECT count(*)::int AS n FROM "Session" WHERE sid = $1', [sidOf(c)])
+      )[0].n;
+
+    test("a session read once answers the next requests: another process's sign-out is seen within the bound", async () => {
+      const { client } = await ctx().signedIn();
+      assert.equal((await client.get('/')).status, 200);
+      // Another process signs the session out: this one has not read the row since, and answers from what it read.
+      await ctx().db.raw.query('DELETE FROM "Session" WHERE sid = $1', [sidOf(client)]);
+      assert.equal((await client.get('/')).status, 200, 'within SESSION_CACHE_MS of the last read');
+      assert.equal(await sessionRows(client), 0, 'the cached request wrote no row back');
+    });
+
+    test('signing out ends the session at once in this process, though it was cached', async () => {
+      const { client } = await ctx().signedIn();
+      assert.equal((await client.get('/')).status, 200);
+      const stolen = ctx().client();
+      for (const [k, v] of client.cookies) stolen.cookies.set(k, v);
+      assert.equal((await stolen.get('/')).status, 200, 'the same session from a copy of its cookie');
+      assert.equal((await client.post('/logout')).status, 303);
+      const res = await stolen.get('/');
+      assert.equal(res.status, 303, 'the copied cookie is signed out too');
+      assert.equal(res.location, '/login');
+    });
+
+    test("disabling a user ends their cached sessions at once, and no one else's", async () => {
+      const { client: admin } = await ctx().signedIn('ADMIN');
+      const { client: a, user } = await ctx().signedIn();
+      const { client: b } = await ctx().signedIn();
+      for (const c of [a, b]) assert.equal((await c.get('/mailboxes')).status, 200);
+      await admin.get('/admin/users');
+      assert.equal((await admin.post(`/admin/users/${user.id}/disable`)).status, 303);
+      assert.equal((await a.get('/mailboxes')).status, 303, 'the disabled user is signed out');
+      assert.equal((await b.get('/mailboxes')).status, 200, 'another user stays signed in');
+    });
+
+    test('a session carrying a flash message is read every time: one shown by another process is not shown again', async () => {
+      const { client: admin } = await ctx().signedIn('ADMIN');
+      const { user } = await ctx().signedIn();
+      assert.equal((await admin.get('/admin/users')).status, 200);
+      assert.equal((await admin.post(`/admin/users/${user.id}/disable`)).status, 303); // leaves a flash message
+      // A request that reads the session without showing the message (a live update), then another process shows it.
+      assert.equal((await admin.get(`/mailboxes/status.json?ids=${randomUUID()}`)).status, 200);
+      const [row] = await ctx().db.raw.query<{ data: string }>('SELECT data FROM "Session" WHERE sid = $1', [
+        sidOf(admin),
+      ]);
+      const { flash, ...rest } = JSON.parse(row.data);
+      assert.ok(flash, 'the session holds the message');
+      await ctx().db.raw.query('UPDATE "Session" SET data = $2 WHERE sid = $1', [sidOf(admin), JSON.stringify(rest)]);
+      assert.doesNotMatch((await admin.get('/admin/users')).text, /class="flash flash-/, 'not shown twice');
+    });
+  },
+  { env: { SESSION_CACHE_MS: '10000' } },
 );
