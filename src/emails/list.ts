@@ -15,6 +15,7 @@ import {
   likeEscaped,
   orderSql,
   pastSql,
+  searchSql,
   type SqlParams,
   sqlParams,
 } from '../web/list-sql.ts';
@@ -93,6 +94,8 @@ export function emailsWhere(visible: Prisma.EmailWhereInput, l: EmailListQuery):
  * join on Mailbox: PostgreSQL answered the join by walking every email by date and probing its mailbox (183 ms for a
  * user's first page among 100,000 emails, 3 ms with the ids; decision 026).
  */
+const column = (name: string) => `e."${name}"`;
+
 function emailsWhereSql(visible: string[] | null, l: EmailListQuery, p: SqlParams): string {
   const conds: string[] = [];
   if (visible) conds.push(`e."mailboxId" = ANY(${p.param(visible)}::text[])`);
@@ -102,9 +105,7 @@ function emailsWhereSql(visible: string[] | null, l: EmailListQuery, p: SqlParam
   if (l.since) conds.push(`e."occurredAt" >= ${p.param(sinceOf(l.since).toISOString())}::timestamptz`);
   if (l.until) conds.push(`e."occurredAt" < ${p.param(untilOf(l.until).toISOString())}::timestamptz`);
   if (l.q) {
-    // ILIKE '%…%' on columns with trigram indexes (pg_trgm).
-    const q = p.param(containsPattern(l.q));
-    conds.push(`(e.subject ILIKE ${q} OR e."fromAddress" ILIKE ${q} OR e."fromName" ILIKE ${q})`);
+    conds.push(searchSql(['subjectLower', 'fromAddressLower', 'fromNameLower'], column, p.param(containsPattern(l.q))));
   }
   return conds.length ? `WHERE ${conds.join(' AND ')}` : '';
 }
@@ -137,7 +138,6 @@ const rowOf = (r: FlatRow): EmailRowData => ({
 });
 
 // Only what a row shows (and what its cursor needs): never the bodies. Keyset columns are declared in emailList.
-const column = (name: string) => `e."${name}"`;
 const WINDOW_COLUMNS = `e.id, e.direction, e.status, e."fromAddress", e."fromName", e."to", e.subject, e."occurredAt",
   e."mailboxId"`;
 const ROW_COLUMNS = `e.id, e.direction::text AS direction, e.status::text AS status, e."fromAddress", e."fromName",

@@ -6,7 +6,15 @@ import type { PublicUser } from '../auth/users.ts';
 import type { RawSql } from '../db/client.ts';
 import { COUNT_CAP, defineList, type QueryOf } from '../web/list.ts';
 import { listView, searchForm } from '../web/list-view.ts';
-import { cappedCount, containsPattern, dateOf, epochMs as ms, likeEscaped, sqlParams } from '../web/list-sql.ts';
+import {
+  cappedCount,
+  containsPattern,
+  dateOf,
+  epochMs as ms,
+  likeEscaped,
+  searchSql,
+  sqlParams,
+} from '../web/list-sql.ts';
 import { visibleMailboxesWhere } from './access.ts';
 import { labels } from './labels.ts';
 import { syncBadge } from '../emails/sync-state.ts';
@@ -97,8 +105,7 @@ function listWhereSql(user: Pick<PublicUser, 'id' | 'role'>, l: Pick<MailboxList
   if (user.role !== 'ADMIN') conds.push(`m."ownerId" = ${param(user.id)}`);
   if (l.profile) conds.push(`m."profileId" = ${param(l.profile)}`);
   if (l.q) {
-    const q = param(containsPattern(l.q));
-    conds.push(`(m.name ILIKE ${q} OR m."emailAddress" ILIKE ${q})`);
+    conds.push(searchSql(['nameLower', 'emailAddressLower'], (c) => `m."${c}"`, param(containsPattern(l.q))));
   }
   return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
 }
