@@ -30,14 +30,18 @@ try {
   const t = `'${mid.occurredAt.toISOString()}'::timestamptz`;
   const past = `e."occurredAt" <= ${t} AND (e."occurredAt" < ${t} OR (e."occurredAt" = ${t} AND e.id < '${mid.id}'))`;
   const mb = `m.id, m.name, m."emailAddress"`;
-  const mbSearch = (q: string) =>
-    `SELECT ${mb} FROM "Mailbox" m WHERE m.name ILIKE '%${q}%' OR m."emailAddress" ILIKE '%${q}%' ORDER BY m.name, m.id LIMIT 51`;
+  // The lists' search (decision 032): LIKE on the lower-cased generated columns, which is what ILIKE computes.
+  const mbWhere = (q: string) =>
+    `WHERE m."nameLower" LIKE lower('%${q}%') OR m."emailAddressLower" LIKE lower('%${q}%')`;
+  const emWhere = (q: string) =>
+    `WHERE e."subjectLower" LIKE lower('%${q}%') OR e."fromAddressLower" LIKE lower('%${q}%') OR e."fromNameLower" LIKE lower('%${q}%')`;
+  const mbSearch = (q: string) => `SELECT ${mb} FROM "Mailbox" m ${mbWhere(q)} ORDER BY m.name, m.id LIMIT 51`;
   const shapes: Array<[string, string]> = [
     ['mailbox list, page 1', `SELECT ${mb} FROM "Mailbox" m ORDER BY m.name, m.id LIMIT 51`],
     ['mailbox search: mb12', mbSearch('mb12')],
     [
       'mailbox search: mb12, capped count',
-      `SELECT count(*) FROM (SELECT 1 FROM "Mailbox" m WHERE m.name ILIKE '%mb12%' OR m."emailAddress" ILIKE '%mb12%' LIMIT 5001) c`,
+      `SELECT count(*) FROM (SELECT 1 FROM "Mailbox" m ${mbWhere('mb12')} LIMIT 5001) c`,
     ],
     ['default sort, page 1', `SELECT ${cols} FROM "Email" e ${order}`],
     ['default sort, a cursor 5,000 rows in', `SELECT ${cols} FROM "Email" e WHERE ${past} ${order}`],
@@ -49,17 +53,15 @@ try {
       'filter: since a date',
       `SELECT ${cols} FROM "Email" e WHERE e."occurredAt" >= now() - interval '3 days' ${order}`,
     ],
+    ['search: delivery', `SELECT ${cols} FROM "Email" e ${emWhere('delivery')} ${order}`],
+    ['search: a rare text (sender12@)', `SELECT ${cols} FROM "Email" e ${emWhere('sender12@')} ${order}`],
     [
-      'search: delivery',
-      `SELECT ${cols} FROM "Email" e WHERE e.subject ILIKE '%delivery%' OR e."fromAddress" ILIKE '%delivery%' OR e."fromName" ILIKE '%delivery%' ${order}`,
-    ],
-    [
-      'search: a rare text (sender12@)',
-      `SELECT ${cols} FROM "Email" e WHERE e.subject ILIKE '%sender12@%' OR e."fromAddress" ILIKE '%sender12@%' OR e."fromName" ILIKE '%sender12@%' ${order}`,
+      'search: delivery, capped count, ILIKE (before decision 032)',
+      `SELECT count(*) FROM (SELECT 1 FROM "Email" e WHERE e.subject ILIKE '%delivery%' OR e."fromAddress" ILIKE '%delivery%' OR e."fromName" ILIKE '%delivery%' LIMIT 1001) c`,
     ],
     [
       'search: delivery, capped count',
-      `SELECT count(*) FROM (SELECT 1 FROM "Email" e WHERE e.subject ILIKE '%delivery%' OR e."fromAddress" ILIKE '%delivery%' OR e."fromName" ILIKE '%delivery%' LIMIT 1001) c`,
+      `SELECT count(*) FROM (SELECT 1 FROM "Email" e ${emWhere('delivery')} LIMIT 1001) c`,
     ],
     [
       "a user's own emails (Prisma's relation filter: a join)",
