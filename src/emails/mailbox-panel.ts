@@ -1,7 +1,7 @@
 // The mailbox record's Incoming Synchronization panel: its sync state and its latest emails, with a link to the
 // Emails list filtered by the mailbox. The mailbox record (mailboxes/pages.ts) calls this.
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { emailRow } from './rows.ts';
+import { emailRow, emailRowSelect } from './rows.ts';
 import { syncPanel, type SyncMailbox } from './sync-state.ts';
 
 export async function mailboxSyncPanel(prisma: PrismaClient, mailbox: SyncMailbox & { id: string }, take = 10) {
@@ -27,17 +27,7 @@ export async function mailboxSyncPanel(prisma: PrismaClient, mailbox: SyncMailbo
       where: { mailboxId: mailbox.id },
       orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }],
       take,
-      select: {
-        id: true,
-        direction: true,
-        status: true,
-        fromAddress: true,
-        fromName: true,
-        to: true,
-        subject: true,
-        occurredAt: true,
-        mailbox: { select: { id: true, name: true } },
-      },
+      select: emailRowSelect,
     }),
   ]);
   return {

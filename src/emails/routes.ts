@@ -26,7 +26,7 @@ export function emailRoutes(deps: AppDeps): Router {
       .render('emails/new', await composePage(prisma, currentUser(req), values, errors));
 
   r.get('/', async (req, res) => {
-    res.render('emails/list', await emailListPage(prisma, currentUser(req), emailList.parse(req.query)));
+    res.render('emails/list', await emailListPage(deps.db, currentUser(req), emailList.parse(req.query)));
   });
 
   r.get('/new', async (req, res) => {

@@ -1,5 +1,5 @@
 // An email as one row of a list (the Emails list, a mailbox's latest emails): plain, pre-formatted fields only.
-import type { EmailDirection, EmailStatus } from '../generated/prisma/client.ts';
+import type { EmailDirection, EmailStatus, Prisma } from '../generated/prisma/client.ts';
 import { isPending } from './send-status.ts';
 import { addressLabel, addressLine, addresses, DIRECTION, EMAIL_STATUS, statusTone, timeLabel } from './labels.ts';
 
@@ -14,6 +14,19 @@ export interface EmailRowData {
   occurredAt: Date;
   mailbox: { id: string; name: string };
 }
+
+/** EmailRowData as a Prisma select: only what a row shows, never the bodies. */
+export const emailRowSelect = {
+  id: true,
+  direction: true,
+  status: true,
+  fromAddress: true,
+  fromName: true,
+  to: true,
+  subject: true,
+  occurredAt: true,
+  mailbox: { select: { id: true, name: true } },
+} as const satisfies Prisma.EmailSelect;
 
 export function emailRow(r: EmailRowData, filterHref?: (change: { mailbox: string }) => string) {
   return {

@@ -6,6 +6,15 @@ import type { PublicUser } from '../auth/users.ts';
 import type { RawSql } from '../db/client.ts';
 import { COUNT_CAP, defineList, type QueryOf } from '../web/list.ts';
 import { listView, searchForm } from '../web/list-view.ts';
+import {
+  cappedCount,
+  containsPattern,
+  dateOf,
+  epochMs as ms,
+  likeEscaped,
+  searchSql,
+  sqlParams,
+} from '../web/list-sql.ts';
 import { visibleMailboxesWhere } from './access.ts';
 import { labels } from './labels.ts';
 import { syncBadge } from '../emails/sync-state.ts';
@@ -53,9 +62,6 @@ export const rowSelect = {
   grant: { select: { googleEmail: true, needsReconsent: true, signInRequiredAt: true, refreshTokenIssuedAt: true } },
 } as const satisfies Prisma.MailboxSelect;
 
-/** Searched text as the middle of a LIKE pattern: \\, % and _ match themselves (\\ is LIKE's default escape). */
-const likeEscaped = (q: string) => q.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 /** The mailboxes a list query matches for a user: the list's rows, and a bulk action's "all matching" (bulk.ts). */
 export function mailboxListWhere(
   user: Pick<PublicUser, 'id' | 'role'>,
@@ -92,25 +98,19 @@ const SORT_SQL: Record<SortKey, (d: 'ASC' | 'DESC') => string> = {
   lastTest: (d) => `m."lastTestCompletedAt" ${d} NULLS LAST`,
 };
 
-const containsPattern = (q: string) => `%${likeEscaped(q)}%`;
-
-/** mailboxListWhere as SQL over "Mailbox" m, with its parameters numbered from `first`. */
-function listWhereSql(user: Pick<PublicUser, 'id' | 'role'>, l: Pick<MailboxListQuery, 'q' | 'profile'>, first = 1) {
-  const params: unknown[] = [];
+/** mailboxListWhere as SQL over "Mailbox" m, with its parameters ($1…). */
+function listWhereSql(user: Pick<PublicUser, 'id' | 'role'>, l: Pick<MailboxListQuery, 'q' | 'profile'>) {
+  const { values: params, param } = sqlParams();
   const conds: string[] = [];
-  const param = (v: unknown) => `$${first + params.push(v) - 1}`;
   if (user.role !== 'ADMIN') conds.push(`m."ownerId" = ${param(user.id)}`);
   if (l.profile) conds.push(`m."profileId" = ${param(l.profile)}`);
   if (l.q) {
-    const q = param(containsPattern(l.q));
-    conds.push(`(m.name ILIKE ${q} OR m."emailAddress" ILIKE ${q})`);
+    conds.push(searchSql(['nameLower', 'emailAddressLower'], (c) => `m."${c}"`, param(containsPattern(l.q))));
   }
   return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
 }
 
-// Epoch milliseconds and enums as text: plain numbers and strings from both drivers (pg would read a timestamp
-// without time zone in the process's zone).
-const ms = (col: string) => `(extract(epoch FROM ${col}) * 1000)::float8`;
+// Epoch milliseconds and enums as text: plain numbers and strings from both drivers.
 const ROW_COLUMNS = `m.id, m.name, m."emailAddress", m."incomingStatus"::text AS "incomingStatus",
   m."outgoingStatus"::text AS "outgoingStatus", m."emailApproval"::text AS "emailApproval",
   m."enabledForIncoming", m."enabledForOutgoing", ${ms('m."lastTestCompletedAt"')} AS "lastTestCompletedAt",
@@ -151,8 +151,6 @@ interface FlatRow {
   capped?: number | string;
 }
 
-const date = (v: number | null) => (v === null ? null : new Date(v));
-
 /** A joined row in the shape rowSelect gives (what the view and the badges read). */
 function rowOf(r: FlatRow): Row {
   return {
@@ -164,9 +162,9 @@ function rowOf(r: FlatRow): Row {
     emailApproval: r.emailApproval as Row['emailApproval'],
     enabledForIncoming: r.enabledForIncoming,
     enabledForOutgoing: r.enabledForOutgoing,
-    lastTestCompletedAt: date(r.lastTestCompletedAt),
+    lastTestCompletedAt: dateOf(r.lastTestCompletedAt),
     retryCount: r.retryCount,
-    nextRetryAt: date(r.nextRetryAt),
+    nextRetryAt: dateOf(r.nextRetryAt),
     profile:
       r.profileId === null
         ? null
@@ -178,8 +176,8 @@ function rowOf(r: FlatRow): Row {
         : {
             googleEmail: r.googleEmail ?? '',
             needsReconsent: !!r.needsReconsent,
-            signInRequiredAt: date(r.signInRequiredAt),
-            refreshTokenIssuedAt: date(r.refreshTokenIssuedAt),
+            signInRequiredAt: dateOf(r.signInRequiredAt),
+            refreshTokenIssuedAt: dateOf(r.refreshTokenIssuedAt),
           },
   };
 }
@@ -192,12 +190,8 @@ function rowOf(r: FlatRow): Row {
 export async function listMailboxes(sql: RawSql, user: Pick<PublicUser, 'id' | 'role'>, l: MailboxListQuery) {
   const cap = COUNT_CAP;
   const where = listWhereSql(user, l);
-  // The same filter and parameters as the rows ($1…): a count stops after `limit` rows (the cap) when given.
-  const countSql = (limit?: number) =>
-    limit === undefined
-      ? `SELECT count(*)::int AS n FROM "Mailbox" m ${where.sql}`
-      : `SELECT count(*)::int AS n FROM (SELECT 1 FROM "Mailbox" m ${where.sql} LIMIT ${Math.trunc(limit)}) c`;
-  let counted: number | undefined;
+  // The same filter and parameters as the rows ($1…).
+  const counts = cappedCount(sql, `"Mailbox" m`, where.sql, where.params, cap);
   return mailboxList.read(l, {
     rows: async ({ skip, take }) => {
       const d = l.dir === 'asc' ? 'ASC' : 'DESC';
@@ -205,7 +199,7 @@ export async function listMailboxes(sql: RawSql, user: Pick<PublicUser, 'id' | '
       const n = where.params.length;
       // The pager counts only while the page ends before the cap (web/list.ts finish): ask then, in the same statement.
       const withCount = skip + mailboxList.pageSize < cap;
-      const countCol = withCount ? `, (${countSql(cap + 1)}) AS capped` : '';
+      const countCol = withCount ? counts.column : '';
       const order = `${SORT_SQL[l.sort](d)}, m.id ASC`;
       // The window is chosen from Mailbox alone (plus the one table a relation sort orders by), and only its rows are
       // joined: joined first, a deep page joined every row it skipped (page 150 on PGlite cost twice Prisma's).
@@ -217,14 +211,10 @@ export async function listMailboxes(sql: RawSql, user: Pick<PublicUser, 'id' | '
          ORDER BY ${order}`,
         params,
       );
-      if (rows.length && rows[0].capped !== undefined) counted = Number(rows[0].capped);
+      counts.seen(rows);
       return rows.map(rowOf);
     },
-    count: async (upTo) => {
-      if (upTo === cap + 1 && counted !== undefined) return counted;
-      const [row] = await sql.query<{ n: number | string }>(countSql(upTo), where.params);
-      return Number(row.n);
-    },
+    count: counts.count,
   });
 }
 

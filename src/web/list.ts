@@ -64,9 +64,19 @@ export interface ListSource<O, R> {
   count(upTo?: number): Promise<number>;
 }
 
-/** What a keyset list reads: rows in order past a cursor (a where clause in the source's terms), and a count. */
+/**
+ * What a keyset list reads: rows in order past a cursor, and a count. The window says it twice: in Prisma's terms
+ * (`past`, a where clause, and `orderBy`) and as plain columns (`order`, each column with its direction, reversed
+ * when reading backwards, and `cursor`, the values of the row to continue after in that order) for a source in SQL.
+ */
 export interface KeysetSource<O, R> {
-  rows(window: { past: Record<string, unknown> | null; take: number; orderBy: O[] }): Promise<R[]>;
+  rows(window: {
+    past: Record<string, unknown> | null;
+    take: number;
+    orderBy: O[];
+    order: [column: string, dir: Dir][];
+    cursor: unknown[] | null;
+  }): Promise<R[]>;
   count(upTo?: number): Promise<number>;
 }
 
@@ -289,11 +299,15 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
     const after = valuesOf(l.after);
     const before = valuesOf(l.before);
     if (before) {
-      const reversed = order.map((o) => {
-        const [[column, dir]] = Object.entries(o as object);
-        return { [column]: dir === 'asc' ? 'desc' : 'asc' } as O;
+      const back = fields.map(([column, dir]): Field => [column, dir === 'asc' ? 'desc' : 'asc']);
+      const reversed = back.map(([column, dir]) => ({ [column]: dir }) as O);
+      const got = await source.rows({
+        past: pastWhere(fields, before, true),
+        take: pageSize + 1,
+        orderBy: reversed,
+        order: back,
+        cursor: before,
       });
-      const got = await source.rows({ past: pastWhere(fields, before, true), take: pageSize + 1, orderBy: reversed });
       // Nothing (or not a page) before it: this is the start of the list.
       if (got.length <= pageSize) return readKeyset(first, source);
       const rows = got.slice(0, pageSize).reverse();
@@ -305,13 +319,19 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
       });
     }
     if (after) {
-      const got = await source.rows({ past: pastWhere(fields, after, false), take: pageSize + 1, orderBy: order });
+      const got = await source.rows({
+        past: pastWhere(fields, after, false),
+        take: pageSize + 1,
+        orderBy: order,
+        order: fields,
+        cursor: after,
+      });
       // Past the end (the rows after it went away): show the page that ends at the cursor instead.
       if (!got.length) return readKeyset({ ...l, after: null, before: l.after, page: Math.max(1, l.page - 1) }, source);
       const q = { ...l, page: Math.max(2, l.page), after: null };
       return finish(q, got, count, withCursors(q, got));
     }
-    const got = await source.rows({ past: null, take: pageSize + 1, orderBy: order });
+    const got = await source.rows({ past: null, take: pageSize + 1, orderBy: order, order: fields, cursor: null });
     return finish(first, got, count, withCursors(first, got));
   };
 

@@ -92,12 +92,12 @@ for (const mode of dbModes()) {
         const plan = await t.db.withConnection(async (c) => {
           await c.exec('SET enable_seqscan = off');
           const rows = await c.query<{ 'QUERY PLAN': string }>(
-            `EXPLAIN SELECT id FROM "Email" WHERE subject ILIKE '%figures%'`,
+            `EXPLAIN SELECT id FROM "Email" WHERE "subjectLower" LIKE lower('%FIGURES%')`,
           );
           await c.exec('RESET enable_seqscan');
           return rows.map((r) => r['QUERY PLAN']).join('\n');
         });
-        assert.match(plan, /Email_subject_idx/);
+        assert.match(plan, /Email_subjectLower_idx/);
         assert.equal(
           (await p.email.findMany({ where: { subject: { contains: 'FIGURES', mode: 'insensitive' } } })).length,
           1,

@@ -77,7 +77,7 @@ export function emailOperations(deps: AppDeps): Operation[] {
           after: query.cursor,
           page: query.cursor ? '2' : '1',
         });
-        const p = await listEmails(prisma, ctx.user, l);
+        const p = await listEmails(deps.db.raw, ctx.user, l);
         return {
           status: 200,
           body: {
