@@ -12,7 +12,7 @@ import {
   cappedCount,
   containsPattern,
   epochMs,
-  likeEscaped,
+  containsText,
   orderSql,
   pastSql,
   searchSql,
@@ -76,15 +76,8 @@ export function emailsWhere(visible: Prisma.EmailWhereInput, l: EmailListQuery):
   if (l.since) and.push({ occurredAt: { gte: sinceOf(l.since) } });
   if (l.until) and.push({ occurredAt: { lt: untilOf(l.until) } });
   if (l.q) {
-    // Prisma passes `contains` to ILIKE as it is: escaped, % and _ mean themselves.
-    const text = likeEscaped(l.q);
-    and.push({
-      OR: [
-        { subject: { contains: text, mode: 'insensitive' } },
-        { fromAddress: { contains: text, mode: 'insensitive' } },
-        { fromName: { contains: text, mode: 'insensitive' } },
-      ],
-    });
+    const text = containsText(l.q);
+    and.push({ OR: [{ subject: text }, { fromAddress: text }, { fromName: text }] });
   }
   return { AND: and };
 }

@@ -11,7 +11,7 @@ import {
   containsPattern,
   dateOf,
   epochMs as ms,
-  likeEscaped,
+  containsText,
   searchSql,
   sqlParams,
 } from '../web/list-sql.ts';
@@ -72,11 +72,7 @@ export function mailboxListWhere(
     ...(l.profile ? { profileId: l.profile } : {}),
     ...(l.q
       ? {
-          OR: [
-            // Prisma puts `contains` between %…% as it is: escaped, "b_t" or "100%" find themselves, not any text.
-            { name: { contains: likeEscaped(l.q), mode: 'insensitive' } },
-            { emailAddress: { contains: likeEscaped(l.q), mode: 'insensitive' } },
-          ],
+          OR: [{ name: containsText(l.q) }, { emailAddress: containsText(l.q) }],
         }
       : {}),
   };

@@ -2,6 +2,7 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { defineList, type QueryOf } from '../web/list.ts';
 import { authMethod } from '../mail/auth-methods.ts';
+import { containsText } from '../web/list-sql.ts';
 
 export const profileList = defineList<
   Prisma.EmailServerProfileOrderByWithRelationInput,
@@ -52,7 +53,7 @@ async function mailboxCounts(prisma: PrismaClient, ids: string[]): Promise<Map<s
 }
 
 export async function listProfiles(prisma: PrismaClient, l: ProfileListQuery) {
-  const where: Prisma.EmailServerProfileWhereInput = l.q ? { name: { contains: l.q, mode: 'insensitive' } } : {};
+  const where: Prisma.EmailServerProfileWhereInput = l.q ? { name: containsText(l.q) } : {};
   const byCount = l.sort === 'mailboxes';
   const page = await profileList.read(l, {
     rows: (w) =>

@@ -3,6 +3,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { publicUserSelect } from '../auth/users.ts';
 import { defineList, type QueryOf } from '../web/list.ts';
 import { listView, searchForm } from '../web/list-view.ts';
+import { containsText } from '../web/list-sql.ts';
 
 export const userList = defineList<
   Prisma.UserOrderByWithRelationInput,
@@ -23,9 +24,7 @@ export const userList = defineList<
 export type UserListQuery = QueryOf<typeof userList>;
 
 export async function listUsers(prisma: PrismaClient, l: UserListQuery) {
-  const where: Prisma.UserWhereInput = l.q
-    ? { OR: [{ email: { contains: l.q, mode: 'insensitive' } }, { name: { contains: l.q, mode: 'insensitive' } }] }
-    : {};
+  const where: Prisma.UserWhereInput = l.q ? { OR: [{ email: containsText(l.q) }, { name: containsText(l.q) }] } : {};
   const page = await userList.read(l, {
     rows: (w) =>
       prisma.user.findMany({ where, ...w, select: { ...publicUserSelect, _count: { select: { mailboxes: true } } } }),

@@ -12,6 +12,11 @@ export type SqlParams = ReturnType<typeof sqlParams>;
 
 /** Searched text as the middle of a LIKE pattern: \\, % and _ match themselves (\\ is LIKE's default escape). */
 export const likeEscaped = (q: string) => q.replace(/[\\%_]/g, (c) => `\\${c}`);
+/**
+ * A Prisma filter that finds the searched text anywhere, case-insensitively, taken literally: Prisma puts `contains`
+ * between %…% as it is, so without escaping "b_t" or "100%" would match any text around them.
+ */
+export const containsText = (q: string) => ({ contains: likeEscaped(q), mode: 'insensitive' as const });
 /** The pattern of a search that finds its text anywhere (ILIKE), taken literally. */
 export const containsPattern = (q: string) => `%${likeEscaped(q)}%`;
 

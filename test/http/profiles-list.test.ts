@@ -122,6 +122,19 @@ describeEachDb('email server profile list', (ctx) => {
     assert.match((await client.get('/profiles?q=zzz-none')).text, /No profiles match/);
   });
 
+  test('the search takes % and _ literally', async () => {
+    const { client } = await ctx().signedIn('ADMIN');
+    const auth = { authenticateUsing: 'CREDENTIALS_PER_MAILBOX', oauthClientId: '', oauthClientSecret: '' };
+    await create(client, { name: 'Promo 100% off', ...auth });
+    await create(client, { name: 'Promo 1000 off', ...auth });
+    await create(client, { name: 'Promo a_b', ...auth });
+    await create(client, { name: 'Promo axb', ...auth });
+    const names = ['Promo 100% off', 'Promo 1000 off', 'Promo a_b', 'Promo axb'];
+    assert.deepEqual(orderOf((await client.get('/profiles?q=100%25')).text, names), ['Promo 100% off']);
+    assert.deepEqual(orderOf((await client.get('/profiles?q=a_b')).text, names), ['Promo a_b']);
+    assert.equal(orderOf((await client.get('/profiles?q=promo')).text, names).length, 4);
+  });
+
   test('mailbox counts follow creates, moves and deletes, the same in the default sort and the sort by count', async () => {
     const { client } = await ctx().signedIn('ADMIN');
     const { prisma } = ctx().db;

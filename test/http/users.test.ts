@@ -135,6 +135,22 @@ describeEachDb('users admin', (ctx) => {
     assert.ok(await ctx().db.prisma.auditEvent.findFirst({ where: { action: 'user.password-reset', targetId: u.id } }));
   });
 
+  test('user list: the search takes % and _ literally', async () => {
+    const { client } = await ctx().signedIn('ADMIN');
+    const tag = `lit${Date.now().toString(36)}`;
+    await ctx().db.prisma.user.createMany({
+      data: ['a_b', 'axb', '50%', '500'].map((n, i) => ({
+        email: `${tag}-${i}@example.com`,
+        name: `${tag} ${n}`,
+        passwordHash: 'x',
+      })),
+    });
+    const found = (html: string) => [0, 1, 2, 3].filter((i) => html.includes(`${tag}-${i}@`));
+    assert.deepEqual(found((await client.get(`/admin/users?q=${tag}%20a_b`)).text), [0]);
+    assert.deepEqual(found((await client.get(`/admin/users?q=${tag}%2050%25`)).text), [2]);
+    assert.deepEqual(found((await client.get(`/admin/users?q=${tag}`)).text), [0, 1, 2, 3]);
+  });
+
   test('user list: search, sort by each column, paging with "51–55 of 55"; links keep the search and sort', async () => {
     const { client } = await ctx().signedIn('ADMIN');
     const tag = `zeta${Date.now().toString(36)}`;

@@ -9,6 +9,7 @@ import { after, dateTime, decodeCursor, iso, page, pageOf, pagingQuery } from '.
 import { DuplicateEmailError, passwordSchema, type PublicUser } from '../../auth/users.ts';
 import { addUser, getUser, resetPassword, setUserEnabled } from '../../users/service.ts';
 import { parseNewUser } from '../../users/form.ts';
+import { containsText } from '../../web/list-sql.ts';
 
 const userJson = z.object({
   id: z.uuid(),
@@ -100,10 +101,7 @@ export function adminOperations(deps: AppDeps): Operation[] {
           AND: [
             query.q
               ? {
-                  OR: [
-                    { email: { contains: query.q, mode: 'insensitive' } },
-                    { name: { contains: query.q, mode: 'insensitive' } },
-                  ],
+                  OR: [{ email: containsText(query.q) }, { name: containsText(query.q) }],
                 }
               : {},
             after('email', 'asc', values),

@@ -17,6 +17,7 @@ import {
 import { deleteProfile, getProfile, profileUsage, DuplicateProfileNameError } from '../../profiles/service.ts';
 import { createAndVerify, updateAndVerify } from '../../profiles/save.ts';
 import { VERDICT_LABELS, type ClientVerdict } from '../../profiles/verify-client.ts';
+import { containsText } from '../../web/list-sql.ts';
 
 const s = profileSchema.shape;
 const int = (min: number, max: number) =>
@@ -166,7 +167,7 @@ export function profileOperations(deps: AppDeps): Operation[] {
       async handle({ query }) {
         const values = decodeCursor(query.cursor, ['string', 'string']);
         const where: Prisma.EmailServerProfileWhereInput = {
-          AND: [query.q ? { name: { contains: query.q, mode: 'insensitive' } } : {}, after('name', 'asc', values)],
+          AND: [query.q ? { name: containsText(query.q) } : {}, after('name', 'asc', values)],
         };
         const rows = await prisma.emailServerProfile.findMany({
           where,
