@@ -15,8 +15,8 @@ const [engine, runsArg, idleArg, ...specs] = process.argv.slice(2);
 const runs = Number(runsArg ?? 3);
 const idleS = Number(idleArg ?? 5);
 const variants = specs.map((s) => {
-  const [name, rest] = s.split('=');
-  const [dir, args] = rest.split(':');
+  const name = s.slice(0, s.indexOf('='));
+  const [dir, args] = s.slice(s.indexOf('=') + 1).split(':');
   const all = args ? args.split(',') : [];
   // NAME=value entries are the server's environment (e.g. MALLOC_ARENA_MAX=2), the rest node's arguments.
   const env = Object.fromEntries(all.filter((a) => /^[A-Z_]+=/.test(a)).map((a) => a.split('=', 2)));
