@@ -3,7 +3,13 @@
 // http(s)/mailto opening in a new tab without opener or referrer. Everything else (scripts, event handlers, forms,
 // frames, SVG, remote or same-origin images, style sheets, meta refresh, base) is dropped. Done on display, never
 // stored: the HTML is kept as received, so a stricter rule applies to old mail too.
-import sanitizeHtml from 'sanitize-html';
+import { createRequire } from 'node:module';
+import type sanitizeHtml from 'sanitize-html';
+
+// sanitize-html is loaded by the first email shown, not at start (decision 035); required, so callers stay synchronous.
+const require = createRequire(import.meta.url);
+let loaded: typeof sanitizeHtml | undefined;
+const sanitizer = (): typeof sanitizeHtml => (loaded ??= require('sanitize-html') as typeof sanitizeHtml);
 
 const words = (s: string) => s.trim().split(/\s+/);
 
@@ -85,7 +91,7 @@ const OPTIONS: sanitizeHtml.IOptions = {
 
 /** The HTML of an email, safe to put in the record's sandboxed frame. */
 export function sanitizeEmailHtml(html: string): string {
-  return sanitizeHtml(html, OPTIONS);
+  return sanitizer()(html, OPTIONS);
 }
 
 const BLOCKS = new Set(
@@ -108,7 +114,7 @@ const fromEscaped = (s: string) =>
 export function htmlToText(html: string): string {
   const out: string[] = [];
   const hrefs: (string | null)[] = [];
-  sanitizeHtml(html, {
+  sanitizer()(html, {
     allowedTags: [],
     allowedAttributes: {},
     nonTextTags: OPTIONS.nonTextTags,

@@ -1,5 +1,5 @@
 // IMAP probe for Test & Enable Mailbox: sign in (XOAUTH2/OAUTHBEARER or password) and open INBOX read-only, via imapflow.
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { Budget } from './budget.ts';
 import { mapError } from './errors.ts';
 import { failStep, okStep, secretsOf, skipStep, STEP } from './steps.ts';
@@ -17,8 +17,9 @@ export async function probeImap(o: ProbeOptions): Promise<Step[]> {
   const fail = (step: typeof LOGIN | typeof MAILBOX, err: unknown) =>
     failStep(step.id, step.label, mapError(budget.error ?? err, { protocol: 'imap', auth: o.auth.kind, secrets }));
   let client: ImapFlow | undefined;
+  const { ImapFlow: Client } = await import('imapflow'); // loaded by the first probe, not at start (decision 035)
   try {
-    client = new ImapFlow({
+    client = new Client({
       host: o.endpoint.host,
       port: o.endpoint.port,
       secure: o.endpoint.secure,

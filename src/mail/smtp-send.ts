@@ -1,8 +1,6 @@
 // Sends one message over SMTP (STARTTLS or implicit TLS, AUTH XOAUTH2 or password) and says exactly how far it got:
 // an error before DATA means the server never had the message; after DATA without a refusal, nobody knows (decision 020).
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import XOAuth2 from 'nodemailer/lib/xoauth2';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { trustOptions } from './tls.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TOTAL_TIMEOUT_MS, type Endpoint, type MailAuth } from './types.ts';
 
@@ -50,6 +48,8 @@ export type SendResult =
 
 /** The message as RFC 5322 bytes (Bcc not in the headers); its Message-ID is ours. */
 export async function buildMessage(m: OutgoingMessage): Promise<Buffer> {
+  // nodemailer is loaded by the first message, not at start (decision 035).
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({
     messageId: m.messageId,
     date: m.date,
@@ -73,9 +73,13 @@ const responseCodeOf = (err: unknown): number => {
 
 export async function sendMessage(o: SendOptions, m: OutgoingMessage): Promise<SendResult> {
   const raw = await buildMessage(m);
+  const [{ default: Connection }, { default: XOAuth2 }] = await Promise.all([
+    import('nodemailer/lib/smtp-connection'),
+    import('nodemailer/lib/xoauth2'),
+  ]);
   const connectMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const totalMs = o.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS;
-  const conn = new SMTPConnection({
+  const conn = new Connection({
     host: o.endpoint.host,
     port: o.endpoint.port,
     secure: o.endpoint.secure,

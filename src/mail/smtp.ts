@@ -1,5 +1,5 @@
 // SMTP probe for Test & Enable Mailbox: STARTTLS or implicit TLS + AUTH (XOAUTH2 or password) via nodemailer, optional test message.
-import { createTransport } from 'nodemailer';
+import type { createTransport as CreateTransport } from 'nodemailer';
 import { Budget } from './budget.ts';
 import { mapError } from './errors.ts';
 import { failStep, okStep, secretsOf, STEP } from './steps.ts';
@@ -22,8 +22,9 @@ export async function probeSmtp(o: ProbeOptions): Promise<Step[]> {
   const fail = (step: typeof LOGIN | typeof SEND, err: unknown) =>
     failStep(step.id, step.label, mapError(budget.error ?? err, { protocol: 'smtp', auth: o.auth.kind, secrets }));
   let transporter: ReturnType<typeof makeTransport> | undefined;
+  const { createTransport } = await import('nodemailer'); // loaded by the first probe, not at start (decision 035)
   try {
-    transporter = makeTransport(o, connectMs, totalMs);
+    transporter = makeTransport(createTransport, o, connectMs, totalMs);
     const smtp = transporter;
     budget.onStop(() => smtp.close());
     await budget.race(smtp.verify());
@@ -54,7 +55,7 @@ export async function probeSmtp(o: ProbeOptions): Promise<Step[]> {
   return steps;
 }
 
-function makeTransport(o: ProbeOptions, connectMs: number, totalMs: number) {
+function makeTransport(createTransport: typeof CreateTransport, o: ProbeOptions, connectMs: number, totalMs: number) {
   return createTransport({
     host: o.endpoint.host,
     port: o.endpoint.port,

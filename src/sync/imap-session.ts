@@ -3,7 +3,7 @@
 // synchronization (newest first), IDLE until the server announces mail, the safety check is due, the token needs
 // refreshing, a waiter asks for the slot or the session stops. Returns only when stopped; throws on any failure
 // (classified by the runner) and YieldedError when it gave its slot away.
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { connectionClaims } from './connections.ts';
 import { currentCap, incomingServer } from './load.ts';
 import { trustOptions } from '../mail/tls.ts';
@@ -67,7 +67,8 @@ class ImapSession {
   async run(endpoint: Endpoint): Promise<void> {
     const { env, auth, signal } = this.ctx;
     const s = env.settings;
-    const client = new ImapFlow({
+    const { ImapFlow: Client } = await import('imapflow'); // loaded by the first session, not at start (decision 035)
+    const client = new Client({
       host: endpoint.host,
       port: endpoint.port,
       secure: endpoint.secure,

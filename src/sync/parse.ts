@@ -1,7 +1,8 @@
 // A raw RFC 822 message → the fields of an Email row (postal-mime: docs/decisions/012). Never throws: a message that
 // cannot be processed (over the size limit, unparseable) still yields what could be read of its headers and a reason,
 // so it is recorded once, reported, and never fetched again.
-import PostalMime, { type Address, type Mailbox as PostalMailbox } from 'postal-mime';
+import type PostalMime from 'postal-mime';
+import type { Address, Mailbox as PostalMailbox } from 'postal-mime';
 import { headerBlock, messageIdKey, normalizeMessageId, parseReferences, MAX_MESSAGE_ID } from './message-id.ts';
 
 /** Gmail accepts messages up to about 50 MB; the default stays just above so every Gmail message fits. */
@@ -135,8 +136,13 @@ function unreadable(header: Buffer, size: number): ParsedEmail {
 const HEADER_LINE = /^[!-9;-~]+[ \t]*:/m;
 
 /** A failed message keeps what its header block tells (subject, sender, Message-ID), or only its size and bytes. */
+/** postal-mime, loaded by the first message parsed, not at start (decision 035). */
+const postalMime = async (): Promise<typeof PostalMime> => (await import('postal-mime')).default;
+
 async function failed(code: ParseFailureCode, reason: string, header: Buffer, size: number): Promise<ParseResult> {
-  const headers = await PostalMime.parse(Buffer.concat([header, Buffer.from('\r\n')]), PARSER_LIMITS).catch(() => null);
+  const headers = await (await postalMime())
+    .parse(Buffer.concat([header, Buffer.from('\r\n')]), PARSER_LIMITS)
+    .catch(() => null);
   return { ok: false, code, reason, email: headers ? toEmail(headers, header, size, false) : unreadable(header, size) };
 }
 
@@ -161,7 +167,8 @@ export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promis
     };
   }
   try {
-    return { ok: true, email: toEmail(await PostalMime.parse(raw, PARSER_LIMITS), header, size, true) };
+    const parser = await postalMime();
+    return { ok: true, email: toEmail(await parser.parse(raw, PARSER_LIMITS), header, size, true) };
   } catch (e) {
     return failed('UNPARSEABLE', `The message could not be parsed: ${clean((e as Error).message, 200)}`, header, size);
   }
