@@ -10,7 +10,20 @@ import { seedEmails } from '../seed.ts';
 import { openSeededPages } from './seeded.ts';
 import { spawnServer } from '../start.ts';
 import { signIn } from '../pages.ts';
+import { readFileSync, readdirSync } from 'node:fs';
 import { baseEnv, benchPostgres, procCpuSeconds, round, tempDir } from '../util.ts';
+
+/** CPU seconds of each thread of a process so far (tid → utime + stime), to split the main thread from the rest. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) / 100);
+    } catch {}
+  }
+  return out;
+}
 
 const [engine = 'postgres', requests = '100', rounds = '3', folders = '.', ...paths] = process.argv.slice(2);
 const dir = engine === 'pglite' ? tempDir('listcpu') : undefined;
@@ -42,6 +55,7 @@ for (let r = 0; r < Number(rounds); r++) {
           autocannon({ url: server.url + path, connections: 1, amount, headers: { cookie } });
         await run(20);
         const c0 = procCpuSeconds(server.serverPid);
+        const t0 = threadCpu(server.serverPid);
         const profiling = process.env.PROF
           ? new Promise<string>((resolve) =>
               execFile(
@@ -60,6 +74,15 @@ for (let r = 0; r < Number(rounds); r++) {
         const got = await run(Number(requests));
         if (profiling) console.log(await profiling);
         const cpu = ((procCpuSeconds(server.serverPid) - c0) * 1000) / got.requests.total;
+        // The split: the main thread (tid = pid), the busiest other thread (PGlite's, when there is one), the rest.
+        const perReq = (s: number) => round((s * 1000) / got.requests.total, 2);
+        const deltas = [...threadCpu(server.serverPid)].map(([tid, s]) => [tid, s - (t0.get(tid) ?? 0)] as const);
+        const main = deltas.find(([tid]) => tid === String(server.serverPid))?.[1] ?? 0;
+        const others = deltas.filter(([tid]) => tid !== String(server.serverPid)).sort((a, b) => b[1] - a[1]);
+        const rest = others.slice(1).reduce((a, [, s]) => a + s, 0);
+        console.log(
+          `  threads: main ${perReq(main)} ms, busiest other ${perReq(others[0]?.[1] ?? 0)} ms, rest ${perReq(rest)} ms`,
+        );
         const key = `${path}  ${folder}`;
         results.set(key, [...(results.get(key) ?? []), round(cpu, 2)]);
         console.log(

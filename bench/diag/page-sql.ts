@@ -1,24 +1,8 @@
-// Diagnostic: the SQL statements one signed-in GET runs (PGlite, in-process); EXPLAIN=1 adds plans, REPEAT=n times each. Usage: tsx bench/diag/page-sql.ts [/path ...]
+// Diagnostic: the SQL statements one signed-in GET runs (PGlite, the app's own open: traced on the main thread's handle); EXPLAIN=1 adds plans, REPEAT=n times each. Usage: tsx bench/diag/page-sql.ts [/path ...]
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 let trace: string[] | undefined;
 const seen: Array<{ sql: string; params?: unknown[] }> = [];
-const q = PGlite.prototype.query;
-(PGlite.prototype as unknown as { query: unknown }).query = async function (
-  this: PGlite,
-  sql: string,
-  params?: unknown[],
-  o?: unknown,
-) {
-  const t = performance.now();
-  const r = await q.call(this, sql, params, o as never);
-  if (trace) seen.push({ sql, params });
-  trace?.push(
-    `${(performance.now() - t).toFixed(2).padStart(6)} ms ${r.rows.length} rows  ${sql.replace(/\s+/g, ' ').slice(0, 150)}`,
-  );
-  return r;
-};
 const { loadConfig } = await import('../../src/config.ts');
 const { createSealer } = await import('../../src/security/secrets.ts');
 const { createLogger } = await import('../../src/logger.ts');
@@ -31,6 +15,20 @@ const dir = tempDir('pagesql');
 const env = baseEnv({ DATA_DIR: join(dir.path, 'data') });
 const config = loadConfig(env);
 const { db, seed } = await openSeededPages(config);
+// The database runs in its thread (decision 024): the statements are traced where the app hands them over, on the
+// main thread's handle (the raw driver and Prisma's adapter both call its query).
+type Query = (sql: string, params?: unknown[], o?: unknown) => Promise<{ rows: unknown[] }>;
+const handle = db.pglite as unknown as { query: Query };
+const q = handle.query.bind(handle);
+handle.query = async (sql, params, o) => {
+  const t = performance.now();
+  const r = await q(sql, params, o);
+  if (trace) seen.push({ sql, params });
+  trace?.push(
+    `${(performance.now() - t).toFixed(2).padStart(6)} ms ${r.rows.length} rows  ${sql.replace(/\s+/g, ' ').slice(0, 150)}`,
+  );
+  return r;
+};
 const app = createApp(
   buildDeps({
     config,
@@ -59,10 +57,9 @@ for (const p of process.argv.slice(2).length
   if (process.env.EXPLAIN)
     for (const st of seen.splice(0)) {
       if (!/^SELECT/.test(st.sql) || /Session|"User"/.test(st.sql)) continue;
-      const plan = await db.pglite!.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN (ANALYZE, BUFFERS) ${st.sql}`,
-        st.params as unknown[],
-      );
+      const plan = (await q(`EXPLAIN (ANALYZE, BUFFERS) ${st.sql}`, st.params as unknown[])) as {
+        rows: { 'QUERY PLAN': string }[];
+      };
       console.log(`\n  ${st.sql.slice(0, 400)}\n  ${JSON.stringify(st.params)}`);
       for (const r of plan.rows) console.log(`    ${r['QUERY PLAN']}`);
     }
@@ -71,7 +68,7 @@ for (const p of process.argv.slice(2).length
       const n = Number(process.env.REPEAT);
       const t = performance.now();
       let rows = 0;
-      for (let k = 0; k < n; k++) rows = (await db.pglite!.query(st.sql, st.params as unknown[])).rows.length;
+      for (let k = 0; k < n; k++) rows = (await q(st.sql, st.params as unknown[])).rows.length;
       console.log(
         `  ${((performance.now() - t) / n).toFixed(2).padStart(6)} ms avg  ${rows} rows  ${st.sql.replace(/\s+/g, ' ').slice(0, 100)}`,
       );

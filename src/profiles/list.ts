@@ -1,8 +1,9 @@
 // The profile list: search by name, sort by a column, 50 per page, with each profile's mailbox count.
-import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
-import { defineList, type QueryOf } from '../web/list.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { RawSql } from '../db/client.ts';
+import { COUNT_CAP, defineList, type QueryOf } from '../web/list.ts';
 import { authMethod } from '../mail/auth-methods.ts';
-import { containsText } from '../web/list-sql.ts';
+import { cappedCount, containsPattern, epochMs, sqlParams } from '../web/list-sql.ts';
 
 export const profileList = defineList<
   Prisma.EmailServerProfileOrderByWithRelationInput,
@@ -22,7 +23,7 @@ export const profileList = defineList<
 export type ProfileListQuery = QueryOf<typeof profileList>;
 
 /** Only what a row shows: not the sealed secret, nor the settings the record page shows. */
-const rowSelect = {
+export const rowSelect = {
   id: true,
   name: true,
   serverType: true,
@@ -37,45 +38,83 @@ export type ProfileRow = Prisma.EmailServerProfileGetPayload<{ select: typeof ro
   capacity: number | null;
 };
 
+type SortKey = keyof typeof profileList.spec.sorts;
+
 /**
- * Mailbox counts of the page's profiles only, in one grouped query on Mailbox's profileId index. Prisma's `_count`
- * joins a count of every profile's mailboxes to each page (a scan of the whole Mailbox table); only the sort by
- * mailbox count needs that, and keeps it.
+ * The list's order as SQL, the same as the sorts' Prisma `orderBy` above (test/db/profile-list-sql.test.ts compares
+ * the two): enums order by their declared order in both, the mailbox count is the `n` column of the page's window.
  */
-async function mailboxCounts(prisma: PrismaClient, ids: string[]): Promise<Map<string, number>> {
-  if (!ids.length) return new Map();
-  const groups = await prisma.mailbox.groupBy({
-    by: ['profileId'],
-    where: { profileId: { in: ids } },
-    _count: { _all: true },
-  });
-  return new Map(groups.map((g) => [g.profileId as string, g._count._all]));
+const SORT_SQL: Record<SortKey, (d: 'ASC' | 'DESC') => string> = {
+  name: (d) => `p.name ${d}`,
+  serverType: (d) => `p."serverType" ${d}`,
+  authenticateUsing: (d) => `p."authenticateUsing" ${d}`,
+  mailboxes: (d) => `p.n ${d}`,
+  modifiedOn: (d) => `p."updatedAt" ${d}`,
+};
+/** The tiebreak (profileList's `tiebreak`) as SQL. */
+const TIEBREAK_SQL = 'p.name ASC, p.id ASC';
+
+/** The mailboxes of the profile `p`: one look-up on Mailbox's profileId index. */
+const MAILBOX_COUNT = `(SELECT count(*) FROM "Mailbox" mb WHERE mb."profileId" = p.id)::int`;
+
+interface FlatRow {
+  id: string;
+  name: string;
+  serverType: string;
+  incomingServer: string;
+  authenticateUsing: string;
+  isDefaultGmail: boolean;
+  updatedAt: number;
+  mailboxCount: number;
+  /** The capped count of matching profiles, when the statement asked for it. */
+  capped?: number | string;
 }
 
-export async function listProfiles(prisma: PrismaClient, l: ProfileListQuery) {
-  const where: Prisma.EmailServerProfileWhereInput = l.q ? { name: containsText(l.q) } : {};
-  const byCount = l.sort === 'mailboxes';
+/**
+ * One page of the list in one statement (as the mailbox list, decision 028; decision 036): the page's window chosen
+ * from the profiles alone, each of its rows' mailboxes counted on Mailbox's profileId index, and, when the pager
+ * could use it, the capped count as a column. Only the sort by mailbox count counts every matching profile's
+ * mailboxes (it orders by them). Through Prisma the page took two statements (rows, then the grouped count).
+ */
+export async function listProfiles(sql: RawSql, l: ProfileListQuery) {
+  const cap = COUNT_CAP;
+  const { values: whereParams, param } = sqlParams();
+  const where = l.q ? `WHERE p.name ILIKE ${param(containsPattern(l.q))}` : '';
+  const counts = cappedCount(sql, `"EmailServerProfile" p`, where, whereParams, cap);
   const page = await profileList.read(l, {
-    rows: (w) =>
-      byCount
-        ? prisma.emailServerProfile
-            .findMany({ where, ...w, select: { ...rowSelect, _count: { select: { mailboxes: true } } } })
-            .then((rows) => rows.map(({ _count, ...p }) => ({ ...p, mailboxCount: _count.mailboxes as number | null })))
-        : prisma.emailServerProfile
-            .findMany({ where, ...w, select: rowSelect })
-            .then((rows) => rows.map((p) => ({ ...p, mailboxCount: null as number | null }))),
-    count: (upTo) => prisma.emailServerProfile.count({ where, take: upTo }),
-  });
-  const counts = byCount
-    ? null
-    : await mailboxCounts(
-        prisma,
-        page.rows.map((p) => p.id),
+    rows: async ({ skip, take }) => {
+      const d = l.dir === 'asc' ? 'ASC' : 'DESC';
+      const n = whereParams.length;
+      const withCount = skip + profileList.pageSize < cap;
+      const order = `${SORT_SQL[l.sort](d)}, ${TIEBREAK_SQL}`;
+      const byCount = l.sort === 'mailboxes';
+      const rows = await sql.query<FlatRow>(
+        `SELECT p.id, p.name, p."serverType"::text AS "serverType", p."incomingServer",
+           p."authenticateUsing"::text AS "authenticateUsing", p."isDefaultGmail",
+           ${epochMs('p."updatedAt"')} AS "updatedAt", ${byCount ? 'p.n' : MAILBOX_COUNT} AS "mailboxCount"
+           ${withCount ? counts.column : ''}
+         FROM (SELECT p.* FROM ${byCount ? `(SELECT p.*, ${MAILBOX_COUNT} AS n FROM "EmailServerProfile" p) p` : `"EmailServerProfile" p`}
+               ${where} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}) p
+         ORDER BY ${order}`,
+        [...whereParams, take, skip],
       );
-  const rows: ProfileRow[] = page.rows.map((p) => ({
-    ...p,
-    mailboxCount: p.mailboxCount ?? counts?.get(p.id) ?? 0,
-    capacity: authMethod(p).mailboxCapacity,
-  }));
-  return { ...page, rows };
+      counts.seen(rows);
+      return rows.map(
+        (r): ProfileRow => ({
+          id: r.id,
+          name: r.name,
+          serverType: r.serverType as ProfileRow['serverType'],
+          incomingServer: r.incomingServer,
+          authenticateUsing: r.authenticateUsing as ProfileRow['authenticateUsing'],
+          isDefaultGmail: r.isDefaultGmail,
+          updatedAt: new Date(r.updatedAt),
+          mailboxCount: r.mailboxCount,
+          capacity: authMethod({ authenticateUsing: r.authenticateUsing as ProfileRow['authenticateUsing'] })
+            .mailboxCapacity,
+        }),
+      );
+    },
+    count: counts.count,
+  });
+  return page;
 }

@@ -50,7 +50,7 @@ export function profileRoutes(deps: AppDeps): Router {
   const verifying = { prisma, sealer: deps.sealer, google: deps.google, publicUrl: deps.config.publicUrl };
 
   r.get('/', async (req, res) => {
-    res.render('profiles/list', listPage(await listProfiles(prisma, profileList.parse(req.query))));
+    res.render('profiles/list', listPage(await listProfiles(deps.db.raw, profileList.parse(req.query))));
   });
 
   r.get('/new', (req, res) => {
