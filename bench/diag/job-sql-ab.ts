@@ -8,9 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { openDatabase } from '../../src/db/client.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createSealer, SEALED } from '../../src/security/secrets.ts';
 import { audit } from '../../src/security/audit.ts';
 import { testMailboxSelect } from '../../src/checks/run.ts';
@@ -21,7 +18,8 @@ import type { Step } from '../../src/mail/types.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 import { seedScale } from '../seed.ts';
 import type { RemoteWorld } from '../world.ts';
-import { baseEnv, benchPostgres, median, now, round, tempDir } from '../util.ts';
+import { median, now, round } from '../util.ts';
+import { openFreshDatabase } from './seeded.ts';
 
 const ENGINE = (process.env.ENGINE ?? 'pglite') as 'pglite' | 'postgres';
 const [N, C, ROUNDS] = [process.env.N ?? 1000, process.env.C ?? 50, process.env.ROUNDS ?? 3].map(Number);
@@ -124,16 +122,8 @@ async function after(prisma: PrismaClient, jobId: string, token: string): Promis
   if (!(await writeOutcome(prisma, PROCESS_ID, claimed.run, steps, outcome))) throw new Error('not written');
 }
 
-const dir = ENGINE === 'pglite' ? tempDir('jobsql') : undefined;
-const pgdb = ENGINE === 'postgres' ? await benchPostgres('jobsql') : undefined;
-const config = loadConfig({
-  ...baseEnv(),
-  DATA_DIR: dir?.path ?? '/nonexistent',
-  ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
-});
-const db = await openDatabase(config);
+const { db, config, close } = await openFreshDatabase(ENGINE, 'jobsql');
 try {
-  await migrate(db);
   const { prisma } = db;
   const sealer = createSealer(config.secretsKeys.current);
   const stubWorld = {
@@ -195,7 +185,5 @@ try {
     }),
   );
 } finally {
-  await db.close();
-  dir?.remove();
-  await pgdb?.drop();
+  await close();
 }

@@ -6,24 +6,14 @@
 // jobs' outcomes), and one request-style update of all N; prints ms per update.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { openDatabase } from '../../src/db/client.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { loadConfig } from '../../src/config.ts';
-import { baseEnv, benchPostgres, now, round, tempDir } from '../util.ts';
+import { now, round } from '../util.ts';
+import { openFreshDatabase } from './seeded.ts';
 
 const ENGINE = (process.env.ENGINE ?? 'pglite') as 'pglite' | 'postgres';
 const N = Number(process.env.N ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const dir = ENGINE === 'pglite' ? tempDir('mbupd') : undefined;
-const pgdb = ENGINE === 'postgres' ? await benchPostgres('mbupd') : undefined;
-const config = loadConfig({
-  ...baseEnv(),
-  DATA_DIR: dir?.path ?? '/nonexistent',
-  ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
-});
-const db = await openDatabase(config);
+const { db, close } = await openFreshDatabase(ENGINE, 'mbupd');
 try {
-  await migrate(db);
   const { raw } = db;
   const owner = randomUUID();
   await raw.query(
@@ -74,7 +64,5 @@ try {
     withIdx = !withIdx;
   }
 } finally {
-  await db.close();
-  dir?.remove();
-  await pgdb?.drop();
+  await close();
 }

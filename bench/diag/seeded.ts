@@ -1,11 +1,12 @@
 // The diagnostic scripts' shared start: the database of a config (data dir created for PGlite), migrated, with the
-// pages seed (10,000 mailboxes on 50 profiles, bench/seed.ts). The caller closes the database.
+// pages seed (10,000 mailboxes on 50 profiles, bench/seed.ts), or a new empty one of an engine. The caller closes it.
 import { mkdirSync } from 'node:fs';
-import type { Config } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createSealer } from '../../src/security/secrets.ts';
 import { seedPages } from '../seed.ts';
+import { baseEnv, benchPostgres, tempDir } from '../util.ts';
 
 export async function openSeededPages(config: Config) {
   if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
@@ -17,4 +18,29 @@ export async function openSeededPages(config: Config) {
     vacuum: db.kind === 'postgres',
   });
   return { db, seed };
+}
+
+/**
+ * A new, migrated database of one engine (PGlite in a temporary data dir, or a new PostgreSQL database), its config,
+ * and `close()`, which closes it and removes the directory or drops the database.
+ */
+export async function openFreshDatabase(engine: 'pglite' | 'postgres', tag: string) {
+  const dir = engine === 'pglite' ? tempDir(tag) : undefined;
+  const pgdb = engine === 'postgres' ? await benchPostgres(tag) : undefined;
+  const config = loadConfig({
+    ...baseEnv(),
+    DATA_DIR: dir?.path ?? '/nonexistent',
+    ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
+  });
+  const db = await openDatabase(config);
+  const close = async () => {
+    await db.close();
+    dir?.remove();
+    await pgdb?.drop();
+  };
+  await migrate(db).catch(async (e) => {
+    await close();
+    throw e;
+  });
+  return { db, config, close };
 }
