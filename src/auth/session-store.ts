@@ -178,6 +178,21 @@ export class PrismaSessionStore extends session.Store {
     this.cache.delete(sid);
   }
 
+  /** Writes a session row (set, destroy), dropping what this process read of it before and after, whatever the outcome. */
+  private write(sid: string, op: () => Promise<unknown>, cb?: Cb): void {
+    this.forget(sid);
+    op().then(
+      () => {
+        this.forget(sid);
+        cb?.();
+      },
+      (e) => {
+        this.forget(sid);
+        cb?.(e);
+      },
+    );
+  }
+
   /** Drops every cached session of one user (endUserSessions: disabled, signed out everywhere). */
   forgetUser(userId: string): void {
     for (const [sid, c] of this.cache) if (c.userId === userId) this.cache.delete(sid);
@@ -187,19 +202,16 @@ export class PrismaSessionStore extends session.Store {
     const createdAt = this.loaded.get(sid)?.createdAt ?? this.now();
     this.loaded.delete(sid);
     const row = { data: JSON.stringify(sess), expiresAt: this.expiry(createdAt), userId: sessionUserId(sess) };
-    this.forget(sid);
-    this.prisma.session
-      .upsert({ where: { sid }, create: { sid, ...row, createdAt: new Date(createdAt) }, update: row })
-      .then(
-        () => {
-          this.forget(sid);
-          cb?.();
-        },
-        (e) => {
-          this.forget(sid);
-          cb?.(e);
-        },
-      );
+    this.write(
+      sid,
+      () =>
+        this.prisma.session.upsert({
+          where: { sid },
+          create: { sid, ...row, createdAt: new Date(createdAt) },
+          update: row,
+        }),
+      cb,
+    );
   }
 
   /** Every request touches its session; write the new idle expiry only when the stored one lags by the precision. */
@@ -223,17 +235,7 @@ export class PrismaSessionStore extends session.Store {
 
   override destroy(sid: string, cb?: Cb): void {
     this.loaded.delete(sid);
-    this.forget(sid);
-    this.prisma.session.deleteMany({ where: { sid } }).then(
-      () => {
-        this.forget(sid);
-        cb?.();
-      },
-      (e) => {
-        this.forget(sid);
-        cb?.(e);
-      },
-    );
+    this.write(sid, () => this.prisma.session.deleteMany({ where: { sid } }), cb);
   }
 }
 
