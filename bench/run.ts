@@ -1,11 +1,9 @@
 // `npm run bench [-- --quick --only=scale|busy-pages|start|pages|sync --n=1000 --delay=20 --workers=50 --engines=pglite,postgres]`:
 // runs the benches, writes bench/results/*.json, prints the goals and how long each part took.
 import { parseArgs } from 'node:util';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeTestCa } from '../test/fakes/mail/tls.ts';
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { rerunWithBenchCa } from './ca-rerun.ts';
 import { benchScale } from './scale.ts';
 import { benchPages } from './pages.ts';
 import { benchBusyPages } from './busy-pages.ts';
@@ -17,17 +15,7 @@ import { ROOT, log, postgresReachable, round, writeResult, type Engine } from '.
 
 // Google's token endpoint is HTTPS, so the bench's is too (world.ts): the app must trust the bench CA, which Node's
 // fetch reads only at start-up from NODE_EXTRA_CA_CERTS. So the bench makes the CA, then runs itself again with it.
-if (!process.env.BENCH_TLS_DIR) {
-  const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-tls-'));
-  const ca = makeTestCa();
-  writeFileSync(join(dir, 'ca.pem'), ca.caPem);
-  writeFileSync(join(dir, 'cert.pem'), ca.certPem);
-  writeFileSync(join(dir, 'key.pem'), ca.keyPem);
-  const env = { ...process.env, BENCH_TLS_DIR: dir, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') };
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(r.status ?? 1);
-}
+rerunWithBenchCa('bench');
 // npm start's compiled server is what the start and pages parts run: build it if src/ changed.
 execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
 

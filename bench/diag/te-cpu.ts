@@ -5,27 +5,16 @@
 // app per thread (main, PGlite's, others, from /proc/self/task), of the world process and of the machine, the main
 // thread's event-loop utilization; SQL=1: statements per job by shape (the app's pg clients, or PGlite's thread calls);
 // PROF=1: a CPU profile of the main thread during the C run (inspector), written to $PROF_DIR (default /tmp).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { makeTestCa } from '../../test/fakes/mail/tls.ts';
+import { rerunWithBenchCa } from '../ca-rerun.ts';
 
 // The token endpoint is HTTPS (world.ts): fetch reads the CA only from NODE_EXTRA_CA_CERTS at start-up (as run.ts).
-if (!process.env.BENCH_TLS_DIR) {
-  const dir = mkdtempSync(join(tmpdir(), 'mailroom-tecpu-tls-'));
-  const ca = makeTestCa();
-  writeFileSync(join(dir, 'ca.pem'), ca.caPem);
-  writeFileSync(join(dir, 'cert.pem'), ca.certPem);
-  writeFileSync(join(dir, 'key.pem'), ca.keyPem);
-  const env = { ...process.env, BENCH_TLS_DIR: dir, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') };
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(r.status ?? 1);
-}
+rerunWithBenchCa('tecpu');
 
 const ENGINE = (process.env.ENGINE ?? 'postgres') as 'postgres' | 'pglite';
 const [N, C, C1] = [process.env.N ?? 1000, process.env.C ?? 50, process.env.C1 ?? 20].map(Number);
