@@ -190,6 +190,55 @@ if (dbModes().includes('pglite')) {
     });
   });
 
+  test('calls made while the thread is still opening the database run once it is open, in the order made', async () => {
+    // npm start builds the Prisma client and sends the migrations check during the open (decision 041).
+    const remote = PGliteRemote.start({});
+    let open = false;
+    void remote.waitReady.then(() => {
+      open = true;
+    });
+    const db = pgliteDatabase(remote);
+    try {
+      const created = remote.exec('CREATE TABLE early (n int4 PRIMARY KEY, tags text[])');
+      const inserted = remote.transaction(async (tx) => {
+        await tx.query('INSERT INTO early VALUES ($1, $2)', [1, ['a', 'b']]);
+        await tx.query('INSERT INTO early VALUES ($1, $2)', [2, []]);
+      });
+      const counted = db.raw.query<{ n: number }>('SELECT count(*)::int AS n FROM early');
+      assert.equal(open, false); // all three were sent before the database was open
+      await created;
+      await inserted;
+      assert.deepEqual(await counted, [{ n: 2 }]);
+      // Array columns parse as in-process PGlite (the parsers built from the thread's ready message).
+      assert.deepEqual((await remote.query('SELECT tags FROM early ORDER BY n')).rows, [
+        { tags: ['a', 'b'] },
+        { tags: [] },
+      ]);
+      assert.equal(open, true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('an open that fails rejects the calls made meanwhile with its reason, and the thread ends', async () => {
+    const remote = PGliteRemote.start({ loadDataDir: new TextEncoder().encode('not a tar').buffer as ArrayBuffer });
+    let crashed = false;
+    remote.onCrash = () => {
+      crashed = true;
+    };
+    const early = remote.query('SELECT 1');
+    const ready = await remote.waitReady.then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.ok(ready instanceof Error);
+    await assert.rejects(early, (e: Error) => e.message === ready.message);
+    await assert.rejects(remote.query('SELECT 1'), (e: Error) => e.message === ready.message);
+    assert.equal(remote.closed, true);
+    await remote.close(); // returns at once: nothing is open
+    assert.equal(crashed, false); // a failed open is reported through waitReady, not as a crash
+  });
+
   test('a crash of the database thread rejects pending and later calls instead of hanging', async () => {
     const remote = await PGliteRemote.create({});
     const db = pgliteDatabase(remote);
