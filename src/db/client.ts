@@ -136,6 +136,8 @@ export async function openDatabase(
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl, opts.databasePoolSize);
   if (!pglite) return pgliteDatabase(await openPglite(opts.dataDir));
   const db = pgliteDatabase(pglite);
-  await pglite.waitReady;
+  // Prisma loads its query compiler (WASM) on $connect, or else on the first query, right after the server listens;
+  // the adapter sends no statement for it, so it is done while the thread opens the database.
+  await Promise.all([pglite.waitReady, db.prisma.$connect()]);
   return db;
 }

@@ -39,6 +39,7 @@ export type Request = { id: number } & (
   | { op: 'dump'; compression?: Compression }
   | { op: 'close' }
   | { op: 'crash' }
+  | { op: 'memory' }
 );
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 export type Reply =
@@ -353,6 +354,11 @@ export class PGliteRemote implements PGliteLike {
       await done;
       await exited;
     })());
+  }
+
+  /** Tests only: the thread's ArrayBuffer memory (bytes) and how many full collections it has run itself. */
+  async memoryForTest(): Promise<{ arrayBuffers: number; collections: number }> {
+    return (await this.#call({ op: 'memory' })) as { arrayBuffers: number; collections: number };
   }
 
   /** Tests only: makes the thread throw an uncaught error, as a bug in PGlite would. */

@@ -3,12 +3,16 @@
 // LISTEN/NOTIFY, and a crash of the thread that rejects what was pending instead of hanging. PGlite only.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PGlite, messages } from '@electric-sql/pglite';
 import { PGliteRemote, DatabaseThreadError } from '../../src/db/pglite-remote.ts';
 import { PGLITE_EXTENSIONS } from '../../src/db/pglite-options.ts';
 import { pgliteDatabase } from '../../src/db/client.ts';
 import { transaction } from '../../src/db/transaction.ts';
 import { createTestDb, dbModes, type TestDb } from '../helpers/db.ts';
+import { seedFromTemplate } from '../../src/db/pglite-template.ts';
 
 const SCHEMA = `
   CREATE TYPE mood AS ENUM ('HAPPY', 'SAD');
@@ -237,6 +241,27 @@ if (dbModes().includes('pglite')) {
     assert.equal(remote.closed, true);
     await remote.close(); // returns at once: nothing is open
     assert.equal(crashed, false); // a failed open is reported through waitReady, not as a crash
+  });
+
+  test('a few seconds after opening a database that exists, the thread runs one full collection', async () => {
+    // A data directory that exists (the install-time template's copy, as a new DATA_DIR gets): no initdb, so no
+    // collection right after the open (decision 037); one a few seconds later frees what the open left (PGlite's
+    // 9 MB read of pglite.wasm among it), which V8 alone would keep in this quiet thread (decision 041).
+    const dir = join(mkdtempSync(join(tmpdir(), 'mailroom-gc-')), 'pglite');
+    assert.ok(seedFromTemplate(dir), 'the install-time template exists (npm ci made it)');
+    const remote = await PGliteRemote.create({ dataDir: dir });
+    try {
+      let m = await remote.memoryForTest();
+      for (let i = 0; i < 150 && m.collections === 0; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        m = await remote.memoryForTest();
+      }
+      assert.equal(m.collections, 1);
+      assert.deepEqual((await remote.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    } finally {
+      await remote.close();
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
   });
 
   test('a crash of the database thread rejects pending and later calls instead of hanging', async () => {
