@@ -50,6 +50,7 @@ export async function startRuntime(
       );
     // PGlite: the Prisma client is built and the migration files read while the thread opens the database.
     const opening = openDatabase(config, starting.pglite);
+    opening.catch(() => undefined); // a failed open is thrown below, even if reading the migrations throws first
     const migrations = readMigrations();
     db = await opening;
     const applied = await migrate(db, migrations);
