@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { startOpening, type StartingDatabase } from './db/pglite-open.ts';
-import { migrate } from './db/migrate.ts';
+import { migrate, readMigrations } from './db/migrate.ts';
 import type { Jobs } from './jobs/boss.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { buildDeps } from './compose.ts';
@@ -48,8 +48,12 @@ export async function startRuntime(
       logger.warn(
         `${key} was not set: generated one into ${config.dataDir}/keys.json (mode 0600). Back this file up; without it stored secrets cannot be read.`,
       );
-    db = await openDatabase(config, starting.pglite);
-    const applied = await migrate(db);
+    // PGlite: the Prisma client is built and the migration files read while the thread opens the database.
+    const opening = openDatabase(config, starting.pglite);
+    opening.catch(() => undefined); // a failed open is thrown below, even if reading the migrations throws first
+    const migrations = readMigrations();
+    db = await opening;
+    const applied = await migrate(db, migrations);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
     await hooks.beforeListen?.(db);
     const deps = buildDeps({ config, db, logger }); // the job queue starts in the background: pages are served meanwhile

@@ -121,15 +121,23 @@ export function postgresDatabase(databaseUrl: string, poolSize = DEFAULT_POOL_SI
   };
 }
 
-/** PostgreSQL, or the embedded database (already opening when `pglite` is given: startOpening in main.ts). */
+/**
+ * PostgreSQL, or the embedded database. `pglite` is one already opening (startOpening in main.ts): the Prisma client
+ * is built while the thread opens the database, and this resolves once it is open (decision 041).
+ */
 export async function openDatabase(
   opts: {
     databaseUrl?: string;
     dataDir: string;
     databasePoolSize?: number;
   },
-  pglite?: Promise<PGliteRemote>,
+  pglite?: PGliteRemote,
 ): Promise<Database> {
   if (opts.databaseUrl) return postgresDatabase(opts.databaseUrl, opts.databasePoolSize);
-  return pgliteDatabase(await (pglite ?? openPglite(opts.dataDir)));
+  if (!pglite) return pgliteDatabase(await openPglite(opts.dataDir));
+  const db = pgliteDatabase(pglite);
+  // Prisma loads its query compiler (WASM) on $connect, or else on the first query, right after the server listens;
+  // the adapter sends no statement for it, so it is done while the thread opens the database.
+  await Promise.all([pglite.waitReady, db.prisma.$connect()]);
+  return db;
 }

@@ -13,26 +13,39 @@ function databaseThreadCrashed(err: Error): void {
   process.exit(70); // EX_SOFTWARE; a supervisor restarts it, and the restart recovers like any other crash
 }
 
-/** Opens DATA_DIR's embedded database in its thread; a new data directory starts as a copy of the template. */
-export async function openPglite(dataDir: string): Promise<PGliteRemote> {
+/**
+ * Starts opening DATA_DIR's embedded database in its thread and returns without waiting: calls made meanwhile run
+ * once it is open (decision 041). A new data directory starts as a copy of the template.
+ */
+export function startPglite(dataDir: string): PGliteRemote {
   const dir = join(dataDir, 'pglite');
   seedFromTemplate(dir); // a new data directory: a copy of the install-time template instead of initdb
-  const pglite = await PGliteRemote.create({ dataDir: dir, smallSharedBuffers: true });
+  const pglite = PGliteRemote.start({ dataDir: dir, smallSharedBuffers: true });
   pglite.onCrash = databaseThreadCrashed;
+  return pglite;
+}
+
+/** Opens DATA_DIR's embedded database in its thread (the command-line tools); rejects when it cannot be opened. */
+export async function openPglite(dataDir: string): Promise<PGliteRemote> {
+  const pglite = startPglite(dataDir);
+  await pglite.waitReady;
   return pglite;
 }
 
 /** The data-dir lock, and the embedded database already opening (PostgreSQL: neither). */
 export interface StartingDatabase {
   release: () => void;
-  pglite?: Promise<PGliteRemote>;
+  pglite?: PGliteRemote;
 }
 
 /** Takes the data-dir lock (throws DataDirLockedError) and starts opening the embedded database without waiting. */
 export function startOpening(config: Pick<Config, 'dataDir' | 'databaseUrl'>): StartingDatabase {
   if (config.databaseUrl) return { release: () => undefined };
   const release = lockDataDir(config.dataDir);
-  const pglite = openPglite(config.dataDir);
-  pglite.catch(() => undefined); // its error is thrown where it is awaited (startRuntime), not as an unhandled rejection
-  return { release, pglite };
+  try {
+    return { release, pglite: startPglite(config.dataDir) };
+  } catch (e) {
+    release(); // the template could not be copied: nothing is open
+    throw e;
+  }
 }

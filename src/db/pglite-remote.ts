@@ -39,6 +39,7 @@ export type Request = { id: number } & (
   | { op: 'dump'; compression?: Compression }
   | { op: 'close' }
   | { op: 'crash' }
+  | { op: 'memory' }
 );
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 export type Reply =
@@ -110,6 +111,8 @@ export class PGliteRemote implements PGliteLike {
   #dead: Error | undefined;
   #ready: Promise<void>;
   #failStart: (e: Error) => void = () => undefined;
+  /** Resolves once the database is open in the thread; rejects with the reason it could not be opened. */
+  readonly waitReady: Promise<void>;
   /** Called once if the thread stops without close() (a crash): every pending and later call rejects. */
   onCrash: ((err: Error) => void) | undefined;
 
@@ -139,18 +142,39 @@ export class PGliteRemote implements PGliteLike {
             return;
           }
           case 'ready':
+            // Before any reply: the thread answers calls only once it is open, and posts this first.
             this.#buildArrayParsers(m.arrays);
+            if (this.#pending.size === 0 && !this.#closing) this.#worker.unref();
             resolve();
             return;
-          case 'failed':
-            reject(rebuildError(m.error));
+          case 'failed': {
+            // Calls made while it was opening fail with the reason, and the thread (open or not) goes.
+            const err = rebuildError(m.error);
+            this.#dead = err;
+            this.#closed = true;
+            reject(err);
+            for (const p of this.#pending.values()) p.reject(err);
+            this.#pending.clear();
+            this.#listeners.clear();
+            this.#worker.terminate().catch(() => undefined);
             return;
+          }
         }
       });
     });
     this.#ready.catch(() => undefined);
+    this.waitReady = this.#ready;
     this.#worker.on('error', (err) => this.#stopped(err));
     this.#worker.on('exit', (code) => this.#stopped(new Error(`exit code ${code}`)));
+  }
+
+  /**
+   * Starts the thread opening the database and returns at once. Calls made before it is open wait in the thread's
+   * port and run once it is (in the order made), so a caller can build what it needs meanwhile (decision 041);
+   * `waitReady` says when, or why not.
+   */
+  static start(opts: PGliteOpenOptions): PGliteRemote {
+    return new PGliteRemote(opts);
   }
 
   /** Starts the thread and opens the database in it (as PGlite.create does in process). */
@@ -330,6 +354,11 @@ export class PGliteRemote implements PGliteLike {
       await done;
       await exited;
     })());
+  }
+
+  /** Tests only: the thread's ArrayBuffer memory (bytes) and how many full collections it has run itself. */
+  async memoryForTest(): Promise<{ arrayBuffers: number; collections: number }> {
+    return (await this.#call({ op: 'memory' })) as { arrayBuffers: number; collections: number };
   }
 
   /** Tests only: makes the thread throw an uncaught error, as a bug in PGlite would. */

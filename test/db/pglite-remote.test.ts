@@ -3,12 +3,16 @@
 // LISTEN/NOTIFY, and a crash of the thread that rejects what was pending instead of hanging. PGlite only.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PGlite, messages } from '@electric-sql/pglite';
 import { PGliteRemote, DatabaseThreadError } from '../../src/db/pglite-remote.ts';
 import { PGLITE_EXTENSIONS } from '../../src/db/pglite-options.ts';
 import { pgliteDatabase } from '../../src/db/client.ts';
 import { transaction } from '../../src/db/transaction.ts';
 import { createTestDb, dbModes, type TestDb } from '../helpers/db.ts';
+import { seedFromTemplate } from '../../src/db/pglite-template.ts';
 
 const SCHEMA = `
   CREATE TYPE mood AS ENUM ('HAPPY', 'SAD');
@@ -188,6 +192,76 @@ if (dbModes().includes('pglite')) {
       });
       assert.equal(n, 1);
     });
+  });
+
+  test('calls made while the thread is still opening the database run once it is open, in the order made', async () => {
+    // npm start builds the Prisma client and sends the migrations check during the open (decision 041).
+    const remote = PGliteRemote.start({});
+    let open = false;
+    void remote.waitReady.then(() => {
+      open = true;
+    });
+    const db = pgliteDatabase(remote);
+    try {
+      const created = remote.exec('CREATE TABLE early (n int4 PRIMARY KEY, tags text[])');
+      const inserted = remote.transaction(async (tx) => {
+        await tx.query('INSERT INTO early VALUES ($1, $2)', [1, ['a', 'b']]);
+        await tx.query('INSERT INTO early VALUES ($1, $2)', [2, []]);
+      });
+      const counted = db.raw.query<{ n: number }>('SELECT count(*)::int AS n FROM early');
+      assert.equal(open, false); // all three were sent before the database was open
+      await created;
+      await inserted;
+      assert.deepEqual(await counted, [{ n: 2 }]);
+      // Array columns parse as in-process PGlite (the parsers built from the thread's ready message).
+      assert.deepEqual((await remote.query('SELECT tags FROM early ORDER BY n')).rows, [
+        { tags: ['a', 'b'] },
+        { tags: [] },
+      ]);
+      assert.equal(open, true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('an open that fails rejects the calls made meanwhile with its reason, and the thread ends', async () => {
+    const remote = PGliteRemote.start({ loadDataDir: new TextEncoder().encode('not a tar').buffer as ArrayBuffer });
+    let crashed = false;
+    remote.onCrash = () => {
+      crashed = true;
+    };
+    const early = remote.query('SELECT 1');
+    const ready = await remote.waitReady.then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.ok(ready instanceof Error);
+    await assert.rejects(early, (e: Error) => e.message === ready.message);
+    await assert.rejects(remote.query('SELECT 1'), (e: Error) => e.message === ready.message);
+    assert.equal(remote.closed, true);
+    await remote.close(); // returns at once: nothing is open
+    assert.equal(crashed, false); // a failed open is reported through waitReady, not as a crash
+  });
+
+  test('a few seconds after opening a database that exists, the thread runs one full collection', async () => {
+    // A data directory that exists (the install-time template's copy, as a new DATA_DIR gets): no initdb, so no
+    // collection right after the open (decision 037); one a few seconds later frees what the open left (PGlite's
+    // 9 MB read of pglite.wasm among it), which V8 alone would keep in this quiet thread (decision 041).
+    const dir = join(mkdtempSync(join(tmpdir(), 'mailroom-gc-')), 'pglite');
+    assert.ok(seedFromTemplate(dir), 'the install-time template exists (npm ci made it)');
+    const remote = await PGliteRemote.create({ dataDir: dir });
+    try {
+      let m = await remote.memoryForTest();
+      for (let i = 0; i < 150 && m.collections === 0; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        m = await remote.memoryForTest();
+      }
+      assert.equal(m.collections, 1);
+      assert.deepEqual((await remote.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    } finally {
+      await remote.close();
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
   });
 
   test('a crash of the database thread rejects pending and later calls instead of hanging', async () => {
