@@ -10,6 +10,11 @@
   const badgeClass = (code) => `badge badge-${code === 'NOT_RUN' ? 'none' : code.toLowerCase()}`;
   let timer;
 
+  /** That mailbox's result arrived: the "queued" messages waiting for it are obsolete. */
+  function resultArrived(id) {
+    for (const f of document.querySelectorAll(`[data-until="tested:${CSS.escape(id)}"]`)) f.remove();
+  }
+
   /** The same words as relative() in src/mailboxes/labels.ts. */
   function relative(ms) {
     const s = Math.round(ms / 1000);
@@ -43,6 +48,9 @@
       el.innerHTML = fresh.innerHTML;
       el.dataset.pending = fresh.dataset.pending;
       el.dataset.version = fresh.dataset.version;
+      // The section may come back with the result itself (the run ended while it was fetched); polling then stops
+      // for it, so this is the last chance to drop the "queued" message.
+      if (!isPending(el)) resultArrived(el.dataset.mailboxId);
       tick();
     } catch {
       /* keep what is shown; a reload shows the report */
@@ -62,7 +70,7 @@
     if (changed && el.hasAttribute('data-refresh')) refreshSection(el);
     else el.dataset.version = m.version;
     if (!m.pending) {
-      for (const f of document.querySelectorAll(`[data-until="tested:${CSS.escape(m.id)}"]`)) f.remove();
+      resultArrived(m.id);
       el.dispatchEvent(new CustomEvent('mailroom:tested', { bubbles: true, detail: m }));
     }
   }
@@ -87,9 +95,7 @@
   }
   document.addEventListener('DOMContentLoaded', () => {
     // A result that arrived before the page did makes its "queued" message obsolete at once.
-    for (const el of rows().filter((r) => !isPending(r)))
-      for (const f of document.querySelectorAll(`[data-until="tested:${CSS.escape(el.dataset.mailboxId)}"]`))
-        f.remove();
+    for (const el of rows().filter((r) => !isPending(r))) resultArrived(el.dataset.mailboxId);
     timer = setTimeout(poll, 1000);
     setInterval(tick, 1000);
   });

@@ -1,6 +1,7 @@
 // How the embedded database is opened, shared by the thread that runs it (pglite-thread.ts) and in-process use.
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { DurableNodeFS, durableStartParams } from './pglite-durable-fs.ts';
 
 /** Extensions the migrations create (pg_trgm: substring search in the Emails list); PGlite must load them itself. */
 export const PGLITE_EXTENSIONS = { pg_trgm };
@@ -22,12 +23,14 @@ export interface PGliteOpenOptions {
 }
 
 export function pgliteOptions(opts: PGliteOpenOptions): PGliteOptions<typeof PGLITE_EXTENSIONS> {
+  // On disk the database is durable: fsync on, and an fsync that reaches the disk (decision 042). In memory (tests,
+  // a loaded dump) there is no disk to sync, and PGlite's defaults (-F) stay.
+  const base = opts.dataDir ? durableStartParams() : PGlite.defaultStartParams;
+  const startParams = opts.smallSharedBuffers ? [...base, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] : base;
   return {
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    ...(opts.dataDir ? { dataDir: opts.dataDir, fs: new DurableNodeFS(opts.dataDir) } : {}),
     ...(opts.loadDataDir ? { loadDataDir: new Blob([opts.loadDataDir]) } : {}),
     extensions: PGLITE_EXTENSIONS,
-    ...(opts.smallSharedBuffers
-      ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] }
-      : {}),
+    startParams,
   };
 }

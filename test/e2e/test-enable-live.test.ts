@@ -7,7 +7,8 @@ import { createGmailProfile, createConnectedMailbox } from '../helpers/gmail-wor
 import { gmailBrowserWorld, signIn, markNoReload, assertNoReload } from '../helpers/browser.ts';
 import { startImapServer } from '../fakes/mail/imap-server.ts';
 import { bearerVerifierFrom } from '../fakes/mail/world.ts';
-import { PATIENT_PROBES, WAIT_MS } from '../helpers/wait.ts';
+import { PATIENT_PROBES, WAIT_MS, waitFor } from '../helpers/wait.ts';
+import type { Route } from 'playwright-core';
 
 const s = gmailBrowserWorld({
   // Retries a few seconds apart, so the page can be watched between attempts.
@@ -140,6 +141,90 @@ test('the record during a retry: the attempt, the last failure first, times to t
       await assertNoReload(page);
     } finally {
       s.w.google.failTokenEndpoint(0);
+    }
+  }));
+
+/** Holds the page's requests that match until the test lets them through: the order of events is the test's. */
+class Held {
+  private waiting: (() => void)[] = [];
+  private open = false;
+  readonly handler = async (route: Route) => {
+    if (!this.open) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await route.continue().catch(() => undefined); // the page may be closing
+  };
+  count(): number {
+    return this.waiting.length;
+  }
+  /** Lets the oldest held request through (waits for one to be held). */
+  async releaseOne(): Promise<void> {
+    await waitFor('a held request', () => (this.waiting.length ? true : undefined));
+    this.waiting.shift()?.();
+  }
+  openAll(): void {
+    this.open = true;
+    for (const r of this.waiting.splice(0)) r();
+  }
+}
+
+test('the queued message goes when the record comes back with the result, even if no poll has reported it', () =>
+  s.e2e.session('result by refresh', async ({ page }) => {
+    const { prisma } = s.ctx.db;
+    const user = await s.ctx.user({ role: 'USER' });
+    const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
+    const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, {
+      ownerId: user.id,
+      profileId: profile.id,
+      expired: true,
+    });
+    // Seen in CI on a loaded machine: a poll reported a retry (pending, new version), the record's refresh was slow,
+    // the run ended meanwhile and the refresh brought the result; the page then had nothing pending, stopped polling,
+    // and "queued" stayed under the Success badges for good. Here the page's polls and its refreshes of the record
+    // wait for the test, so that order happens every time.
+    const polls = new Held();
+    const refreshes = new Held();
+    await page.route('**/mailboxes/status.json*', polls.handler);
+    await page.route(
+      (url) => url.pathname === `/mailboxes/${mb.id}`,
+      (route) => (route.request().resourceType() === 'fetch' ? refreshes.handler(route) : route.continue()),
+    );
+    s.w.google.failTokenEndpoint(1000, 503);
+    try {
+      await signIn(page, user);
+      await page.goto(`/mailboxes/${mb.id}`);
+      await page.getByRole('button', { name: 'Test & Enable Mailbox' }).click();
+      await page.waitForURL(`${s.ctx.url}/mailboxes/${mb.id}`);
+      const queuedFlash = page.getByText('Test & Enable Mailbox queued. The result appears here in a few seconds.');
+      await queuedFlash.waitFor();
+      await markNoReload(page);
+
+      // The first attempt failed and a retry is waiting: the poll the page sent reports it (pending, a new version),
+      // and the page asks for the record again — held.
+      await waitFor('a retry to be scheduled', async () =>
+        ((await prisma.mailbox.findUniqueOrThrow({ where: { id: mb.id } })).retryCount ?? 0) >= 1 ? true : undefined,
+      );
+      await polls.releaseOne();
+      await waitFor('the record to be asked for again', () => (refreshes.count() ? true : undefined));
+
+      // Google recovers and the run ends while that request waits; then the record comes back with the result.
+      s.w.google.failTokenEndpoint(0);
+      await waitFor('the result', async () => {
+        const m = await prisma.mailbox.findUniqueOrThrow({ where: { id: mb.id } });
+        return m.incomingStatus !== 'PENDING' && m.outgoingStatus !== 'PENDING' ? true : undefined;
+      });
+      refreshes.openAll();
+      const panel = page.locator('section[data-refresh]');
+      await panel
+        .locator('[data-field="incomingStatus"].badge-success', { hasText: 'Success' })
+        .waitFor({ timeout: WAIT_MS });
+      // No poll reports it (the next one is still held): the record's own refresh must take the message away.
+      await queuedFlash.waitFor({ state: 'detached', timeout: WAIT_MS });
+      assert.equal(await panel.getAttribute('data-pending'), 'false');
+      await assertNoReload(page);
+    } finally {
+      s.w.google.failTokenEndpoint(0);
+      polls.openAll();
+      refreshes.openAll();
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
     }
   }));
 
