@@ -1,7 +1,7 @@
 // Diagnostic: A/B of the server's CPU per request on list pages, one seeded database, servers built in different
 // folders taking turns (A B A B …), so a busy machine weighs on both alike. Each folder holds dist/, views/, public/,
 // prisma/ and package.json (a copy of a build, node_modules linked). SYNC=off is passed on.
-// Usage: tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
+// Usage: [CONN=n] tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -71,8 +71,10 @@ for (let r = 0; r < Number(rounds); r++) {
       for (const path of paths) {
         // Requests one after another on one connection: each one's CPU is counted whole, none left in flight, so a
         // saturated machine slows the run but does not skew the figure (with MAILROOM_ROLE=web nothing else runs).
+        // CONN=n: n connections instead (a session's requests in flight together, as the pages bench's 10 connections).
+        const connections = Number(process.env.CONN ?? 1);
         const run = (amount: number) =>
-          autocannon({ url: server.url + path, connections: 1, amount, headers: { cookie } });
+          autocannon({ url: server.url + path, connections, amount, headers: { cookie } });
         await run(20);
         const b0 = await backendCpu();
         const c0 = procCpuSeconds(server.serverPid);
