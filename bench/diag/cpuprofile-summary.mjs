@@ -28,8 +28,8 @@ const bucket = (cf) => {
   if (!u) return cf.functionName.startsWith('(') ? cf.functionName : '(no url: eval/ejs?)';
   const m = u.match(/node_modules\/((@[^/]+\/)?[^/]+)/);
   if (m) return m[1];
-  if (u.startsWith('node:')) return 'node:' + u.slice(5).split('/')[0];
-  if (u.includes('/dist/src/')) return 'app:' + u.split('/dist/src/')[1];
+  if (u.startsWith('node:')) return `node:${u.slice(5).split('/')[0]}`;
+  if (u.includes('/dist/src/')) return `app:${u.split('/dist/src/')[1]}`;
   return u;
 };
 const self = new Map(),
@@ -42,7 +42,7 @@ for (const [id, c] of counts) {
   const b = bucket(cf);
   pkg.set(b, (pkg.get(b) ?? 0) + c);
 }
-const pct = (c) => ((100 * c) / busy).toFixed(1).padStart(5) + ' %';
+const pct = (c) => `${((100 * c) / busy).toFixed(1).padStart(5)} %`;
 console.log(
   `samples ${total}, busy ${busy} (${((busy * Math.min(p.endTime - p.startTime, Number(process.env.LAST_MS ?? 1e12) * 1000)) / total / 1000).toFixed(0)} ms)`,
 );
