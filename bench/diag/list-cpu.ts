@@ -1,7 +1,7 @@
 // Diagnostic: A/B of the server's CPU per request on list pages, one seeded database, servers built in different
 // folders taking turns (A B A B …), so a busy machine weighs on both alike. Each folder holds dist/, views/, public/,
 // prisma/ and package.json (a copy of a build, node_modules linked). SYNC=off is passed on.
-// Usage: tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
+// Usage: [CONN=n] tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { openSeededPages } from './seeded.ts';
 import { spawnServer } from '../start.ts';
 import { signIn } from '../pages.ts';
 import { readFileSync, readdirSync } from 'node:fs';
+import pg from 'pg';
 import { baseEnv, benchPostgres, procCpuSeconds, round, tempDir } from '../util.ts';
 
 /** CPU seconds of each thread of a process so far (tid → utime + stime), to split the main thread from the rest. */
@@ -39,7 +40,26 @@ const { db, seed } = await openSeededPages(config);
 if (Number(process.env.EMAILS ?? 0)) await seedEmails(db.raw, { emails: Number(process.env.EMAILS), mailboxes: 10000 });
 await db.close();
 
+/**
+ * PostgreSQL: the CPU seconds so far of the database's backends serving this database (the server's pool), so a page's
+ * database work is counted too: the node server's CPU alone does not see a plan that costs the database more.
+ */
+async function backendCpu(): Promise<number> {
+  if (!pgdb) return 0;
+  const c = new pg.Client({ connectionString: pgdb.url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return rows.reduce((a, r) => a + (procCpuSeconds(r.pid) || 0), 0);
+  } finally {
+    await c.end();
+  }
+}
+
 const results = new Map<string, number[]>();
+const dbResults = new Map<string, number[]>();
 for (let r = 0; r < Number(rounds); r++) {
   for (const folder of folders.split(',')) {
     // PROF=<port>: a CPU profile of each measured run (/work/tools/cpuprof.mjs through the inspector on that port).
@@ -51,9 +71,12 @@ for (let r = 0; r < Number(rounds); r++) {
       for (const path of paths) {
         // Requests one after another on one connection: each one's CPU is counted whole, none left in flight, so a
         // saturated machine slows the run but does not skew the figure (with MAILROOM_ROLE=web nothing else runs).
+        // CONN=n: n connections instead (a session's requests in flight together, as the pages bench's 10 connections).
+        const connections = Number(process.env.CONN ?? 1);
         const run = (amount: number) =>
-          autocannon({ url: server.url + path, connections: 1, amount, headers: { cookie } });
+          autocannon({ url: server.url + path, connections, amount, headers: { cookie } });
         await run(20);
+        const b0 = await backendCpu();
         const c0 = procCpuSeconds(server.serverPid);
         const t0 = threadCpu(server.serverPid);
         const profiling = process.env.PROF
@@ -74,6 +97,8 @@ for (let r = 0; r < Number(rounds); r++) {
         const got = await run(Number(requests));
         if (profiling) console.log(await profiling);
         const cpu = ((procCpuSeconds(server.serverPid) - c0) * 1000) / got.requests.total;
+        // Backends the pool opened during the run are missed by b0 (counted from 0): the warm-up opens the pool.
+        const dbCpu = (((await backendCpu()) - b0) * 1000) / got.requests.total;
         // The split: the main thread (tid = pid), the busiest other thread (PGlite's, when there is one), the rest.
         const perReq = (s: number) => round((s * 1000) / got.requests.total, 2);
         const deltas = [...threadCpu(server.serverPid)].map(([tid, s]) => [tid, s - (t0.get(tid) ?? 0)] as const);
@@ -85,8 +110,9 @@ for (let r = 0; r < Number(rounds); r++) {
         );
         const key = `${path}  ${folder}`;
         results.set(key, [...(results.get(key) ?? []), round(cpu, 2)]);
+        if (pgdb) dbResults.set(key, [...(dbResults.get(key) ?? []), round(dbCpu, 2)]);
         console.log(
-          `${key}: ${round(cpu, 2)} ms CPU, ${round(got.requests.average)} req/s, p99 ${got.latency.p99} ms, non2xx ${got.non2xx}`,
+          `${key}: ${round(cpu, 2)} ms CPU${pgdb ? ` (+ PostgreSQL backends ${round(dbCpu, 2)} ms)` : ''}, ${round(got.requests.average)} req/s, p99 ${got.latency.p99} ms, non2xx ${got.non2xx}`,
         );
       }
     } finally {
@@ -94,10 +120,12 @@ for (let r = 0; r < Number(rounds); r++) {
     }
   }
 }
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 console.log('--- CPU ms per request, each round, and the median');
-for (const [key, v] of results) {
-  const s = [...v].sort((a, b) => a - b);
-  console.log(`${key.padEnd(60)} ${v.join(' ').padEnd(30)} median ${s[Math.floor(s.length / 2)]}`);
+for (const [key, v] of results) console.log(`${key.padEnd(60)} ${v.join(' ').padEnd(30)} median ${median(v)}`);
+if (pgdb) {
+  console.log('--- PostgreSQL backends: CPU ms per request, each round, and the median');
+  for (const [key, v] of dbResults) console.log(`${key.padEnd(60)} ${v.join(' ').padEnd(30)} median ${median(v)}`);
 }
 dir?.remove();
 await pgdb?.drop();

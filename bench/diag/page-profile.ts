@@ -10,7 +10,13 @@ import { baseEnv, benchPostgres, tempDir } from '../util.ts';
 const [engine = 'postgres', path = '/profiles', seconds = '10', profDir = '/tmp/page-prof'] = process.argv.slice(2);
 const dir = engine === 'pglite' ? tempDir('prof') : undefined;
 const pgdb = engine === 'postgres' ? await benchPostgres('prof') : undefined;
-const env = baseEnv(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url });
+// SYNC=off as the pages bench runs (the seed's mailboxes enabled for sync point at servers that do not exist: with
+// sync on, the profile is the sync engine's); MAILROOM_ROLE passed on when set.
+const env = baseEnv({
+  ...(dir ? { DATA_DIR: join(dir.path, 'data') } : { DATABASE_URL: pgdb!.url }),
+  SYNC: process.env.SYNC ?? 'off',
+  ...(process.env.MAILROOM_ROLE ? { MAILROOM_ROLE: process.env.MAILROOM_ROLE } : {}),
+});
 const config = loadConfig(env);
 const { db, seed } = await openSeededPages(config);
 await db.close();

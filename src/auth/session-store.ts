@@ -94,10 +94,13 @@ const stores = new Set<WeakRef<PrismaSessionStore>>();
 
 export class PrismaSessionStore extends session.Store {
   /**
-   * What get() read for a session during the current request (its stored expiry and start), for the set() or touch()
-   * that ends the request: every process decides from the row itself, so several processes agree without talking.
+   * What get() last read of a session (its stored expiry and start), for the set() or touch() that ends a request of
+   * it: every process decides from the row itself, so several processes agree without talking. Kept after a touch
+   * (the session's other requests in flight read the same row); set() and destroy() drop it.
    */
   private loaded = new Map<string, { expiresAt: number; createdAt: number }>();
+  /** The idle expiry a touch of this process is writing, per session, until the write ends. */
+  private touching = new Map<string, number>();
   private prisma: PrismaClient;
   private raw: RawSql;
   constructor(
@@ -119,7 +122,7 @@ export class PrismaSessionStore extends session.Store {
   }
 
   private remember(sid: string, row: { expiresAt: number; createdAt: number }): void {
-    if (this.loaded.size > 10_000) this.loaded.clear(); // requests that ended without set/touch (a broken connection)
+    if (this.loaded.size > 10_000) this.loaded.clear(); // one per session read lately: bounded
     this.loaded.set(sid, row);
   }
 
@@ -214,22 +217,35 @@ export class PrismaSessionStore extends session.Store {
     );
   }
 
-  /** Every request touches its session; write the new idle expiry only when the stored one lags by the precision. */
+  /**
+   * Every request touches its session; write the new idle expiry only when the stored one (or the one this process is
+   * writing) lags by the precision. What get() read stays for the session's other requests: taken by the first touch,
+   * a session's concurrent requests (a page and its live-status polls; the bench's 10 connections) each found nothing
+   * and wrote the row, nearly every request (decision 040).
+   */
   override touch(sid: string, _sess: session.SessionData, cb?: Cb): void {
     const loaded = this.loaded.get(sid);
-    this.loaded.delete(sid);
-    const next = this.expiry(loaded?.createdAt ?? this.now());
-    if (loaded && next.getTime() - loaded.expiresAt < IDLE_PRECISION_MS) {
+    const next = this.expiry(loaded?.createdAt ?? this.now()).getTime();
+    const known = Math.max(loaded?.expiresAt ?? 0, this.touching.get(sid) ?? 0);
+    if (loaded && next - known < IDLE_PRECISION_MS) {
       cb?.();
       return;
     }
-    this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: next } }).then(
+    if (this.touching.size > 10_000) this.touching.clear();
+    this.touching.set(sid, next);
+    const done = () => {
+      if (this.touching.get(sid) === next) this.touching.delete(sid);
+    };
+    this.prisma.session.updateMany({ where: { sid }, data: { expiresAt: new Date(next) } }).then(
       () => {
-        const cached = this.cache.get(sid);
-        if (cached) cached.expiresAt = Math.max(cached.expiresAt, next.getTime());
+        for (const r of [this.cache.get(sid), this.loaded.get(sid)]) if (r) r.expiresAt = Math.max(r.expiresAt, next);
+        done();
         cb?.();
       },
-      (e) => cb?.(e),
+      (e) => {
+        done();
+        cb?.(e);
+      },
     );
   }
 

@@ -34,12 +34,16 @@ export function when(d: Date | null | undefined): string {
   return d ? `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC` : '—';
 }
 
+const DAY_MS = 86_400_000;
+
 /** UTC to the second, the date left out when it is today's: "13:26:04 UTC" or "2026-11-22 03:08:05 UTC". */
-export function whenExact(d: Date | null | undefined, now = new Date()): string {
+export function whenExact(d: Date | null | undefined, now: Date | number = Date.now()): string {
   if (!d) return '—';
   const iso = d.toISOString();
   const time = `${iso.slice(11, 19)} UTC`;
-  return iso.slice(0, 10) === now.toISOString().slice(0, 10) ? time : `${iso.slice(0, 10)} ${time}`;
+  // The same UTC day by the epoch's day number: the list called this for each of its 50 rows, each time formatting
+  // now as well (decision 040).
+  return Math.floor(d.getTime() / DAY_MS) === Math.floor(Number(now) / DAY_MS) ? time : `${iso.slice(0, 10)} ${time}`;
 }
 
 /** "in 4 s", "in 3 min", "12 s ago", "now": how far a moment is from now (public/js/live-status.js says the same). */

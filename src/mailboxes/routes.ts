@@ -5,6 +5,7 @@ import type { AppDeps } from '../deps.ts';
 import { currentUser, requireAdmin } from '../auth/guards.ts';
 import { fieldErrors, type FieldErrors } from '../web/forms.ts';
 import { flash } from '../web/flash.ts';
+import { WITHOUT_WITH } from '../web/views.ts';
 import { loadMailboxFor, type MailboxDetail } from './access.ts';
 import { mailboxFormSchema, formValues } from './form.ts';
 import { createMailbox, deleteMailbox, setApproval, updateMailbox, MailboxFormError } from './service.ts';
@@ -23,7 +24,8 @@ export function mailboxRoutes(deps: AppDeps): Router {
   ) => res.status(o.status ?? 200).render('mailboxes/form', await formPage(deps, currentUser(req), o));
 
   r.get('/', async (req, res) => {
-    res.render('mailboxes/list', await mailboxListPage(deps.db, currentUser(req), mailboxList.parse(req.query)));
+    const page = await mailboxListPage(deps.db, currentUser(req), mailboxList.parse(req.query));
+    res.render('mailboxes/list', { ...page, ...WITHOUT_WITH });
   });
 
   r.get('/new', async (req, res) => {
