@@ -17,7 +17,12 @@ function databaseThreadCrashed(err: Error): void {
 export async function openPglite(dataDir: string): Promise<PGliteRemote> {
   const dir = join(dataDir, 'pglite');
   seedFromTemplate(dir); // a new data directory: a copy of the install-time template instead of initdb
-  const pglite = await PGliteRemote.create({ dataDir: dir, smallSharedBuffers: true });
+  const pglite = await PGliteRemote.create({
+    dataDir: dir,
+    smallSharedBuffers: true,
+    // PGLITE_PREPARED=off: unnamed statements as before decision 039 (for A/B measurements only).
+    prepared: process.env.PGLITE_PREPARED !== 'off',
+  });
   pglite.onCrash = databaseThreadCrashed;
   return pglite;
 }

@@ -19,6 +19,8 @@ export interface PGliteOpenOptions {
   loadDataDir?: ArrayBuffer;
   /** Apply PGLITE_SHARED_BUFFERS (the app does; test databases keep PGlite's defaults). */
   smallSharedBuffers?: boolean;
+  /** false: PGlite's query() for every statement instead of named prepared statements (decision 039; A/B only). */
+  prepared?: boolean;
 }
 
 export function pgliteOptions(opts: PGliteOpenOptions): PGliteOptions<typeof PGLITE_EXTENSIONS> {

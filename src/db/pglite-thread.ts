@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, messages, type Results, type Transaction } from '@electric-sql/pglite';
 import { pgliteOptions, type PGliteOpenOptions } from './pglite-options.ts';
+import { PreparedStatements } from './pglite-prepared.ts';
 import type { Reply, Request, WireError, WireResult } from './pglite-remote.ts';
 
 const port = parentPort!;
@@ -78,12 +79,29 @@ async function main(): Promise<void> {
     return run;
   };
 
+  // Each distinct statement parsed once, by name (decision 039); PGLITE_PREPARED=off: PGlite's query() (A/B).
+  const prepared = opts.prepared === false ? undefined : new PreparedStatements(pglite);
+  const query = async (m: Extract<Request, { op: 'query' }>): Promise<Results> => {
+    const options = { rowMode: 'array' as const, paramTypes: m.paramTypes };
+    if (!prepared) return inTx(m.tx, (q) => q.query(m.sql, m.params, options)) as Promise<Results>;
+    if (m.tx === undefined) {
+      await pglite.waitReady;
+      if (pglite.closed) throw new Error('PGlite is closed');
+      // As query() does: after any open transaction, one statement at a time.
+      return pglite._runExclusiveTransaction(() =>
+        pglite._runExclusiveQuery(() => prepared.query(m.sql, m.params ?? [], options, false)),
+      );
+    }
+    return inTx(m.tx, (q) => {
+      if ((q as Transaction).closed) throw new Error('Transaction is closed');
+      return pglite._runExclusiveQuery(() => prepared.query(m.sql, m.params ?? [], options, true));
+    });
+  };
+
   const handle = async (m: Request): Promise<unknown> => {
     switch (m.op) {
       case 'query':
-        return wireResult(
-          await inTx(m.tx, (q) => q.query(m.sql, m.params, { rowMode: 'array', paramTypes: m.paramTypes })),
-        );
+        return wireResult(await query(m));
       case 'exec':
         return (await inTx(m.tx, (q) => q.exec(m.sql, { rowMode: 'array' }))).map(wireResult);
       case 'rollback':
