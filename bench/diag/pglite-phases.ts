@@ -5,7 +5,8 @@
 //   query      — PGlite's query() as the database thread runs it (parse, describe, bind, describe, execute, sync:
 //                six calls into WASM, the rows parsed by its JS protocol parser)
 //   raw        — the same messages in one protocol buffer, the reply not parsed (WASM's share of `query`)
-//   named      — Bind/Execute/Sync of a statement prepared once by name (plan_cache_mode auto: custom plans)
+//   named      — Bind/Execute/Sync of a statement prepared once by name (plan_cache_mode auto; which plans it ran)
+//   custom     — the same with plan_cache_mode = force_custom_plan (planned at every call, not parsed)
 //   generic    — the same with plan_cache_mode = force_generic_plan (no planning at all)
 //   plan/exec  — EXPLAIN (ANALYZE, TIMING OFF, SUMMARY)'s planning and execution times (ms, wall, in WASM)
 // and through the app's path (PGliteRemote: the thread, the copy between threads, the main thread's parse): `remote`.
@@ -132,6 +133,23 @@ for (let r = 0; r < Number(rounds); r++) {
       serialize.sync(),
     ]);
     add(k('named'), await measure(() => pg.execProtocolRaw(named, { syncToFs: false }), Number(repeat)));
+    // Which plans plan_cache_mode = auto chose for it: custom (planned for the values) or generic.
+    const chosen = await pg.query<{ g: number; c: number }>(
+      `SELECT generic_plans::int AS g, custom_plans::int AS c FROM pg_prepared_statements WHERE name = $1`,
+      [name],
+    );
+    add(k('named: generic plans run'), chosen.rows[0]!.g);
+    add(k('named: custom plans run'), chosen.rows[0]!.c);
+    await pg.exec('SET plan_cache_mode = force_custom_plan');
+    const cname = `c${i}_${r}`;
+    await pg.execProtocolRaw(concat([serialize.parse({ name: cname, text: l.sql }), serialize.sync()]));
+    const custom = concat([
+      serialize.bind({ statement: cname, values }),
+      serialize.describe({ type: 'P' }),
+      serialize.execute({}),
+      serialize.sync(),
+    ]);
+    add(k('custom'), await measure(() => pg.execProtocolRaw(custom, { syncToFs: false }), Number(repeat)));
     await pg.exec('SET plan_cache_mode = force_generic_plan');
     const gname = `g${i}_${r}`;
     await pg.execProtocolRaw(concat([serialize.parse({ name: gname, text: l.sql }), serialize.sync()]));

@@ -35,6 +35,18 @@ if (dbModes().includes('pglite')) {
       assert.equal(named.length, 1);
     });
 
+    test('every call is planned for its values: PostgreSQL does not switch a statement to a generic plan', async () => {
+      const sql = `SELECT id FROM p WHERE a = $1 OR id = $2`;
+      for (let k = 0; k < 8; k++) await remote.query(sql, ['x', k]);
+      const [plans] = (
+        await remote.query<{ g: number; c: number }>(
+          `SELECT generic_plans::int AS g, custom_plans::int AS c FROM pg_prepared_statements WHERE statement = $1`,
+          [sql],
+        )
+      ).rows;
+      assert.deepEqual(plans, { g: 0, c: 8 });
+    });
+
     test('a table changed under a prepared statement: the statement is prepared again', async () => {
       const sql = `SELECT * FROM p WHERE id = $1`;
       assert.deepEqual((await remote.query(sql, [1])).rows, [{ id: 1, a: 'x' }]);
