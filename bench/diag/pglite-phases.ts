@@ -109,12 +109,16 @@ async function measure(fn: () => Promise<unknown>, n: number) {
 
 const results = new Map<string, number[]>();
 const add = (k: string, v: number) => results.set(k, [...(results.get(k) ?? []), round(v, 2)]);
-for (let r = 0; r < Number(rounds); r++) {
+// VACUUM=1: then VACUUM the database (PGlite has no autovacuum: its visibility map stays empty, so no index-only scan
+// skips the heap) and measure again, rows marked `+vacuum`.
+for (let r = 0; r < Number(rounds) * (process.env.VACUUM ? 2 : 1); r++) {
+  const vacuumed = r >= Number(rounds);
   // In process, no thread: what the database thread does per statement.
   const pg = await PGlite.create(pgliteOptions({ dataDir: join(dataDir, 'pglite'), smallSharedBuffers: true }));
+  if (r === Number(rounds)) await pg.exec('VACUUM');
   for (const [i, l] of lists.entries()) {
     const values = l.params.map(text);
-    const k = (what: string) => `${l.path.padEnd(22)} ${what}`;
+    const k = (what: string) => `${l.path.padEnd(22)} ${what}${vacuumed ? ' +vacuum' : ''}`;
     add(k('query'), await measure(() => pg.query(l.sql, l.params), Number(repeat)));
     const unnamed = concat([
       serialize.parse({ text: l.sql }),
@@ -162,6 +166,9 @@ for (let r = 0; r < Number(rounds); r++) {
     add(k('generic'), await measure(() => pg.execProtocolRaw(generic, { syncToFs: false }), Number(repeat)));
     await pg.exec('RESET plan_cache_mode');
     const ex = await pg.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, TIMING OFF, SUMMARY) ${l.sql}`, l.params);
+    // PLANS=1: print the plans (first round, and first round after VACUUM).
+    if (process.env.PLANS && (r === 0 || r === Number(rounds)))
+      console.log(`\n${k('plan')}\n${ex.rows.map((x) => `    ${x['QUERY PLAN']}`).join('\n')}`);
     const t = (re: RegExp) =>
       Number(
         ex.rows
@@ -173,6 +180,7 @@ for (let r = 0; r < Number(rounds); r++) {
     add(k('exec (EXPLAIN)'), t(/Execution Time/));
   }
   await pg.close();
+  if (vacuumed) continue;
   // Through the thread, as the app: the process's CPU (both threads, the copy, the main thread's parse).
   const remote = await openPglite(dataDir);
   for (const l of lists)

@@ -19,7 +19,7 @@ export interface PGliteOpenOptions {
   loadDataDir?: ArrayBuffer;
   /** Apply PGLITE_SHARED_BUFFERS (the app does; test databases keep PGlite's defaults). */
   smallSharedBuffers?: boolean;
-  /** false: PGlite's query() for every statement instead of named prepared statements (decision 039; A/B only). */
+  /** Named prepared statements instead of PGlite's query() (decision 039: opt-in, for measurements). */
   prepared?: boolean;
 }
 

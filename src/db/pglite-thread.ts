@@ -79,8 +79,8 @@ async function main(): Promise<void> {
     return run;
   };
 
-  // Each distinct statement parsed once, by name (decision 039); PGLITE_PREPARED=off: PGlite's query() (A/B).
-  const prepared = opts.prepared === false ? undefined : new PreparedStatements(pglite);
+  // Opt-in (PGLITE_PREPARED=on): each distinct statement parsed once, by name (decision 039: not faster in the app).
+  const prepared = opts.prepared ? new PreparedStatements(pglite) : undefined;
   // Planned for each call's values, as the unnamed statement was: with the default (auto) PostgreSQL switches a
   // statement to a generic plan after five calls when its estimate looks no worse, and the mailbox search's generic
   // plan cost 5× its custom one (decision 039).

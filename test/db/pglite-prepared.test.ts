@@ -14,7 +14,7 @@ if (dbModes().includes('pglite')) {
   describe('PGlite: named prepared statements', () => {
     let remote: PGliteRemote;
     before(async () => {
-      remote = await PGliteRemote.create({});
+      remote = await PGliteRemote.create({ prepared: true });
       await remote.exec(`CREATE TABLE p (id int4 PRIMARY KEY, a text)`);
       await remote.query(`INSERT INTO p VALUES ($1, $2), ($3, $4)`, [1, 'x', 2, 'y']);
     });
