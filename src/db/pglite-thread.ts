@@ -81,9 +81,9 @@ async function main(): Promise<void> {
 
   // Opt-in (PGLITE_PREPARED=on): each distinct statement parsed once, by name (decision 039: not faster in the app).
   const prepared = opts.prepared ? new PreparedStatements(pglite) : undefined;
-  // Planned for each call's values, as the unnamed statement was: with the default (auto) PostgreSQL switches a
-  // statement to a generic plan after five calls when its estimate looks no worse, and the mailbox search's generic
-  // plan cost 5× its custom one (decision 039).
+  // Planned for each call's values, as the unnamed statement is: with the default (auto) PostgreSQL switches a
+  // statement to a generic plan after five calls when its estimate looks no worse, and the Emails search's generic
+  // plan cost 3× its custom one (decision 039).
   if (prepared) await pglite.exec('SET plan_cache_mode = force_custom_plan');
   const query = async (m: Extract<Request, { op: 'query' }>): Promise<Results> => {
     const options = { rowMode: 'array' as const, paramTypes: m.paramTypes };
