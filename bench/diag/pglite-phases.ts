@@ -115,7 +115,12 @@ for (let r = 0; r < Number(rounds) * (process.env.VACUUM ? 2 : 1); r++) {
   const vacuumed = r >= Number(rounds);
   // In process, no thread: what the database thread does per statement.
   const pg = await PGlite.create(pgliteOptions({ dataDir: join(dataDir, 'pglite'), smallSharedBuffers: true }));
-  if (r === Number(rounds)) await pg.exec('VACUUM');
+  if (r === Number(rounds)) {
+    const c0 = cpu();
+    const t0 = performance.now();
+    await pg.exec('VACUUM');
+    console.log(`VACUUM: ${round(performance.now() - t0)} ms wall, ${round(cpu() - c0)} ms CPU`);
+  }
   for (const [i, l] of lists.entries()) {
     const values = l.params.map(text);
     const k = (what: string) => `${l.path.padEnd(22)} ${what}${vacuumed ? ' +vacuum' : ''}`;
