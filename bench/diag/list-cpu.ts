@@ -1,6 +1,7 @@
 // Diagnostic: A/B of the server's CPU per request on list pages, one seeded database, servers built in different
 // folders taking turns (A B A B …), so a busy machine weighs on both alike. Each folder holds dist/, views/, public/,
 // prisma/ and package.json (a copy of a build, node_modules linked). SYNC=off is passed on.
+// A folder may carry environment variables of its own after '#' (`.#PGLITE_PREPARED=off`, the same build both ways).
 // Usage: [CONN=n] tsx bench/diag/list-cpu.ts <pglite|postgres> <requests> <rounds> <folder>[,<folder>…] <path> [<path> …]
 import autocannon from 'autocannon';
 import { execFile } from 'node:child_process';
@@ -64,7 +65,9 @@ for (let r = 0; r < Number(rounds); r++) {
   for (const folder of folders.split(',')) {
     // PROF=<port>: a CPU profile of each measured run (/work/tools/cpuprof.mjs through the inspector on that port).
     const prof = process.env.PROF ? [`--inspect-port=${process.env.PROF}`] : [];
-    const server = await spawnServer(env, { cwd: folder, args: ['--max-semi-space-size=4', ...prof] });
+    const [cwd, ...vars] = folder.split('#');
+    const own = Object.fromEntries(vars.map((v) => v.split('=') as [string, string]));
+    const server = await spawnServer({ ...env, ...own }, { cwd, args: ['--max-semi-space-size=4', ...prof] });
     console.error(`server pid ${server.serverPid} (${folder})`);
     try {
       const cookie = await signIn(server.url, seed.adminEmail, seed.password);

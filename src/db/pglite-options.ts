@@ -20,6 +20,8 @@ export interface PGliteOpenOptions {
   loadDataDir?: ArrayBuffer;
   /** Apply PGLITE_SHARED_BUFFERS (the app does; test databases keep PGlite's defaults). */
   smallSharedBuffers?: boolean;
+  /** Named prepared statements instead of PGlite's query() (decision 039: opt-in, for measurements). */
+  prepared?: boolean;
 }
 
 export function pgliteOptions(opts: PGliteOpenOptions): PGliteOptions<typeof PGLITE_EXTENSIONS> {
