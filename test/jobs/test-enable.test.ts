@@ -10,7 +10,15 @@ import {
   createConnectedMailbox,
   type GmailWorld,
 } from '../helpers/gmail-world.ts';
-import { LEGACY_TEST_QUEUE, TEST_QUEUE, type MailboxTests } from '../../src/checks/job.ts';
+import {
+  LEGACY_TEST_QUEUE,
+  REQUEST_FIRST_CHUNK,
+  TEST_QUEUE,
+  TEST_WAKE_CHANNEL,
+  type MailboxTests,
+} from '../../src/checks/job.ts';
+import { createNotifier } from '../../src/cluster/notify.ts';
+import { mailboxes } from '../helpers/mailbox-factory.ts';
 import { claimRun } from '../../src/checks/worker.ts';
 import { testMailboxSelect } from '../../src/checks/run.ts';
 import { drainLegacyQueue } from '../../src/checks/recovery.ts';
@@ -120,6 +128,28 @@ describeEachDb(
         enabledForOutgoing: true,
         code: 'ENABLED',
       });
+    });
+
+    test('a large request queues a first small batch, so workers start while the rest is queued', async () => {
+      const { prisma } = ctx().db;
+      const many = await mailboxes(prisma, REQUEST_FIRST_CHUNK + 7, { ownerId });
+      // Each transaction NOTIFYs the number of jobs it queued, on commit (the wake-up of work-at-once.ts).
+      const notifier = createNotifier(ctx().db);
+      const payloads: string[] = [];
+      const unlisten = await notifier.listen(TEST_WAKE_CHANNEL, (p) => payloads.push(p));
+      try {
+        const r = await tests(ctx()).request(
+          many.map((m) => m.id),
+          null,
+        );
+        assert.equal(r.queued.length, many.length);
+        // Without a profile every run fails at once; by then both commits' notifications have arrived.
+        for (const m of many) await waitFinal(ctx(), m.id);
+        assert.deepEqual(payloads, [String(REQUEST_FIRST_CHUNK), '7']);
+      } finally {
+        unlisten();
+        await notifier.close();
+      }
     });
 
     test('the claim reads the mailbox and its profile in its own statement, exactly as Prisma reads them', async () => {
