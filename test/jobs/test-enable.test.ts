@@ -178,7 +178,7 @@ describeEachDb(
         [jobA, mb.id],
         [jobB, bare.id],
       ]) {
-        const claimed = await claimRun(prisma, jobId, runner);
+        const claimed = await claimRun(ctx().db.raw, jobId, runner);
         assert.ok(claimed);
         assert.deepEqual(
           claimed.mailbox,
@@ -193,10 +193,10 @@ describeEachDb(
           requestedBy: row.requestedBy,
           sendTestMessage: row.sendTestMessage,
         });
-        assert.equal(await claimRun(prisma, jobId, runner), undefined, 'a run is claimed once');
+        assert.equal(await claimRun(ctx().db.raw, jobId, runner), undefined, 'a run is claimed once');
       }
       assert.equal(runB.attempt, 1);
-      assert.equal(await claimRun(prisma, randomUUID(), runner), undefined, 'no run names this job');
+      assert.equal(await claimRun(ctx().db.raw, randomUUID(), runner), undefined, 'no run names this job');
     });
 
     test('POP3/SMTP (SSL): success; POP disabled is caught at STAT', async () => {
