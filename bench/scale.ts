@@ -161,6 +161,8 @@ export async function runBatch(inst: Instance, ids: string[], pollMs: number, wo
     jobMsMax: durations.length ? Math.max(...durations) : null,
     pickupMsMin: pickups.length ? Math.min(...pickups) : null,
     cpu: cpuShare,
+    /** Each run's claim and final write, ms after the request (diagnostics: bench/diag/te-cpu.ts). */
+    runs: runs.map((x) => [x.startedAt.getTime() - epoch0, x.finishedAt!.getTime() - epoch0] as const),
   };
 }
 

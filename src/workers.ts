@@ -51,6 +51,7 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
   const testWorkers = await startTestEnableWorkers({
     notifier: cluster.notifier,
     prisma: db.prisma,
+    sql: db.raw,
     jobs,
     logger,
     settings: checks,

@@ -107,7 +107,7 @@ async function before(prisma: PrismaClient, jobId: string, token: string): Promi
 
 /** The same job's statements now. */
 async function after(prisma: PrismaClient, jobId: string, token: string): Promise<void> {
-  const claimed = await claimRun(prisma, jobId, PROCESS_ID);
+  const claimed = await claimRun(db.raw, jobId, PROCESS_ID);
   if (!claimed) throw new Error('no run');
   const mb = claimed.mailbox;
   await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id } });
@@ -119,7 +119,7 @@ async function after(prisma: PrismaClient, jobId: string, token: string): Promis
     { id: claimId, held: true },
     { accessToken: token, expiresAt: new Date(Date.now() + 3600_000), at: new Date(), scopes: 'x', refreshToken: null },
   );
-  if (!(await writeOutcome(prisma, PROCESS_ID, claimed.run, steps, outcome))) throw new Error('not written');
+  if (!(await writeOutcome(db.raw, PROCESS_ID, claimed.run, steps, outcome))) throw new Error('not written');
 }
 
 const { db, config, close } = await openFreshDatabase(ENGINE, 'jobsql');

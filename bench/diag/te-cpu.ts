@@ -71,6 +71,34 @@ function threads(): Map<string, { name: string; s: number }> {
   return out;
 }
 
+/** CPU seconds of thread `tid` between two readings. */
+function perThreadS(a: Map<string, { s: number }>, b: Map<string, { s: number }>, tid: number) {
+  const x = b.get(String(tid));
+  return x ? x.s - (a.get(String(tid))?.s ?? 0) : undefined;
+}
+
+function wallParts(runs: ReadonlyArray<readonly [number, number]>, requestMs: number, c: number) {
+  const first = Math.min(...runs.map((r) => r[0]));
+  const last = Math.max(...runs.map((r) => r[1]));
+  const busy = runs.reduce((a, r) => a + (r[1] - r[0]), 0);
+  // The k-th claim from the C-th on needs a slot that the (k − C)-th final write freed: the gap between them is the
+  // time a slot stood idle between two jobs (pick-up: pg-boss's complete and fetch, our claim).
+  const claims = runs.map((r) => r[0]).sort((a, b) => a - b);
+  const ends = runs.map((r) => r[1]).sort((a, b) => a - b);
+  const gaps = claims
+    .slice(c)
+    .map((t, k) => t - ends[k])
+    .sort((a, b) => a - b);
+  const q = (p: number) => (gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))] : null);
+  return {
+    requestMs: Math.round(requestMs),
+    slotGapMs: { p10: q(0.1), p50: q(0.5), p90: q(0.9) },
+    firstClaimMs: first,
+    lastWriteMs: last,
+    slotsBusy: Math.round((busy / (c * (last - first))) * 100) / 100,
+  };
+}
+
 const world = await startRemoteWorld(20);
 const env = baseEnv({ SYNC: 'off' });
 const dir = ENGINE === 'pglite' ? tempDir('tecpu') : undefined;
@@ -94,6 +122,18 @@ try {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
   }
+  // The CPU of this database's PostgreSQL backends (the app's pools, pg-boss's, the notifier), from /proc.
+  const backends = async () => {
+    if (!pgdb) return new Map<number, number>();
+    const c = new pg.Client({ connectionString: pgdb.url });
+    await c.connect();
+    const { rows } = await c.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    await c.end();
+    return new Map(rows.map((r) => [r.pid, procCpuSeconds(r.pid)]));
+  };
+  const pg0 = await backends();
   const load0 = loadavg()[0];
   const th0 = threads();
   const w0 = procCpuSeconds(world.pid);
@@ -102,6 +142,9 @@ try {
   const all = await runBatch(inst, seed.mailboxIds, 50, world.pid);
   tracing = false;
   const elu = performance.eventLoopUtilization(elu0);
+  const pg1 = await backends();
+  let pgCpuS = 0;
+  for (const [pid, s] of pg1) if (Number.isFinite(s)) pgCpuS += s - (pg0.get(pid) ?? 0);
   const w1 = procCpuSeconds(world.pid);
   const th1 = threads();
   if (session) {
@@ -130,6 +173,11 @@ try {
       cpu: { ...all.cpu, worldCheck: round((w1 - w0) / wallS, 2), mainElu: round(elu.utilization, 2) },
       threads: perThread,
       appCpuMsPerMailbox: round((all.cpu.app * all.wallMs) / N, 1),
+      worldCpuMsPerMailbox: round(((w1 - w0) * 1000) / N, 1),
+      pgServerCpuMsPerMailbox: pgdb ? round((pgCpuS * 1000) / N, 1) : undefined,
+      mainThreadCpuMsPerMailbox: round(((perThreadS(th0, th1, process.pid) ?? 0) * 1000) / N, 1),
+      // Where the wall goes: request, first claim, last final write; slots busy = Σ job time ÷ (C × claim→last write).
+      wallParts: wallParts(all.runs, all.requestMs, C),
     }),
   );
   if (process.env.SQL) {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { fromPrisma, type Job } from 'pg-boss';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import type { RawSql } from '../db/client.ts';
 import type { Jobs } from '../jobs/boss.ts';
 import type { Logger } from '../logger.ts';
 import type { Step } from '../mail/types.ts';
@@ -18,6 +19,12 @@ import { checksClaim } from '../sync/connections.ts';
 
 export interface TestWorkerDeps {
   prisma: PrismaClient;
+  /**
+   * The database's driver handle (the same pool as Prisma's, or PGlite's thread): the job's claim and outcome are
+   * hand-written statements, and Prisma's $queryRawUnsafe cost ~0.3 ms of main-thread CPU more per statement
+   * (bench/diag/raw-vs-prisma.ts, decision 038).
+   */
+  sql: RawSql;
   jobs: Jobs;
   logger: Logger;
   env: RunEnv;
@@ -65,15 +72,11 @@ const CLAIM_SQL = `WITH run AS (
  * duplicate job, or the mailbox was deleted meanwhile (its runs went with it).
  */
 export async function claimRun(
-  prisma: PrismaClient,
+  sql: RawSql,
   jobId: string,
   processId: string,
 ): Promise<{ run: ClaimedRun; mailbox: TestMailbox } | undefined> {
-  const rows = await prisma.$queryRawUnsafe<Array<ClaimedRun & { mailbox: unknown; profile: unknown }>>(
-    CLAIM_SQL,
-    jobId,
-    processId,
-  );
+  const rows = await sql.query<ClaimedRun & { mailbox: unknown; profile: unknown }>(CLAIM_SQL, [jobId, processId]);
   const r = rows[0];
   if (!r?.mailbox) return undefined;
   const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
@@ -88,7 +91,7 @@ export async function claimRun(
  * thread, on PostgreSQL six waits for a pooled connection — the largest share of a job's statements.
  */
 export async function writeOutcome(
-  prisma: PrismaClient,
+  sql: RawSql,
   processId: string,
   run: ClaimedRun,
   steps: Step[],
@@ -122,7 +125,7 @@ export async function writeOutcome(
   });
   // Timestamps as Prisma writes them into timestamp(3) columns: the UTC time, whatever the session's TimeZone.
   const at = new Date().toISOString();
-  const rows = await prisma.$queryRawUnsafe<Array<{ n: number }>>(
+  const rows = await sql.query<{ n: number }>(
     `WITH run AS (
        UPDATE "TestRun" SET status = $3, "finishedAt" = $4::timestamp(3), steps = $5::jsonb
        WHERE id = $1 AND status = 'RUNNING' AND "runnerProcessId" = $2
@@ -141,30 +144,32 @@ export async function writeOutcome(
        SELECT $16, $4::timestamp(3), $17, $18, $19, $20, $21, $22, $23::jsonb, $24 FROM run
      )
      SELECT (SELECT count(*) FROM run)::int AS n`,
-    run.id,
-    processId,
-    status,
-    at,
-    JSON.stringify(final),
-    mailboxId,
-    outcome.incomingStatus,
-    outcome.outgoingStatus,
-    outcome.enabledForIncoming,
-    outcome.enabledForOutgoing,
-    randomUUID(),
-    outcome.alert.level,
-    outcome.alert.code,
-    outcome.alert.message,
-    outcome.alert.hint,
-    randomUUID(),
-    entry.actorId,
-    entry.actorEmail,
-    entry.action,
-    entry.targetType ?? null,
-    entry.targetId ?? null,
-    entry.result,
-    JSON.stringify(entry.details),
-    entry.ip,
+    [
+      run.id,
+      processId,
+      status,
+      at,
+      JSON.stringify(final),
+      mailboxId,
+      outcome.incomingStatus,
+      outcome.outgoingStatus,
+      outcome.enabledForIncoming,
+      outcome.enabledForOutgoing,
+      randomUUID(),
+      outcome.alert.level,
+      outcome.alert.code,
+      outcome.alert.message,
+      outcome.alert.hint,
+      randomUUID(),
+      entry.actorId,
+      entry.actorEmail,
+      entry.action,
+      entry.targetType ?? null,
+      entry.targetId ?? null,
+      entry.result,
+      JSON.stringify(entry.details),
+      entry.ip,
+    ],
   );
   return rows[0]?.n === 1;
 }
@@ -204,7 +209,7 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
   }
 
   async function handle(job: Job<Payload>): Promise<void> {
-    const claimed = await claimRun(prisma, job.id, processId);
+    const claimed = await claimRun(deps.sql, job.id, processId);
     if (!claimed) {
       logger.debug({ jobId: job.id, mailboxId: job.data.mailboxId }, 'Test & Enable job has no waiting run: skipped');
       return;
@@ -226,7 +231,7 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
     });
     const written = outcome.retry
       ? await retry(run, steps, outcome)
-      : await writeOutcome(prisma, processId, run, steps, outcome);
+      : await writeOutcome(deps.sql, processId, run, steps, outcome);
     if (!written) {
       logger.warn({ mailboxId: run.mailboxId, runId: run.id }, 'Test & Enable run was taken over by another process');
       return;

@@ -36,6 +36,9 @@ export async function probeImap(o: ProbeOptions): Promise<Step[]> {
       socketTimeout: o.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS,
       disableAutoIdle: true,
       disableCompression: true,
+      // No ENABLE (CONDSTORE, UTF8=ACCEPT) after the login: the probe only opens INBOX, and the command was one more
+      // round trip and parse on both sides per mailbox tested (decision 038).
+      disableAutoEnable: true,
     });
   } catch (err) {
     return [fail(LOGIN, err), skipStep(MAILBOX.id, MAILBOX.label, 'Skipped: the login failed.')];

@@ -45,6 +45,20 @@ describe('probeImap', () => {
     assert.match(byId(steps, 'incoming-mailbox')?.message ?? '', /3 messages/);
   });
 
+  it('sends only what the check needs: no ENABLE after the login', async () => {
+    const before = { ...world.imap.stats().commands };
+    const steps = await probeImap(opts());
+    assert.deepEqual(
+      steps.map((s) => s.status),
+      ['ok', 'ok'],
+    );
+    const sent = Object.fromEntries(
+      Object.entries(world.imap.stats().commands ?? {}).map(([k, n]) => [k, n - (before[k] ?? 0)]),
+    );
+    assert.equal(sent.ENABLE ?? 0, 0, `commands: ${JSON.stringify(sent)}`);
+    assert.equal(sent.AUTHENTICATE, 1);
+  });
+
   it('signs in with a password (app password)', async () => {
     const steps = await probeImap(opts({ auth: { kind: 'password', user: USER, password: 'app-password-1' } }));
     assert.deepEqual(

@@ -10,7 +10,9 @@ import {
   createConnectedMailbox,
   type GmailWorld,
 } from '../helpers/gmail-world.ts';
-import { LEGACY_TEST_QUEUE, TEST_QUEUE, type MailboxTests } from '../../src/checks/job.ts';
+import { LEGACY_TEST_QUEUE, TEST_QUEUE, TEST_WAKE_CHANNEL, type MailboxTests } from '../../src/checks/job.ts';
+import { createNotifier } from '../../src/cluster/notify.ts';
+import { mailboxes } from '../helpers/mailbox-factory.ts';
 import { claimRun } from '../../src/checks/worker.ts';
 import { testMailboxSelect } from '../../src/checks/run.ts';
 import { drainLegacyQueue } from '../../src/checks/recovery.ts';
@@ -122,6 +124,29 @@ describeEachDb(
       });
     });
 
+    test('a large request queues a first small batch, then batches of 100, so workers start while the rest is queued', async () => {
+      const { prisma } = ctx().db;
+      const many = await mailboxes(prisma, 157, { ownerId });
+      // Each transaction NOTIFYs the number of jobs it queued, on commit (the wake-up of work-at-once.ts).
+      const notifier = createNotifier(ctx().db);
+      const payloads: string[] = [];
+      const unlisten = await notifier.listen(TEST_WAKE_CHANNEL, (p) => payloads.push(p));
+      try {
+        const r = await tests(ctx()).request(
+          many.map((m) => m.id),
+          null,
+        );
+        assert.equal(r.queued.length, many.length);
+        // Without a profile every run fails at once; by then both commits' notifications have arrived.
+        for (const m of many) await waitFinal(ctx(), m.id);
+        // PGlite's one connection serves no worker during a transaction: small ones let jobs in between.
+        assert.deepEqual(payloads, ['50', '100', '7']);
+      } finally {
+        unlisten();
+        await notifier.close();
+      }
+    });
+
     test('the claim reads the mailbox and its profile in its own statement, exactly as Prisma reads them', async () => {
       const { prisma } = ctx().db;
       const profile = await createGmailProfile(prisma, ctx().sealer, w, { serverType: 'POP3', smtp: 'SSL' });
@@ -148,7 +173,7 @@ describeEachDb(
         [jobA, mb.id],
         [jobB, bare.id],
       ]) {
-        const claimed = await claimRun(prisma, jobId, runner);
+        const claimed = await claimRun(ctx().db.raw, jobId, runner);
         assert.ok(claimed);
         assert.deepEqual(
           claimed.mailbox,
@@ -163,10 +188,10 @@ describeEachDb(
           requestedBy: row.requestedBy,
           sendTestMessage: row.sendTestMessage,
         });
-        assert.equal(await claimRun(prisma, jobId, runner), undefined, 'a run is claimed once');
+        assert.equal(await claimRun(ctx().db.raw, jobId, runner), undefined, 'a run is claimed once');
       }
       assert.equal(runB.attempt, 1);
-      assert.equal(await claimRun(prisma, randomUUID(), runner), undefined, 'no run names this job');
+      assert.equal(await claimRun(ctx().db.raw, randomUUID(), runner), undefined, 'no run names this job');
     });
 
     test('POP3/SMTP (SSL): success; POP disabled is caught at STAT', async () => {

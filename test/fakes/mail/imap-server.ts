@@ -70,6 +70,8 @@ export async function startImapServer(opts: ImapServerOptions): Promise<FakeImap
 
     /** Returns false when the session is over. */
     async function handle({ tag, name, args }: ImapCommand): Promise<boolean> {
+      const commands = (listener.stats.commands ??= {});
+      commands[name] = (commands[name] ?? 0) + 1;
       const ok = (text = 'Success') => s.send(`${tag} OK ${text}`);
       const authed = state !== 'notAuth';
       switch (name) {

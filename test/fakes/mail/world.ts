@@ -38,6 +38,8 @@ export interface ServerStats {
   maxConcurrent: number;
   logins: number;
   failedLogins: number;
+  /** Commands received, by name (the IMAP fake). */
+  commands?: Record<string, number>;
 }
 
 export type AccessTokenInfo = { ok: true; email: string; scopes: string[] } | { ok: false };
