@@ -131,6 +131,33 @@ if (dbModes().includes('pglite')) {
       assert.equal(await loop.runNow(), undefined); // stopped: no pass runs again
     });
 
+    test('a table that fails is logged, and the pass goes on with the next', async () => {
+      const db = pgliteDatabase(await PGliteRemote.create({}));
+      const { logger, lines, on } = capture();
+      const loop = startMaintenance(db, logger, 3_600_000, 3_600_000)!;
+      try {
+        await db.raw.exec(
+          `${fill('a', 5000)} ${fill('b', 5000)} ${fill('c', 5000)} DELETE FROM a; DELETE FROM b; DELETE FROM c;`,
+        );
+        // b goes between the pass's read of the counters and its VACUUM (sent before the pass's next statement).
+        let dropped: Promise<void> | undefined;
+        on((l) => {
+          if (l.msg === 'embedded database: table vacuumed') dropped ??= db.raw.exec('DROP TABLE b');
+        });
+        const pass = await loop.runNow();
+        await dropped;
+        assert.deepEqual(pass, { vacuumed: ['public.a', 'public.c'], analyzed: [], failed: ['public.b'] });
+        const errors = lines.filter((l) => l.level >= 50);
+        assert.equal(errors.length, 1);
+        assert.equal(errors[0]!.msg, 'embedded database: vacuum failed');
+        assert.equal(errors[0]!.table, 'public.b');
+        assert.deepEqual(await loop.runNow(), { vacuumed: [], analyzed: [], failed: [] }); // the loop carries on
+      } finally {
+        await loop.stop();
+        await db.close();
+      }
+    });
+
     test('a pass started during a transaction runs its VACUUM after it (VACUUM cannot run inside one)', async () => {
       const db = pgliteDatabase(await PGliteRemote.create({}));
       const { logger, lines } = capture();
