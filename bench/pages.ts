@@ -158,12 +158,12 @@ export async function benchPages(o: PagesOptions) {
       const seed = await seedPages(db.raw, db.prisma, createSealer(config.secretsKeys.current), {
         mailboxes: o.mailboxes,
         profiles: o.profiles,
-        vacuum: engine === 'postgres',
+        vacuum: true, // both engines: PostgreSQL's autovacuum, and the app's loop on PGlite (decision 043)
       });
       const [{ n: syncCandidates }] = await db.raw.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM "Mailbox" WHERE "enabledForIncoming" AND "incomingEmail" = 'SERVER_SIDE_SYNC'`,
       );
-      if (o.emails) await seedEmails(db.raw, { emails: o.emails, mailboxes: o.mailboxes });
+      if (o.emails) await seedEmails(db.raw, { emails: o.emails, mailboxes: o.mailboxes, vacuum: true });
       await db.close();
       const seedMs = now() - t0;
       log(

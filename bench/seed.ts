@@ -172,7 +172,8 @@ export async function seedPages(
       SELECT ${uuid("'al' || g")}, ${uuid("'mb' || g")}, (ARRAY['INFO','WARNING','ERROR'])[1 + g % 3]::"AlertLevel", 'BENCH', 'Bench alert ' || g, 'Nothing to do.', now() - (g || ' minutes')::interval
       FROM generate_series(1, ${o.mailboxes}) g;
   `);
-  // PostgreSQL's autovacuum would soon do this after 10,000 inserts; PGlite runs single-user, without autovacuum.
+  // PostgreSQL's autovacuum would soon do this after 10,000 inserts, and so would the app's own loop on PGlite
+  // (decision 043): vacuumed here, the server's first pass does not vacuum them while a page is being measured.
   await raw.exec(o.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE');
   const ids = await raw.query<{ id: string }>(`SELECT id FROM "Mailbox" ORDER BY id LIMIT 200`);
   return {
@@ -188,7 +189,10 @@ export async function seedPages(
  * n emails over the first `mailboxes` seeded mailboxes (seedPages' ids), in plain SQL: 9 of 10 incoming, the rest
  * outgoing Sent, one every minute back from now, with a short text body (which a list must not read).
  */
-export async function seedEmails(raw: RawSql, o: { emails: number; mailboxes: number }): Promise<void> {
+export async function seedEmails(
+  raw: RawSql,
+  o: { emails: number; mailboxes: number; vacuum?: boolean },
+): Promise<void> {
   await raw.exec(`
     INSERT INTO "Email" (id, "mailboxId", direction, status, "messageId", "fromAddress", "fromName", "to", subject, text, size,
         "receivedAt", "sentAt", "occurredAt")
@@ -202,5 +206,5 @@ export async function seedEmails(raw: RawSql, o: { emails: number; mailboxes: nu
         now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval
       FROM generate_series(1, ${o.emails}) g;
   `);
-  await raw.exec('ANALYZE "Email"');
+  await raw.exec(o.vacuum ? 'VACUUM ANALYZE "Email"' : 'ANALYZE "Email"');
 }

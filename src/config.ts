@@ -77,6 +77,7 @@ const EnvSchema = z.object({
   SYNC_POLL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(86_400).optional()),
   SYNC_SAFETY_CHECK_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3_600).optional()),
   SYNC: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
+  PGLITE_VACUUM_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(86_400).default(60)),
 });
 
 export interface Config {
@@ -110,6 +111,8 @@ export interface Config {
   sync: { pollMs?: number; safetyCheckMs?: number };
   /** SYNC=off: this worker runs jobs (Test & Enable, sending) but synchronizes no mailbox. Default on. */
   syncEnabled: boolean;
+  /** Embedded database: how often its tables are checked for VACUUM/ANALYZE (PGLITE_VACUUM_SECONDS; 0: never). */
+  pgliteVacuumMs: number;
   generatedKeys: string[];
 }
 
@@ -262,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(e.SYNC_SAFETY_CHECK_SECONDS ? { safetyCheckMs: e.SYNC_SAFETY_CHECK_SECONDS * 1000 } : {}),
     },
     syncEnabled: e.SYNC === 'on',
+    pgliteVacuumMs: e.PGLITE_VACUUM_SECONDS * 1000,
     generatedKeys,
   };
 }

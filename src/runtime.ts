@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { startOpening, type StartingDatabase } from './db/pglite-open.ts';
 import { migrate, readMigrations } from './db/migrate.ts';
+import { startMaintenance, type MaintenanceLoop } from './db/pglite-vacuum.ts';
 import type { Jobs } from './jobs/boss.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { buildDeps } from './compose.ts';
@@ -43,6 +44,7 @@ export async function startRuntime(
   let db: Database | undefined;
   let jobs: Jobs | undefined;
   let workers: Workers | undefined;
+  let maintenance: MaintenanceLoop | undefined;
   try {
     for (const key of config.generatedKeys)
       logger.warn(
@@ -55,6 +57,8 @@ export async function startRuntime(
     db = await opening;
     const applied = await migrate(db, migrations);
     if (applied.length) logger.info({ applied }, 'database migrations applied');
+    // The embedded database has no autovacuum (decision 043); this process owns it (the data-dir lock).
+    maintenance = startMaintenance(db, logger, config.pgliteVacuumMs);
     await hooks.beforeListen?.(db);
     const deps = buildDeps({ config, db, logger }); // the job queue starts in the background: pages are served meanwhile
     jobs = deps.jobs!;
@@ -86,6 +90,7 @@ export async function startRuntime(
         await jobs!.stop().catch((err) => logger.error({ err }, 'job queue did not stop cleanly'));
         // After the job queue: running tests finish as this process's before its heartbeat row goes.
         await workers?.stop().catch((err) => logger.error({ err }, 'workers did not stop cleanly'));
+        await maintenance?.stop(); // a VACUUM running finishes first: none is left running when the database closes
         await db!.close();
         release();
       })());
@@ -93,6 +98,7 @@ export async function startRuntime(
   } catch (e) {
     await jobs?.stop().catch(() => undefined);
     await workers?.stop().catch(() => undefined);
+    await maintenance?.stop();
     await db?.close().catch(() => undefined);
     release();
     throw e;

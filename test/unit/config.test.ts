@@ -137,3 +137,11 @@ test('DATABASE_POOL_SIZE: 20 by default, a number of connections of at least 2',
       bad,
     );
 });
+
+test('PGLITE_VACUUM_SECONDS: a minute by default, 0 turns the loop off, anything else is named', () => {
+  assert.equal(loadConfig({ DATA_DIR: tmp() }).pgliteVacuumMs, 60_000);
+  assert.equal(loadConfig({ DATA_DIR: tmp(), PGLITE_VACUUM_SECONDS: '0' }).pgliteVacuumMs, 0);
+  assert.equal(loadConfig({ DATA_DIR: tmp(), PGLITE_VACUUM_SECONDS: '300' }).pgliteVacuumMs, 300_000);
+  for (const value of ['-1', '1.5', 'often'])
+    assert.throws(() => loadConfig({ DATA_DIR: tmp(), PGLITE_VACUUM_SECONDS: value }), /PGLITE_VACUUM_SECONDS/, value);
+});
