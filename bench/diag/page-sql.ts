@@ -1,15 +1,9 @@
 // Diagnostic: the SQL statements one signed-in GET runs (PGlite, the app's own open: traced on the main thread's handle); EXPLAIN=1 adds plans, REPEAT=n times each. Usage: tsx bench/diag/page-sql.ts [/path ...]
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 let trace: string[] | undefined;
 const seen: Array<{ sql: string; params?: unknown[] }> = [];
 const { loadConfig } = await import('../../src/config.ts');
-const { createSealer } = await import('../../src/security/secrets.ts');
-const { createLogger } = await import('../../src/logger.ts');
-const { createApp } = await import('../../src/app.ts');
-const { buildDeps } = await import('../../src/compose.ts');
-const { openSeededPages } = await import('./seeded.ts');
-const { signIn } = await import('../pages.ts');
+const { openSeededPages, serveSignedIn } = await import('./seeded.ts');
 const { baseEnv, tempDir } = await import('../util.ts');
 const dir = tempDir('pagesql');
 const env = baseEnv({ DATA_DIR: join(dir.path, 'data') });
@@ -29,19 +23,7 @@ handle.query = async (sql, params, o) => {
   );
   return r;
 };
-const app = createApp(
-  buildDeps({
-    config,
-    db,
-    logger: createLogger('warn'),
-    sealer: createSealer(config.secretsKeys.current),
-    jobs: false,
-  }),
-);
-const server = createServer(app);
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-const cookie = await signIn(base, seed.adminEmail, seed.password);
+const { server, base, cookie } = await serveSignedIn(config, db, seed);
 for (const p of process.argv.slice(2).length
   ? process.argv.slice(2)
   : ['/healthz', '/profiles', '/mailboxes?sort=incoming&dir=asc', `/mailboxes/${seed.mailboxIds[7]}`]) {

@@ -11,20 +11,15 @@
 //   plan/exec  — EXPLAIN (ANALYZE, TIMING OFF, SUMMARY)'s planning and execution times (ms, wall, in WASM)
 // and through the app's path (PGliteRemote: the thread, the copy between threads, the main thread's parse): `remote`.
 // Usage: tsx bench/diag/pglite-phases.ts [repeat] [rounds] [/path …]
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { PGlite, protocol } from '@electric-sql/pglite';
 import { loadConfig } from '../../src/config.ts';
-import { createSealer } from '../../src/security/secrets.ts';
-import { createLogger } from '../../src/logger.ts';
-import { createApp } from '../../src/app.ts';
-import { buildDeps } from '../../src/compose.ts';
 import { pgliteOptions } from '../../src/db/pglite-options.ts';
 import { openPglite } from '../../src/db/pglite-open.ts';
+import { concat } from '../../src/db/pglite-prepared.ts';
 import { seedEmails } from '../seed.ts';
-import { signIn } from '../pages.ts';
 import { baseEnv, round, tempDir } from '../util.ts';
-import { openSeededPages } from './seeded.ts';
+import { openSeededPages, serveSignedIn } from './seeded.ts';
 
 const [repeat = '30', rounds = '3', ...argPaths] = process.argv.slice(2);
 const paths = argPaths.length
@@ -46,19 +41,7 @@ handle.query = async (sql, params, o) => {
   seen?.push({ sql, params: params ?? [] });
   return q(sql, params, o);
 };
-const app = createApp(
-  buildDeps({
-    config,
-    db,
-    logger: createLogger('warn'),
-    sealer: createSealer(config.secretsKeys.current),
-    jobs: false,
-  }),
-);
-const server = createServer(app);
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-const cookie = await signIn(base, seed.adminEmail, seed.password);
+const { server, base, cookie } = await serveSignedIn(config, db, seed);
 const pageStatements = new Map<string, { sql: string; params: unknown[] }[]>();
 for (const p of paths) {
   await (await fetch(base + p, { headers: { cookie } })).text();
@@ -87,15 +70,6 @@ const text = (v: unknown) =>
         ? JSON.stringify(v)
         : String(v);
 const { serialize } = protocol;
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const cpu = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;

@@ -1,10 +1,15 @@
 // The diagnostic scripts' shared start: the database of a config (data dir created for PGlite), migrated, with the
 // pages seed (10,000 mailboxes on 50 profiles, bench/seed.ts), or a new empty one of an engine. The caller closes it.
 import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { openDatabase } from '../../src/db/client.ts';
+import { createApp } from '../../src/app.ts';
+import { buildDeps } from '../../src/compose.ts';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { createLogger } from '../../src/logger.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createSealer } from '../../src/security/secrets.ts';
+import { signIn } from '../pages.ts';
 import { seedPages } from '../seed.ts';
 import { baseEnv, benchPostgres, tempDir } from '../util.ts';
 
@@ -18,6 +23,30 @@ export async function openSeededPages(config: Config) {
     vacuum: db.kind === 'postgres',
   });
   return { db, seed };
+}
+
+/**
+ * The app (no job queue) on a loopback port over `db`, and the seed's administrator signed in: its base URL and
+ * session cookie. The caller closes `server`.
+ */
+export async function serveSignedIn(
+  config: Config,
+  db: Database,
+  admin: { adminEmail: string; password: string },
+): Promise<{ server: Server; base: string; cookie: string }> {
+  const app = createApp(
+    buildDeps({
+      config,
+      db,
+      logger: createLogger('warn'),
+      sealer: createSealer(config.secretsKeys.current),
+      jobs: false,
+    }),
+  );
+  const server = createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { server, base, cookie: await signIn(base, admin.adminEmail, admin.password) };
 }
 
 /**

@@ -17,7 +17,7 @@ interface Statement {
 }
 
 /** Concatenates protocol messages into one buffer, so PGlite processes them in one call into WASM. */
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
