@@ -15,6 +15,22 @@ const s = gmailBrowserWorld({
   checks: { retryBaseMs: 4000, pollingIntervalSeconds: 0.5, ...PATIENT_PROBES },
 });
 
+/**
+ * A user's Gmail mailbox whose access token has expired: a run must refresh it, and Google's token endpoint fails
+ * until the test says otherwise.
+ */
+async function userWithExpiredMailbox() {
+  const { prisma } = s.ctx.db;
+  const user = await s.ctx.user({ role: 'USER' });
+  const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
+  const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, {
+    ownerId: user.id,
+    profileId: profile.id,
+    expired: true,
+  });
+  return { prisma, user, mb };
+}
+
 test('the list: badges change colour and the Enabled column says Pending, then the result, without a reload', () =>
   s.e2e.session('list live badges', async ({ page }) => {
     const { prisma } = s.ctx.db;
@@ -84,15 +100,7 @@ test('the list: badges change colour and the Enabled column says Pending, then t
 
 test('the record during a retry: the attempt, the last failure first, times to the second; the queued message goes with the result', () =>
   s.e2e.session('record during retry', async ({ page }) => {
-    const { prisma } = s.ctx.db;
-    const user = await s.ctx.user({ role: 'USER' });
-    const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
-    // An expired access token: the run must refresh it, and Google's token endpoint fails until told otherwise.
-    const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, {
-      ownerId: user.id,
-      profileId: profile.id,
-      expired: true,
-    });
+    const { user, mb } = await userWithExpiredMailbox();
     s.w.google.failTokenEndpoint(1000, 503);
     try {
       await signIn(page, user);
@@ -168,14 +176,7 @@ class Held {
 
 test('the queued message goes when the record comes back with the result, even if no poll has reported it', () =>
   s.e2e.session('result by refresh', async ({ page }) => {
-    const { prisma } = s.ctx.db;
-    const user = await s.ctx.user({ role: 'USER' });
-    const profile = await createGmailProfile(prisma, s.ctx.sealer, s.w);
-    const mb = await createConnectedMailbox(prisma, s.ctx.sealer, s.w, {
-      ownerId: user.id,
-      profileId: profile.id,
-      expired: true,
-    });
+    const { prisma, user, mb } = await userWithExpiredMailbox();
     // Seen in CI on a loaded machine: a poll reported a retry (pending, new version), the record's refresh was slow,
     // the run ended meanwhile and the refresh brought the result; the page then had nothing pending, stopped polling,
     // and "queued" stayed under the Success badges for good. Here the page's polls and its refreshes of the record
