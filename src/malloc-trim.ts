@@ -12,12 +12,16 @@ import { ROOT } from './paths.ts';
 export const MALLOC_TRIM_ADDON = join(ROOT, 'build', 'malloc-trim.node');
 
 /**
- * The first trim after start (start-up's compiles are over by then), then a look every TRIM_EVERY_MS: a trim stalls the
- * main thread (≈ 15–40 ms of CPU walking the arenas), so only when its event loop was idle meanwhile (IDLE_ELU), i.e.
- * after a burst of work, never during one.
+ * The first trim after start; then a trim again soon (TRIM_SOON_MS) while the last one freed at least TRIM_WORTH_BYTES
+ * (start-up's tier-up compiles go on for a while and free more as they finish; an idle server's own churn frees 1–5 MB
+ * between two trims, not worth chasing), else a look every TRIM_EVERY_MS. A
+ * trim stalls the main thread (≈ 15–40 ms of CPU walking the arenas), so after the first it runs only when the event
+ * loop was idle since the last look (IDLE_ELU): after a burst of work, never during one.
  */
 export const FIRST_TRIM_MS = 2_000;
+export const TRIM_SOON_MS = 2_000;
 export const TRIM_EVERY_MS = 30_000;
+export const TRIM_WORTH_BYTES = 8 * 2 ** 20;
 export const IDLE_ELU = 0.1;
 
 type Trim = () => boolean;
@@ -41,8 +45,8 @@ export interface MemoryTrim {
   stop(): void;
 }
 
-/** Trims after `firstMs`, then every `everyMs` while idle; the timer never keeps the process alive. */
-export function startMemoryTrim(logger: Logger, firstMs = FIRST_TRIM_MS, everyMs = TRIM_EVERY_MS): MemoryTrim {
+/** Trims as described above; the timer never keeps the process alive. Nothing without the addon. */
+export function startMemoryTrim(logger: Logger): MemoryTrim {
   const trim = mallocTrim();
   if (!trim) {
     logger.debug('malloc_trim addon not built: freed memory stays with malloc');
@@ -54,22 +58,32 @@ export function startMemoryTrim(logger: Logger, firstMs = FIRST_TRIM_MS, everyMs
     timer = setTimeout(() => {
       const elu = performance.eventLoopUtilization(since).utilization;
       since = performance.eventLoopUtilization();
+      let next = TRIM_EVERY_MS;
       if (always || elu < IDLE_ELU) {
         const t0 = performance.now();
         const cpu0 = process.cpuUsage();
+        const rss0 = process.memoryUsage.rss();
         const released = trim();
+        const freed = rss0 - process.memoryUsage.rss();
         const cpu = process.cpuUsage(cpu0);
-        const ms = (x: number) => Math.round(x * 10) / 10;
+        if (freed >= TRIM_WORTH_BYTES) next = TRIM_SOON_MS;
+        const r1 = (x: number) => Math.round(x * 10) / 10;
         // cpuMs is the process's (every thread's) CPU meanwhile: the trim's own when the process is otherwise idle.
         logger.debug(
-          { released, ms: ms(performance.now() - t0), cpuMs: ms((cpu.user + cpu.system) / 1000), elu: ms(elu * 100) },
+          {
+            released,
+            freedMB: r1(freed / 2 ** 20),
+            ms: r1(performance.now() - t0),
+            cpuMs: r1((cpu.user + cpu.system) / 1000),
+            eluPct: r1(elu * 100),
+          },
           'malloc trimmed',
         );
       }
-      run(everyMs, false);
+      run(next, false);
     }, delay);
     timer.unref();
   };
-  run(firstMs, true);
+  run(FIRST_TRIM_MS, true);
   return { stop: () => clearTimeout(timer) };
 }
