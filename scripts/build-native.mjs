@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 const SOURCE = 'native/malloc-trim.c';
 const TARGET = 'build/malloc-trim.node';
 
+if (process.platform !== 'linux' || !existsSync(SOURCE)) process.exit(0);
 if (existsSync(TARGET) && statSync(TARGET).mtimeMs >= statSync(SOURCE).mtimeMs) process.exit(0);
-if (process.platform !== 'linux') process.exit(0);
 mkdirSync('build', { recursive: true });
 const tmp = `${TARGET}.${process.pid}.tmp`; // several starts may build at once: each renames its own file into place
 const cc = process.env.CC || 'cc';
