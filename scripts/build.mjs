@@ -62,6 +62,8 @@ try {
     }
     writeFileSync(STAMP, `${started.toISOString()}\n`);
     utimesSync(STAMP, started, started); // a file saved during the build is newer: the next start builds again
+    // The optional malloc_trim addon (decision 046), so a checkout updated without `npm install` gets it too.
+    spawnSync(process.execPath, ['scripts/build-native.mjs'], { stdio: 'inherit' });
   }
 } finally {
   rmSync(LOCK, { recursive: true, force: true });

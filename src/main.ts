@@ -5,9 +5,11 @@ import type { Runtime } from './runtime.ts';
 import { DataDirLockedError } from './db/lock.ts';
 import { startOpening } from './db/pglite-open.ts';
 import { MigrationError } from './db/migrate.ts';
+import { startMemoryTrim, type MemoryTrim } from './malloc-trim.ts';
 
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
   let runtime: Runtime | undefined;
+  let trim: MemoryTrim | undefined;
   let stopRequested: string | undefined;
   let stopping = false;
 
@@ -19,6 +21,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     if (stopping) return; // a repeated signal (see below) must not cut the shutdown short
     stopping = true;
     runtime.logger.info({ signal }, 'shutting down');
+    trim?.stop();
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     runtime.stop().then(
@@ -44,6 +47,8 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const starting = startOpening(config);
     const { startRuntime } = await import('./runtime.ts');
     runtime = await startRuntime(config, undefined, {}, starting);
+    // Start-up's freed compile memory back to the OS, then after bursts of work (decision 046).
+    trim = startMemoryTrim(runtime.logger);
     if (stopRequested) shutdown(stopRequested);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof MigrationError) {
