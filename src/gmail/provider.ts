@@ -198,7 +198,7 @@ const CLAIM_FREE = `("refreshClaimedUntil" IS NULL OR "refreshClaimedUntil" < no
  * release and the new token's write commit without waiting for their flush (src/db/unflushed.ts): a claim lost in a
  * crash is one whose holder is gone.
  */
-async function readAndClaim(
+export async function readAndClaim(
   sql: RawSql,
   mailboxId: string,
   claimId: string,
