@@ -52,7 +52,6 @@ export async function startWorkers(deps: AppDeps, opts: WorkerOptions = {}): Pro
     notifier: cluster.notifier,
     prisma: db.prisma,
     sql: db.raw,
-    unflushedClaim: db.kind === 'pglite',
     jobs,
     logger,
     settings: checks,

@@ -16,7 +16,6 @@ import type { Notifier } from '../cluster/notify.ts';
 import { decideOutcome, gaveUpHint, retryDelayMs, type Outcome } from './outcome.ts';
 import { runChecks, testMailboxSelect, type RunEnv, type TestMailbox } from './run.ts';
 import { checksClaim } from '../sync/connections.ts';
-import { UNFLUSHED_COMMIT } from '../db/unflushed.ts';
 
 export interface TestWorkerDeps {
   prisma: PrismaClient;
@@ -34,12 +33,6 @@ export interface TestWorkerDeps {
   processId: string;
   /** Wakes a worker when a job is queued (request() NOTIFYs); without it the workers only poll. */
   notifier?: Notifier;
-  /**
-   * The claim of a run commits without waiting for its flush (decision 044): only where a crash that loses it also ends
-   * this process — embedded PGlite. On PostgreSQL a server crash could lose the claim while this process goes on, and
-   * its outcome would then be refused (the run no longer RUNNING here) and the run left QUEUED without a job.
-   */
-  unflushedClaim?: boolean;
 }
 
 const SSS = 'SERVER_SIDE_SYNC';
@@ -66,10 +59,9 @@ const { profile: profileSelect, ...mailboxFields } = testMailboxSelect;
 const CLAIM_SQL = `WITH run AS (
     UPDATE "TestRun" SET status = 'RUNNING', "startedAt" = now(), "runnerProcessId" = $2
     WHERE "jobId" = $1 AND status = 'QUEUED'
-    RETURNING id, "mailboxId", attempt, "requestedBy", "sendTestMessage",
-      CASE WHEN $3 THEN ${UNFLUSHED_COMMIT} END AS unflushed
+    RETURNING id, "mailboxId", attempt, "requestedBy", "sendTestMessage"
   )
-  SELECT run.id, run."mailboxId", run.attempt, run."requestedBy", run."sendTestMessage",
+  SELECT run.*,
     CASE WHEN m.id IS NULL THEN NULL ELSE ${jsonObject('m', mailboxFields)} END AS mailbox,
     CASE WHEN p.id IS NULL THEN NULL ELSE ${jsonObject('p', profileSelect.select)} END AS profile
   FROM run LEFT JOIN "Mailbox" m ON m.id = run."mailboxId" LEFT JOIN "EmailServerProfile" p ON p.id = m."profileId"`;
@@ -77,21 +69,14 @@ const CLAIM_SQL = `WITH run AS (
 /**
  * The run that names this job, if it is still waiting: now RUNNING here (this process its runner), with its mailbox and
  * profile as testMailboxSelect reads them. One statement where there were three (decision 034). None: a stale or
- * duplicate job, or the mailbox was deleted meanwhile (its runs went with it). `unflushed`: the commit does not wait
- * for its flush (embedded only; TestWorkerDeps.unflushedClaim) — lost in a crash, the run is QUEUED again beside a job
- * the dead process fetched, which recovery hands to a live worker (recovery.ts), as for a job fetched but not claimed.
+ * duplicate job, or the mailbox was deleted meanwhile (its runs went with it).
  */
 export async function claimRun(
   sql: RawSql,
   jobId: string,
   processId: string,
-  o: { unflushed?: boolean } = {},
 ): Promise<{ run: ClaimedRun; mailbox: TestMailbox } | undefined> {
-  const rows = await sql.query<ClaimedRun & { mailbox: unknown; profile: unknown }>(CLAIM_SQL, [
-    jobId,
-    processId,
-    o.unflushed === true,
-  ]);
+  const rows = await sql.query<ClaimedRun & { mailbox: unknown; profile: unknown }>(CLAIM_SQL, [jobId, processId]);
   const r = rows[0];
   if (!r?.mailbox) return undefined;
   const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
@@ -224,7 +209,7 @@ export function testEnableHandlers(deps: TestWorkerDeps) {
   }
 
   async function handle(job: Job<Payload>): Promise<void> {
-    const claimed = await claimRun(deps.sql, job.id, processId, { unflushed: deps.unflushedClaim });
+    const claimed = await claimRun(deps.sql, job.id, processId);
     if (!claimed) {
       logger.debug({ jobId: job.id, mailboxId: job.data.mailboxId }, 'Test & Enable job has no waiting run: skipped');
       return;

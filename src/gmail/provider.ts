@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { RawSql } from '../db/client.ts';
-import { UNFLUSHED_COMMIT } from '../db/unflushed.ts';
 import { SEALED, type Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
 import type {
@@ -194,9 +193,7 @@ const CLAIM_FREE = `("refreshClaimedUntil" IS NULL OR "refreshClaimedUntil" < no
  * The grant, and in the same statement its refresh claim when the token needs refreshing by the stored expiry (before
  * validUntil) or force, a refresh token is there and nobody holds the claim (or the holder's ran out: a process died
  * mid-refresh). claimedToken is the stored access token as of the claim (null: not taken), which can differ from the
- * read's when another process stored a new token between the read's snapshot and the claim's row lock. The claim, its
- * release and the new token's write commit without waiting for their flush (src/db/unflushed.ts): a claim lost in a
- * crash is one whose holder is gone.
+ * read's when another process stored a new token between the read's snapshot and the claim's row lock.
  */
 export async function readAndClaim(
   sql: RawSql,
@@ -216,7 +213,7 @@ export async function readAndClaim(
        UPDATE "GmailGrant" SET ${CLAIM_SET}, "refreshClaimedBy" = $2
        WHERE "mailboxId" = $1 AND "refreshToken" IS NOT NULL AND ($4 OR "accessTokenExpiresAt" <= $3::timestamp(3))
          AND ${CLAIM_FREE}
-       RETURNING "accessToken", ${UNFLUSHED_COMMIT}
+       RETURNING "accessToken"
      )
      SELECT g.*, (SELECT "accessToken" FROM c) AS "claimedToken" FROM g`,
     [mailboxId, claimId, validUntil.toISOString(), force],
@@ -236,7 +233,7 @@ async function claimRefresh(sql: RawSql, mailboxId: string, claimId: string): Pr
   const rows = await sql.query<{ accessToken: string }>(
     `UPDATE "GmailGrant" SET ${CLAIM_SET}, "refreshClaimedBy" = $2
      WHERE "mailboxId" = $1 AND ${CLAIM_FREE}
-     RETURNING "accessToken", ${UNFLUSHED_COMMIT}`,
+     RETURNING "accessToken"`,
     [mailboxId, claimId],
   );
   return rows[0]?.accessToken;
@@ -245,8 +242,7 @@ async function claimRefresh(sql: RawSql, mailboxId: string, claimId: string): Pr
 async function releaseRefreshClaim(sql: RawSql, mailboxId: string, claimId: string): Promise<void> {
   await sql.query(
     `UPDATE "GmailGrant" SET "refreshClaimedUntil" = NULL, "refreshClaimedBy" = NULL
-     WHERE "mailboxId" = $1 AND "refreshClaimedBy" = $2
-     RETURNING ${UNFLUSHED_COMMIT}`,
+     WHERE "mailboxId" = $1 AND "refreshClaimedBy" = $2`,
     [mailboxId, claimId],
   );
 }
@@ -255,9 +251,6 @@ async function releaseRefreshClaim(sql: RawSql, mailboxId: string, claimId: stri
  * Stores a refreshed token (sealed) and, in the same statement, releases the refresh claim if this caller still holds
  * it (a claim that ran out and was taken over by another process stays theirs). Timestamps as Prisma writes them: the
  * timestamp(3) columns get the UTC time. Throws when the grant is gone (deleted meanwhile), as Prisma's update did.
- * Without a rotated refresh token the commit does not wait for its flush (decision 044): lost in a crash, the grant
- * keeps its previous access token and its refresh token, and the next use refreshes again; a rotated refresh token is
- * flushed before this returns.
  */
 export async function storeRefreshed(
   sql: RawSql,
@@ -273,7 +266,7 @@ export async function storeRefreshed(
        "refreshClaimedUntil" = CASE WHEN "refreshClaimedBy" = $7::text THEN NULL ELSE "refreshClaimedUntil" END,
        "refreshClaimedBy" = CASE WHEN "refreshClaimedBy" = $7::text THEN NULL ELSE "refreshClaimedBy" END
      WHERE "mailboxId" = $1
-     RETURNING 1 AS one, CASE WHEN $6::text IS NULL THEN ${UNFLUSHED_COMMIT} END`,
+     RETURNING 1 AS one`,
     [
       mailboxId,
       t.accessToken,
