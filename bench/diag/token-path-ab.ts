@@ -5,7 +5,7 @@
 // connections the world saw. `PART=db`: a refresh's statements for N expired grants, C at a time, with the token
 // itself stubbed — before: the grant read (Prisma), the claim ($queryRaw), the token write with the claim's release
 // ($executeRawUnsafe), every commit flushed; after: readAndClaim and storeRefreshed (driver handle, unflushed
-// commits). Prints wall, main-thread and process CPU (PGlite's thread included) per refresh.
+// these also committed unflushed, since dropped). Prints wall, main-thread and process CPU (PGlite's thread) per refresh.
 // `PART=http|db ENGINE=pglite|postgres N=1000 C=50 ROUNDS=3 npx tsx bench/diag/token-path-ab.ts`
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
