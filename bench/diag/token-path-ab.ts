@@ -4,7 +4,7 @@
 // the Google client's keep-alive node:https (after); prints the main thread's CPU and the world's per request and the
 // connections the world saw. `PART=db`: a refresh's statements for N expired grants, C at a time, with the token
 // itself stubbed — before: the grant read (Prisma), the claim ($queryRaw), the token write with the claim's release
-// ($executeRawUnsafe), every commit flushed; after: readAndClaim and storeRefreshed (driver handle, unflushed
+// ($executeRawUnsafe); after: readAndClaim and storeRefreshed (driver handle; decision 044's figures were taken while
 // these also committed unflushed, since dropped). Prints wall, main-thread and process CPU (PGlite's thread) per refresh.
 // `PART=http|db ENGINE=pglite|postgres N=1000 C=50 ROUNDS=3 npx tsx bench/diag/token-path-ab.ts`
 import { randomUUID } from 'node:crypto';
