@@ -39,7 +39,7 @@ export function buildDeps(o: DepsOptions): AppDeps {
   const google = o.google ?? createGoogleClient(config.google);
   // The registry of credentials providers, one per Authenticate Using value (a missing one is a type error).
   const providers: CredentialProviders = {
-    GMAIL_OAUTH: gmailProvider({ prisma: db.prisma, sealer, google, logger }),
+    GMAIL_OAUTH: gmailProvider({ prisma: db.prisma, sql: db.raw, sealer, google, logger }),
     CREDENTIALS_PER_MAILBOX: mailboxCredentialsProvider({ sealer }),
   };
   const overrides = Object.fromEntries(Object.entries(o.checks ?? {}).filter(([, v]) => v !== undefined));

@@ -114,7 +114,7 @@ async function after(prisma: PrismaClient, jobId: string, token: string): Promis
   const claimId = randomUUID();
   await refreshClaim(prisma, mb.id, claimId);
   await storeRefreshed(
-    prisma,
+    db.raw,
     mb.id,
     { id: claimId, held: true },
     { accessToken: token, expiresAt: new Date(Date.now() + 3600_000), at: new Date(), scopes: 'x', refreshToken: null },

@@ -3,7 +3,8 @@
 // and the mailbox's own account. Built once per process and shared by everything that talks to Gmail's servers.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GmailGrant, PrismaClient } from '../generated/prisma/client.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { RawSql } from '../db/client.ts';
 import { SEALED, type Sealer } from '../security/secrets.ts';
 import type { Logger } from '../logger.ts';
 import type {
@@ -29,6 +30,12 @@ const REFRESH_CLAIM_POLL_MS = 200;
 
 export interface GmailProviderDeps {
   prisma: PrismaClient;
+  /**
+   * The database's driver handle (the same pool as Prisma's, or PGlite's thread): the read with the refresh claim, the
+   * claim's release and the new token's write are hand-written statements, cheaper through the driver than through
+   * Prisma's raw queries (decision 038's bench/diag/raw-vs-prisma.ts; decision 044).
+   */
+  sql: RawSql;
   sealer: Sealer;
   google: GoogleClient;
   logger: Logger;
@@ -96,24 +103,32 @@ async function oauthCredentials(
   now: () => number,
   opts: CredentialOptions,
 ): Promise<CredentialResult> {
-  const { prisma, sealer } = deps;
+  const { sealer } = deps;
   // One refresh per mailbox at a time across every process: the in-process mutex (gmailProvider) serializes callers
   // here, the grant's refresh claim serializes processes. A caller that finds the claim taken waits for it to go, then
   // reads the grant again and normally finds the token the other process just stored.
   const claimId = randomUUID();
   const giveUpAt = Date.now() + REFRESH_CLAIM_MS + REFRESH_CLAIM_GRACE_MS;
   let claimed = false;
-  let grant: GmailGrant | null;
+  let grant: GrantRead | undefined;
   let stored: string | null;
   let mustRefresh: boolean;
   for (;;) {
-    grant = await prisma.gmailGrant.findUnique({ where: { mailboxId: mb.id } });
+    // The read takes the refresh claim in the same statement when the token will need refreshing by what the database
+    // alone can tell (expiring within the margin, or a forced refresh that names no refused token): one statement
+    // where there were two (decision 044). What only this process can tell (a stored token it cannot open, a refused
+    // token someone replaced meanwhile) is decided below, with the claim taken separately or given back.
+    const at = now();
+    const validUntil = new Date(at + Math.max(REFRESH_MARGIN_MS, opts.minValidityMs ?? 0));
+    const force = opts.forceRefresh === true && opts.refusedAccessToken === undefined;
+    const read = await readAndClaim(deps.sql, mb.id, claimId, validUntil, force);
+    grant = read?.grant;
     if (!grant)
       return fail(
         tokenFailure(
           'NOT_SIGNED_IN',
           'Nobody has signed in to Gmail for this mailbox.',
-          'Open the mailbox and select Sign in to Gmail, then select Test & Enable Mailbox.',
+          'Open the mailbox and select Sign in to Gmail, then select Test & Enable Mailbox again.',
         ),
       );
     stored = storedAccessToken(sealer, grant.accessToken);
@@ -121,17 +136,24 @@ async function oauthCredentials(
     const replacedMeanwhile = opts.refusedAccessToken !== undefined && stored !== opts.refusedAccessToken;
     mustRefresh =
       stored === null ||
-      grant.accessTokenExpiresAt.getTime() - now() <= Math.max(REFRESH_MARGIN_MS, opts.minValidityMs ?? 0) ||
+      grant.accessTokenExpiresAt.getTime() <= validUntil.getTime() ||
       (opts.forceRefresh === true && !replacedMeanwhile);
-    if (!mustRefresh || !grant.refreshToken) break;
-    const after = await claimRefresh(prisma, mb.id, claimId);
-    if (after !== undefined) {
-      // Taken after the read above: someone may have stored a new token in between. Then use theirs.
-      if (after === grant.accessToken) {
+    // The statement tried the claim exactly when its condition held (refresh token present, and forced or expiring).
+    const tried =
+      grant.refreshToken !== null && (force || grant.accessTokenExpiresAt.getTime() <= validUntil.getTime());
+    const after = read?.claimedToken ?? undefined;
+    if (!mustRefresh || !grant.refreshToken) {
+      if (after !== undefined) await releaseRefreshClaim(deps.sql, mb.id, claimId);
+      break;
+    }
+    const taken = tried ? after : await claimRefresh(deps.sql, mb.id, claimId);
+    if (taken !== undefined) {
+      // Taken after (or with) the read: someone may have stored a new token in between. Then use theirs.
+      if (taken === grant.accessToken) {
         claimed = true;
         break;
       }
-      await releaseRefreshClaim(prisma, mb.id, claimId);
+      await releaseRefreshClaim(deps.sql, mb.id, claimId);
       continue;
     }
     if (Date.now() >= giveUpAt)
@@ -151,29 +173,78 @@ async function oauthCredentials(
   try {
     return await useOrRefresh(deps, mb, now, opts, { grant, stored, mustRefresh }, claim);
   } finally {
-    if (claim.held) await releaseRefreshClaim(prisma, mb.id, claimId).catch(() => undefined);
+    if (claim.held) await releaseRefreshClaim(deps.sql, mb.id, claimId).catch(() => undefined);
   }
 }
 
+/** What a credentials call reads of the grant (timestamps as instants, whatever the session's TimeZone). */
+interface GrantRead {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string | null;
+  grantedScopes: string;
+  googleEmail: string;
+}
+
+const CLAIM_SET = `"refreshClaimedUntil" = now() + make_interval(secs => ${REFRESH_CLAIM_MS / 1000}::double precision)`;
+const CLAIM_FREE = `("refreshClaimedUntil" IS NULL OR "refreshClaimedUntil" < now())`;
+
 /**
- * Takes the grant's refresh claim when nobody holds it (or the holder's claim ran out: a process died mid-refresh) and
- * returns the stored access token as of the claim (undefined: not taken). One statement: the re-read after the claim
- * rides on it (decision 030: PGlite runs every statement on one thread, and each Test & Enable job refreshes).
+ * The grant, and in the same statement its refresh claim when the token needs refreshing by the stored expiry (before
+ * validUntil) or force, a refresh token is there and nobody holds the claim (or the holder's ran out: a process died
+ * mid-refresh). claimedToken is the stored access token as of the claim (null: not taken), which can differ from the
+ * read's when another process stored a new token between the read's snapshot and the claim's row lock.
  */
-async function claimRefresh(prisma: PrismaClient, mailboxId: string, claimId: string): Promise<string | undefined> {
-  const rows = await prisma.$queryRaw<Array<{ accessToken: string }>>`UPDATE "GmailGrant"
-    SET "refreshClaimedUntil" = now() + make_interval(secs => ${REFRESH_CLAIM_MS / 1000}::double precision),
-        "refreshClaimedBy" = ${claimId}
-    WHERE "mailboxId" = ${mailboxId} AND ("refreshClaimedUntil" IS NULL OR "refreshClaimedUntil" < now())
-    RETURNING "accessToken"`;
+export async function readAndClaim(
+  sql: RawSql,
+  mailboxId: string,
+  claimId: string,
+  validUntil: Date,
+  force: boolean,
+): Promise<{ grant: GrantRead; claimedToken: string | null } | undefined> {
+  const rows = await sql.query<
+    Omit<GrantRead, 'accessTokenExpiresAt'> & { expiresMs: number; claimedToken: string | null }
+  >(
+    `WITH g AS (
+       SELECT "accessToken", "refreshToken", "grantedScopes", "googleEmail",
+         (extract(epoch FROM "accessTokenExpiresAt" AT TIME ZONE 'UTC') * 1000)::float8 AS "expiresMs"
+       FROM "GmailGrant" WHERE "mailboxId" = $1
+     ), c AS (
+       UPDATE "GmailGrant" SET ${CLAIM_SET}, "refreshClaimedBy" = $2
+       WHERE "mailboxId" = $1 AND "refreshToken" IS NOT NULL AND ($4 OR "accessTokenExpiresAt" <= $3::timestamp(3))
+         AND ${CLAIM_FREE}
+       RETURNING "accessToken"
+     )
+     SELECT g.*, (SELECT "accessToken" FROM c) AS "claimedToken" FROM g`,
+    [mailboxId, claimId, validUntil.toISOString(), force],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const { expiresMs, claimedToken, ...rest } = r;
+  return { grant: { ...rest, accessTokenExpiresAt: new Date(Number(expiresMs)) }, claimedToken };
+}
+
+/**
+ * Takes the grant's refresh claim on its own, for the cases the read's claim cannot see (a stored token this process
+ * cannot open, a refused token replaced meanwhile); returns the stored access token as of the claim (undefined: not
+ * taken).
+ */
+async function claimRefresh(sql: RawSql, mailboxId: string, claimId: string): Promise<string | undefined> {
+  const rows = await sql.query<{ accessToken: string }>(
+    `UPDATE "GmailGrant" SET ${CLAIM_SET}, "refreshClaimedBy" = $2
+     WHERE "mailboxId" = $1 AND ${CLAIM_FREE}
+     RETURNING "accessToken"`,
+    [mailboxId, claimId],
+  );
   return rows[0]?.accessToken;
 }
 
-async function releaseRefreshClaim(prisma: PrismaClient, mailboxId: string, claimId: string): Promise<void> {
-  await prisma.gmailGrant.updateMany({
-    where: { mailboxId, refreshClaimedBy: claimId },
-    data: { refreshClaimedUntil: null, refreshClaimedBy: null },
-  });
+async function releaseRefreshClaim(sql: RawSql, mailboxId: string, claimId: string): Promise<void> {
+  await sql.query(
+    `UPDATE "GmailGrant" SET "refreshClaimedUntil" = NULL, "refreshClaimedBy" = NULL
+     WHERE "mailboxId" = $1 AND "refreshClaimedBy" = $2`,
+    [mailboxId, claimId],
+  );
 }
 
 /**
@@ -182,27 +253,31 @@ async function releaseRefreshClaim(prisma: PrismaClient, mailboxId: string, clai
  * timestamp(3) columns get the UTC time. Throws when the grant is gone (deleted meanwhile), as Prisma's update did.
  */
 export async function storeRefreshed(
-  prisma: PrismaClient,
+  sql: RawSql,
   mailboxId: string,
   claim: { id: string; held: boolean },
   t: { accessToken: string; expiresAt: Date; at: Date; scopes: string; refreshToken: string | null },
 ): Promise<void> {
-  const updated = await prisma.$executeRawUnsafe(
+  const rows = await sql.query<{ one: number }>(
     `UPDATE "GmailGrant" SET "accessToken" = $2, "accessTokenExpiresAt" = $3::timestamp(3),
        "refreshedAt" = $4::timestamp(3), "grantedScopes" = $5,
        "refreshToken" = COALESCE($6::text, "refreshToken"),
        "refreshTokenIssuedAt" = CASE WHEN $6::text IS NULL THEN "refreshTokenIssuedAt" ELSE $4::timestamptz END,
        "refreshClaimedUntil" = CASE WHEN "refreshClaimedBy" = $7::text THEN NULL ELSE "refreshClaimedUntil" END,
        "refreshClaimedBy" = CASE WHEN "refreshClaimedBy" = $7::text THEN NULL ELSE "refreshClaimedBy" END
-     WHERE "mailboxId" = $1`,
-    mailboxId,
-    t.accessToken,
-    t.expiresAt.toISOString(),
-    t.at.toISOString(),
-    t.scopes,
-    t.refreshToken,
-    claim.held ? claim.id : null,
+     WHERE "mailboxId" = $1
+     RETURNING 1 AS one`,
+    [
+      mailboxId,
+      t.accessToken,
+      t.expiresAt.toISOString(),
+      t.at.toISOString(),
+      t.scopes,
+      t.refreshToken,
+      claim.held ? claim.id : null,
+    ],
   );
+  const updated = rows.length;
   if (updated !== 1) throw new Error('The Gmail grant was deleted during the refresh.');
   claim.held = false;
 }
@@ -212,10 +287,10 @@ async function useOrRefresh(
   mb: CredentialMailbox,
   now: () => number,
   opts: CredentialOptions,
-  read: { grant: GmailGrant; stored: string | null; mustRefresh: boolean },
+  read: { grant: GrantRead; stored: string | null; mustRefresh: boolean },
   claim: { id: string; held: boolean },
 ): Promise<CredentialResult> {
-  const { prisma, sealer } = deps;
+  const { sealer } = deps;
   const { grant, stored, mustRefresh } = read;
   const client = profileClient(sealer, mb.profile);
   if (!client.ok)
@@ -250,7 +325,7 @@ async function useOrRefresh(
       accessToken = t.access_token;
       if (t.scope) scopes = t.scope;
       const expiresAt = new Date(now() + t.expires_in * 1000);
-      await storeRefreshed(prisma, mb.id, claim, {
+      await storeRefreshed(deps.sql, mb.id, claim, {
         accessToken: sealer.seal(t.access_token, SEALED.grantAccessToken),
         expiresAt,
         at: new Date(now()),

@@ -3,7 +3,7 @@
 // own connection pool; only the grant's refresh claim in the database can keep them from refreshing together.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { postgresDatabase, type Database } from '../../src/db/client.ts';
+import { postgresDatabase, type Database, type RawSql } from '../../src/db/client.ts';
 import { gmailProvider } from '../../src/gmail/provider.ts';
 import { createLogger } from '../../src/logger.ts';
 import {
@@ -45,6 +45,7 @@ for (const mode of dbModes()) {
     const provider = (db: Database): CredentialProvider =>
       gmailProvider({
         prisma: db.prisma,
+        sql: db.raw,
         sealer: ctx.sealer,
         google: ctx.deps.google,
         logger: createLogger('silent'),
@@ -81,10 +82,20 @@ for (const mode of dbModes()) {
       assert.equal(grant.refreshClaimedBy, null);
     });
 
-    it('a refresh is three statements: the read, the claim, and the new token written with the claim released', async () => {
+    it('a refresh is two statements: the read with the claim, and the new token written with the claim released', async () => {
       const mailbox = await expiredMailbox();
-      // Counts what the provider asks of the database: each call below is one statement.
+      // Counts what the provider asks of the database, through Prisma or the driver: each call below is one statement.
       let statements = 0;
+      const sql: RawSql = {
+        query: (text, params) => {
+          statements++;
+          return ctx.db.raw.query(text, params);
+        },
+        exec: (text) => {
+          statements++;
+          return ctx.db.raw.exec(text);
+        },
+      };
       const counted = new Proxy(ctx.db.prisma, {
         get(target, prop, receiver) {
           const v = Reflect.get(target, prop, receiver);
@@ -110,13 +121,15 @@ for (const mode of dbModes()) {
       const before = w.google.stats().refreshes;
       const r = await gmailProvider({
         prisma: counted,
+        sql,
         sealer: ctx.sealer,
         google: ctx.deps.google,
         logger: createLogger('silent'),
       }).credentials(mailbox);
       assert.ok(r.ok, r.ok ? '' : r.failure.message);
       assert.equal(w.google.stats().refreshes, before + 1);
-      assert.equal(statements, 3, 'a separate release of the claim would be a fourth (decision 034)');
+      // Three before decision 044 (the read, then the claim); a separate release of the claim would be one more (034).
+      assert.equal(statements, 2, 'the read takes the claim');
       const grant = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
       assert.deepEqual([grant.refreshClaimedUntil, grant.refreshClaimedBy], [null, null]);
       assert.ok(r.ok && r.auth.kind === 'xoauth2');
@@ -126,6 +139,37 @@ for (const mode of dbModes()) {
       );
       assert.ok(grant.refreshedAt && Math.abs(grant.refreshedAt.getTime() - Date.now()) < 60_000, 'stored as UTC');
       assert.ok(grant.accessTokenExpiresAt.getTime() > Date.now() + 30 * 60_000, 'the new expiry, as UTC');
+    });
+
+    it('the read takes no claim when none is needed, and a refused token is refreshed through a claim of its own', async () => {
+      const mailbox = await expiredMailbox();
+      const p = provider(ctx.db);
+      const first = await p.credentials(mailbox); // refreshed: now valid for an hour
+      assert.ok(first.ok && first.auth.kind === 'xoauth2');
+      const before = w.google.stats().refreshes;
+      const cached = await p.credentials(mailbox);
+      assert.ok(cached.ok && cached.cached, 'the stored token is used');
+      assert.equal(w.google.stats().refreshes, before);
+      const grant = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
+      assert.deepEqual([grant.refreshClaimedUntil, grant.refreshClaimedBy], [null, null], 'no claim taken or left');
+      // A mail server refused it: the read cannot tell (it cannot open the token), so the claim is taken on its own.
+      const refused = first.ok && first.auth.kind === 'xoauth2' ? first.auth.accessToken : '';
+      const again = await p.credentials(mailbox, { forceRefresh: true, refusedAccessToken: refused });
+      assert.ok(again.ok && again.auth.kind === 'xoauth2');
+      assert.notEqual(again.ok && again.auth.kind === 'xoauth2' && again.auth.accessToken, refused);
+      assert.equal(w.google.stats().refreshes, before + 1);
+      // Refused again with the old token: someone already replaced it, so the stored one is used without a refresh.
+      const replaced = await p.credentials(mailbox, { forceRefresh: true, refusedAccessToken: refused });
+      assert.ok(replaced.ok && replaced.auth.kind === 'xoauth2' && again.ok && again.auth.kind === 'xoauth2');
+      assert.equal(replaced.auth.accessToken, again.auth.accessToken);
+      assert.equal(w.google.stats().refreshes, before + 1);
+      // Forced without naming a token: the read takes the claim.
+      const forced = await p.credentials(mailbox, { forceRefresh: true });
+      assert.ok(forced.ok);
+      assert.equal(w.google.stats().refreshes, before + 2);
+      const end = await ctx.db.prisma.gmailGrant.findUniqueOrThrow({ where: { mailboxId: mailbox.id } });
+      assert.deepEqual([end.refreshClaimedUntil, end.refreshClaimedBy], [null, null]);
+      assert.ok(end.accessTokenExpiresAt.getTime() > Date.now() + 30 * 60_000, 'expiry read and written as UTC');
     });
 
     it('a claim that ran out and was taken over is not released by the late holder’s token write', async () => {
