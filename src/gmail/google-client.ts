@@ -165,9 +165,12 @@ export function createGoogleClient(endpoints: GoogleEndpoints, opts: { timeoutMs
   // node:http(s) with keep-alive agents rather than undici's fetch: one token request a Test & Enable job, and fetch's
   // WHATWG request/response/stream layers were 7.5 % of the main thread's CPU at C = 50 for that one request (decision
   // 038's profile). The agents keep connections to Google open between requests, as fetch's pool did, so most
-  // requests pay no TLS handshake; idle sockets do not keep the process alive (the agent unrefs them). Secrets travel
-  // only in the POST body or the Authorization header, never in the URL.
-  const agents = { 'https:': new https.Agent({ keepAlive: true }), 'http:': new http.Agent({ keepAlive: true }) };
+  // requests pay no TLS handshake; idle sockets do not keep the process alive (the agent unrefs them). An idle socket
+  // is closed after 4 s (undici's default, which fetch had): a server closing its end of an older one while a request
+  // is being written on it would turn a healthy refresh into a transient failure and a retry. Secrets travel only in
+  // the POST body or the Authorization header, never in the URL.
+  const keep = { keepAlive: true, timeout: 4_000 };
+  const agents = { 'https:': new https.Agent(keep), 'http:': new http.Agent(keep) };
 
   function call(url: string, init: CallInit): Promise<{ status: number; text: string }> {
     const u = new URL(url);
