@@ -13,6 +13,7 @@ import {
   containsPattern,
   epochMs,
   containsText,
+  jsonRowsSql,
   orderSql,
   pastSql,
   searchSql,
@@ -115,8 +116,6 @@ interface FlatRow {
   occurredAt: number;
   mailboxId: string;
   mailboxName: string;
-  /** The capped count of matching emails, when the statement asked for it. */
-  capped?: number | string;
 }
 
 const rowOf = (r: FlatRow): EmailRowData => ({
@@ -134,8 +133,18 @@ const rowOf = (r: FlatRow): EmailRowData => ({
 // Only what a row shows (and what its cursor needs): never the bodies. Keyset columns are declared in emailList.
 const WINDOW_COLUMNS = `e.id, e.direction, e.status, e."fromAddress", e."fromName", e."to", e.subject, e."occurredAt",
   e."mailboxId"`;
-const ROW_COLUMNS = `e.id, e.direction::text AS direction, e.status::text AS status, e."fromAddress", e."fromName",
-  e."to", e.subject, ${epochMs('e."occurredAt"')} AS "occurredAt", e."mailboxId", mb.name AS "mailboxName"`;
+const ROW_COLUMNS = {
+  id: 'e.id',
+  direction: 'e.direction::text',
+  status: 'e.status::text',
+  fromAddress: 'e."fromAddress"',
+  fromName: 'e."fromName"',
+  to: 'e."to"',
+  subject: 'e.subject',
+  occurredAt: epochMs('e."occurredAt"'),
+  mailboxId: 'e."mailboxId"',
+  mailboxName: 'mb.name',
+} satisfies Record<keyof FlatRow, string>;
 
 /** A user's mailboxes by name: the emails they may see (all of them), and the choices of the list's mailbox filter. */
 export const ownMailboxes = (sql: RawSql, userId: string) =>
@@ -168,15 +177,14 @@ export async function listEmails(
       const past = cursor ? `${where ? `${where} AND` : 'WHERE'} ${pastSql(order, cursor, column, p)}` : where;
       const by = orderSql(order, column);
       // The window is chosen from Email alone and only its rows are joined to their mailbox.
-      const rows = await sql.query<FlatRow>(
-        `SELECT ${ROW_COLUMNS}${countCol}
+      const [page] = await sql.query<{ rows: FlatRow[]; capped?: number | string }>(
+        `SELECT ${jsonRowsSql(ROW_COLUMNS, by)}${countCol}
          FROM (SELECT ${WINDOW_COLUMNS} FROM "Email" e ${past} ORDER BY ${by} LIMIT ${p.param(take)}) e
-         JOIN "Mailbox" mb ON mb.id = e."mailboxId"
-         ORDER BY ${by}`,
+         JOIN "Mailbox" mb ON mb.id = e."mailboxId"`,
         p.values,
       );
-      counts.seen(rows);
-      return rows.map(rowOf);
+      counts.seen(page);
+      return page.rows.map(rowOf);
     },
     count: counts.count,
   });
