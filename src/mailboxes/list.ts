@@ -220,10 +220,17 @@ export async function listMailboxes(sql: RawSql, user: Pick<PublicUser, 'id' | '
       const order = `${SORT_SQL[l.sort](d)}, m.id ASC`;
       // The window is chosen from Mailbox alone (plus the one table a relation sort orders by), and only its rows are
       // joined: joined first, a deep page joined every row it skipped (page 150 on PGlite cost twice Prisma's).
+      const window = `FROM "Mailbox" m ${SORT_JOIN[l.sort] ?? ''} ${where.sql}
+               ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`;
+      // Past page 1 the window skips rows: it picks ids only, which an index on the order and id (the default sort's
+      // (name, id)) gives without reading the skipped rows themselves, then reads the page's rows by id (decision 045).
+      const rowsFrom =
+        skip > 0
+          ? `(SELECT m.* FROM (SELECT m.id ${window}) w JOIN "Mailbox" m ON m.id = w.id) m`
+          : `(SELECT m.* ${window}) m`;
       const [page] = await sql.query<{ rows: FlatRow[]; capped?: number | string }>(
         `SELECT ${jsonRowsSql(ROW_COLUMNS, order)}${countCol}
-         FROM (SELECT m.* FROM "Mailbox" m ${SORT_JOIN[l.sort] ?? ''} ${where.sql}
-               ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}) m
+         FROM ${rowsFrom}
          ${ROW_JOINS}`,
         params,
       );
