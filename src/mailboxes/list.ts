@@ -12,6 +12,7 @@ import {
   dateOf,
   epochMs as ms,
   containsText,
+  jsonRowsSql,
   searchSql,
   sqlParams,
 } from '../web/list-sql.ts';
@@ -106,15 +107,30 @@ function listWhereSql(user: Pick<PublicUser, 'id' | 'role'>, l: Pick<MailboxList
   return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
 }
 
-// Epoch milliseconds and enums as text: plain numbers and strings from both drivers.
-const ROW_COLUMNS = `m.id, m.name, m."emailAddress", m."incomingStatus"::text AS "incomingStatus",
-  m."outgoingStatus"::text AS "outgoingStatus", m."emailApproval"::text AS "emailApproval",
-  m."enabledForIncoming", m."enabledForOutgoing", ${ms('m."lastTestCompletedAt"')} AS "lastTestCompletedAt",
-  m."retryCount", ${ms('m."nextRetryAt"')} AS "nextRetryAt",
-  p.id AS "profileId", p.name AS "profileName", p."googleAppInTesting",
-  s.state::text AS "syncState", s."stoppedReason",
-  g."mailboxId" AS "grantOf", g."googleEmail", g."needsReconsent", ${ms('g."signInRequiredAt"')} AS "signInRequiredAt",
-  ${ms('g."refreshTokenIssuedAt"')} AS "refreshTokenIssuedAt"`;
+// Epoch milliseconds and enums as text: plain numbers and strings in JSON (jsonRowsSql).
+const ROW_COLUMNS = {
+  id: 'm.id',
+  name: 'm.name',
+  emailAddress: 'm."emailAddress"',
+  incomingStatus: 'm."incomingStatus"::text',
+  outgoingStatus: 'm."outgoingStatus"::text',
+  emailApproval: 'm."emailApproval"::text',
+  enabledForIncoming: 'm."enabledForIncoming"',
+  enabledForOutgoing: 'm."enabledForOutgoing"',
+  lastTestCompletedAt: ms('m."lastTestCompletedAt"'),
+  retryCount: 'm."retryCount"',
+  nextRetryAt: ms('m."nextRetryAt"'),
+  profileId: 'p.id',
+  profileName: 'p.name',
+  googleAppInTesting: 'p."googleAppInTesting"',
+  syncState: 's.state::text',
+  stoppedReason: 's."stoppedReason"',
+  grantOf: 'g."mailboxId"',
+  googleEmail: 'g."googleEmail"',
+  needsReconsent: 'g."needsReconsent"',
+  signInRequiredAt: ms('g."signInRequiredAt"'),
+  refreshTokenIssuedAt: ms('g."refreshTokenIssuedAt"'),
+} satisfies Record<keyof FlatRow, string>;
 const PROFILE_JOIN = `LEFT JOIN "EmailServerProfile" p ON p.id = m."profileId"`;
 const GRANT_JOIN = `LEFT JOIN "GmailGrant" g ON g."mailboxId" = m.id`;
 /**
@@ -150,8 +166,6 @@ interface FlatRow {
   needsReconsent: boolean | null;
   signInRequiredAt: number | null;
   refreshTokenIssuedAt: number | null;
-  /** The capped count of matching mailboxes, when the statement asked for it. */
-  capped?: number | string;
 }
 
 /** A joined row in the shape rowSelect gives (what the view and the badges read). */
@@ -206,16 +220,22 @@ export async function listMailboxes(sql: RawSql, user: Pick<PublicUser, 'id' | '
       const order = `${SORT_SQL[l.sort](d)}, m.id ASC`;
       // The window is chosen from Mailbox alone (plus the one table a relation sort orders by), and only its rows are
       // joined: joined first, a deep page joined every row it skipped (page 150 on PGlite cost twice Prisma's).
-      const rows = await sql.query<FlatRow>(
-        `SELECT ${ROW_COLUMNS}${countCol}
-         FROM (SELECT m.* FROM "Mailbox" m ${SORT_JOIN[l.sort] ?? ''} ${where.sql}
-               ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}) m
-         ${ROW_JOINS}
-         ORDER BY ${order}`,
+      const window = `FROM "Mailbox" m ${SORT_JOIN[l.sort] ?? ''} ${where.sql}
+               ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`;
+      // Past page 1 the window skips rows: it picks ids only, which an index on the order and id (the default sort's
+      // (name, id)) gives without reading the skipped rows themselves, then reads the page's rows by id (decision 045).
+      const rowsFrom =
+        skip > 0
+          ? `(SELECT m.* FROM (SELECT m.id ${window}) w JOIN "Mailbox" m ON m.id = w.id) m`
+          : `(SELECT m.* ${window}) m`;
+      const [page] = await sql.query<{ rows: FlatRow[]; capped?: number | string }>(
+        `SELECT ${jsonRowsSql(ROW_COLUMNS, order)}${countCol}
+         FROM ${rowsFrom}
+         ${ROW_JOINS}`,
         params,
       );
-      counts.seen(rows);
-      return rows.map(rowOf);
+      counts.seen(page);
+      return page.rows.map(rowOf);
     },
     count: counts.count,
   });

@@ -3,7 +3,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import type { RawSql } from '../db/client.ts';
 import { COUNT_CAP, defineList, type QueryOf } from '../web/list.ts';
 import { authMethod } from '../mail/auth-methods.ts';
-import { cappedCount, containsPattern, epochMs, sqlParams } from '../web/list-sql.ts';
+import { cappedCount, containsPattern, epochMs, jsonRowsSql, sqlParams } from '../web/list-sql.ts';
 
 export const profileList = defineList<
   Prisma.EmailServerProfileOrderByWithRelationInput,
@@ -66,8 +66,6 @@ interface FlatRow {
   isDefaultGmail: boolean;
   updatedAt: number;
   mailboxCount: number;
-  /** The capped count of matching profiles, when the statement asked for it. */
-  capped?: number | string;
 }
 
 /**
@@ -88,18 +86,24 @@ export async function listProfiles(sql: RawSql, l: ProfileListQuery) {
       const withCount = skip + profileList.pageSize < cap;
       const order = `${SORT_SQL[l.sort](d)}, ${TIEBREAK_SQL}`;
       const byCount = l.sort === 'mailboxes';
-      const rows = await sql.query<FlatRow>(
-        `SELECT p.id, p.name, p."serverType"::text AS "serverType", p."incomingServer",
-           p."authenticateUsing"::text AS "authenticateUsing", p."isDefaultGmail",
-           ${epochMs('p."updatedAt"')} AS "updatedAt", ${byCount ? 'p.n' : MAILBOX_COUNT} AS "mailboxCount"
-           ${withCount ? counts.column : ''}
+      const columns = {
+        id: 'p.id',
+        name: 'p.name',
+        serverType: 'p."serverType"::text',
+        incomingServer: 'p."incomingServer"',
+        authenticateUsing: 'p."authenticateUsing"::text',
+        isDefaultGmail: 'p."isDefaultGmail"',
+        updatedAt: epochMs('p."updatedAt"'),
+        mailboxCount: byCount ? 'p.n' : MAILBOX_COUNT,
+      } satisfies Record<keyof FlatRow, string>;
+      const [page] = await sql.query<{ rows: FlatRow[]; capped?: number | string }>(
+        `SELECT ${jsonRowsSql(columns, order)} ${withCount ? counts.column : ''}
          FROM (SELECT p.* FROM ${byCount ? `(SELECT p.*, ${MAILBOX_COUNT} AS n FROM "EmailServerProfile" p) p` : `"EmailServerProfile" p`}
-               ${where} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}) p
-         ORDER BY ${order}`,
+               ${where} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}) p`,
         [...whereParams, take, skip],
       );
-      counts.seen(rows);
-      return rows.map(
+      counts.seen(page);
+      return page.rows.map(
         (r): ProfileRow => ({
           id: r.id,
           name: r.name,

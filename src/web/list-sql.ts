@@ -35,6 +35,19 @@ export const searchSql = (lowered: string[], column: (name: string) => string, p
 export const epochMs = (col: string) => `(extract(epoch FROM ${col}) * 1000)::float8`;
 export const dateOf = (v: number | null) => (v === null ? null : new Date(v));
 
+/**
+ * A page's rows as one JSON array, in `order` (SQL over the statement's FROM items): the statement returns one row
+ * whose `rows` column holds them, each an object of `columns` (its key → its SQL), [] when none. One value instead of
+ * one per column of every row: on PGlite its reply is parsed, copied to the main thread and converted there once,
+ * where each of a page's ≈ 1,000 values cost its own allocations at each of those steps (decision 045); pg parses it
+ * with one JSON.parse. Values are JSON's: text, numbers (times as epochMs), booleans, null, and json columns as they
+ * are. At most 50 columns (json_build_object takes 100 arguments).
+ */
+export function jsonRowsSql(columns: Record<string, string>, order: string) {
+  const pairs = Object.entries(columns).map(([key, sql]) => `'${key}', ${sql}`);
+  return `coalesce(json_agg(json_build_object(${pairs.join(', ')}) ORDER BY ${order}), '[]') AS rows`;
+}
+
 /** The number of rows `from` and `where` match, counting at most `limit` of them when given. */
 export function countSql(from: string, where: string, limit?: number) {
   return limit === undefined
@@ -44,15 +57,15 @@ export function countSql(from: string, where: string, limit?: number) {
 
 /**
  * A list's count of `from` and `where` (whose parameters are `params`), capped at `cap` + 1: a page's statement
- * carries it as the column `capped` (`column`, evaluated once) and hands its rows to `seen`; web/list.ts then asks
+ * carries it as the column `capped` (`column`, evaluated once) and hands its row to `seen`; web/list.ts then asks
  * `count`, which answers from them, or runs a statement of its own when the page did not carry it.
  */
 export function cappedCount(sql: RawSql, from: string, where: string, params: unknown[], cap: number) {
   let counted: number | undefined;
   return {
     column: `, (${countSql(from, where, cap + 1)}) AS capped`,
-    seen(rows: { capped?: number | string }[]) {
-      if (rows.length && rows[0].capped !== undefined) counted = Number(rows[0].capped);
+    seen(row: { capped?: number | string } | undefined) {
+      if (row?.capped !== undefined && row.capped !== null) counted = Number(row.capped);
     },
     async count(upTo?: number) {
       if (upTo === cap + 1 && counted !== undefined) return counted;

@@ -38,6 +38,11 @@ export interface ListSpec<O, K extends string, F extends FilterSchemas> {
   pageSize?: number;
   countCap?: number;
   /**
+   * Counting stops here instead when the list is searched (`q`): a text search's count tests each row it reads, and
+   * a common word is found in one row of several, so its count reads several times the cap in rows (decision 045).
+   */
+  searchCountCap?: number;
+  /**
    * Keyset paging: the type of every column the sorts and the tiebreak order by. Each order entry must then be one
    * scalar column (`{ column: dir }`), and the list is read with `readKeyset`.
    */
@@ -107,6 +112,8 @@ export interface ListDef<O, K extends string, F extends FilterSchemas> {
   /** A link to this list with some values changed; the page goes back to 1 unless `change` names one. */
   href(l: ListQuery<K, F>, change?: Partial<ListQuery<K, F>>): string;
   orderBy(l: ListQuery<K, F>): O[];
+  /** Where counting stops for this query ("1–50 of 5,000+"): countCap, or searchCountCap for a search. */
+  countCap(l: ListQuery<K, F>): number;
   read<R>(l: ListQuery<K, F>, source: ListSource<O, R>): Promise<ListPage<R, ListQuery<K, F>>>;
   /** Keyset lists only. `page` is then the page's position, carried in links to number the rows shown. */
   readKeyset<R extends object>(l: ListQuery<K, F>, source: KeysetSource<O, R>): Promise<ListPage<R, ListQuery<K, F>>>;
@@ -178,7 +185,8 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
   const clash = filters.find(([name]) => RESERVED.includes(name));
   if (clash) throw new Error(`List filter "${clash[0]}" clashes with a list parameter`);
   const pageSize = spec.pageSize ?? PAGE_SIZE;
-  const cap = spec.countCap ?? COUNT_CAP;
+  const listCap = spec.countCap ?? COUNT_CAP;
+  const countCap = (l: { q: string }) => (l.q && spec.searchCountCap !== undefined ? spec.searchCountCap : listCap);
   const firstDir = (k: K): Dir => spec.sorts[k].first ?? 'asc';
   const isSort = (v: string): v is K => Object.hasOwn(spec.sorts, v);
   type Q = ListQuery<K, F>;
@@ -244,6 +252,7 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
     const to = skip + rows.length;
     const page = { query: l, rows, from: rows.length ? skip + 1 : 0, to, ...extra, hasNext };
     const exact = (total: number) => ({ ...page, total, exact: true, pages: Math.max(1, Math.ceil(total / pageSize)) });
+    const cap = countCap(l);
     if (!hasNext) return exact(to); // the last page: all rows before it, and its own
     // Counting could only tell "more than the cap" here: rows past this page exist, which says as much.
     if (to >= cap) return { ...page, total: to, exact: false, pages: null };
@@ -335,5 +344,5 @@ export function defineList<O, K extends string, F extends FilterSchemas = Record
     return finish(first, got, count, withCursors(first, got));
   };
 
-  return { spec, pageSize, parse, params, href, orderBy, read, readKeyset };
+  return { spec, pageSize, parse, params, href, orderBy, countCap, read, readKeyset };
 }
