@@ -16,10 +16,8 @@ import { storeRefreshed } from '../../src/gmail/provider.ts';
 import type { Outcome } from '../../src/checks/outcome.ts';
 import type { Step } from '../../src/mail/types.ts';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
-import { seedScale } from '../seed.ts';
-import type { RemoteWorld } from '../world.ts';
 import { median, now, round } from '../util.ts';
-import { openFreshDatabase } from './seeded.ts';
+import { openFreshDatabase, seedScaleWithoutWorld } from './seeded.ts';
 
 const ENGINE = (process.env.ENGINE ?? 'pglite') as 'pglite' | 'postgres';
 const [N, C, ROUNDS] = [process.env.N ?? 1000, process.env.C ?? 50, process.env.ROUNDS ?? 3].map(Number);
@@ -126,15 +124,7 @@ const { db, config, close } = await openFreshDatabase(ENGINE, 'jobsql');
 try {
   const { prisma } = db;
   const sealer = createSealer(config.secretsKeys.current);
-  const stubWorld = {
-    imapPort: 1,
-    smtpStarttlsPort: 2,
-    clientId: 'id',
-    clientSecret: 'secret',
-    addAccounts: async (emails: string[]) =>
-      emails.map(() => ({ access_token: 'a', refresh_token: 'r', expires_in: 3600 })),
-  } as unknown as RemoteWorld;
-  const seed = await seedScale(prisma, sealer, stubWorld, { n: N, maxConcurrentConnections: 100 });
+  const seed = await seedScaleWithoutWorld(prisma, sealer, N);
   const token = sealer.seal('access', SEALED.grantAccessToken);
   const out: Record<string, { wallMsPerJob: number[]; mainCpuMsPerJob: number[]; processCpuMsPerJob: number[] }> = {};
   for (let r = 0; r < ROUNDS * 2; r++) {

@@ -10,7 +10,8 @@ import { createLogger } from '../../src/logger.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createSealer } from '../../src/security/secrets.ts';
 import { signIn } from '../pages.ts';
-import { seedPages } from '../seed.ts';
+import { seedPages, seedScale } from '../seed.ts';
+import type { RemoteWorld } from '../world.ts';
 import { baseEnv, benchPostgres, tempDir } from '../util.ts';
 
 export async function openSeededPages(config: Config) {
@@ -72,4 +73,20 @@ export async function openFreshDatabase(engine: 'pglite' | 'postgres', tag: stri
     throw e;
   });
   return { db, config, close };
+}
+
+/**
+ * The scale bench's seed (bench/seed.ts) of `n` mailboxes without a Gmail world: every grant holds the same stub
+ * tokens, for diagnostics that run the job's statements and never talk to Google or the mail servers.
+ */
+export function seedScaleWithoutWorld(prisma: Database['prisma'], sealer: ReturnType<typeof createSealer>, n: number) {
+  const stubWorld = {
+    imapPort: 1,
+    smtpStarttlsPort: 2,
+    clientId: 'id',
+    clientSecret: 'secret',
+    addAccounts: async (emails: string[]) =>
+      emails.map(() => ({ access_token: 'a', refresh_token: 'r', expires_in: 3600 })),
+  } as unknown as RemoteWorld;
+  return seedScale(prisma, sealer, stubWorld, { n, maxConcurrentConnections: 100 });
 }

@@ -22,9 +22,9 @@ const { createGoogleClient } = await import('../../src/gmail/google-client.ts');
 const { readAndClaim, storeRefreshed } = await import('../../src/gmail/provider.ts');
 const { createSealer, SEALED } = await import('../../src/security/secrets.ts');
 const { startRemoteWorld } = await import('../world.ts');
-const { seedScale, resetForRun } = await import('../seed.ts');
+const { resetForRun } = await import('../seed.ts');
 const { median, now, round, procCpuSeconds } = await import('../util.ts');
-const { openFreshDatabase } = await import('./seeded.ts');
+const { openFreshDatabase, seedScaleWithoutWorld } = await import('./seeded.ts');
 
 function cpu(): { main: number; all: number } {
   const read = (path: string) => {
@@ -124,15 +124,7 @@ if (PART === 'http') {
   try {
     const { prisma } = db;
     const sealer = createSealer(config.secretsKeys.current);
-    const stubWorld = {
-      imapPort: 1,
-      smtpStarttlsPort: 2,
-      clientId: 'id',
-      clientSecret: 'secret',
-      addAccounts: async (emails: string[]) =>
-        emails.map(() => ({ access_token: 'a', refresh_token: 'r', expires_in: 3600 })),
-    } as unknown as Parameters<typeof seedScale>[2];
-    const seed = await seedScale(prisma, sealer, stubWorld, { n: N, maxConcurrentConnections: 100 });
+    const seed = await seedScaleWithoutWorld(prisma, sealer, N);
     const token = sealer.seal('access', SEALED.grantAccessToken);
     /** As at main (cda1c80): Prisma's read, the claim, the write that releases it; every commit flushed. */
     const before = async (mailboxId: string) => {
