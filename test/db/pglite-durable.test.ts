@@ -1,16 +1,16 @@
 // The embedded database on disk is durable (decision 042): a commit returns only after its WAL reached the disk through
 // fsync(2). PGlite's defaults did not (-F, an Emscripten file system without fsync, fdatasync a no-op), so a power loss
 // or an OS crash could lose committed data; a killed process never could, and still cannot (test/process/crash).
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pgliteOptions } from '../../src/db/pglite-options.ts';
 import { PGliteRemote } from '../../src/db/pglite-remote.ts';
 import { dbModes } from '../helpers/db.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
 
 /** Records the files fsync(2) is called on in this thread while `fn` runs. */
 async function fsyncedFiles(fn: () => Promise<unknown>): Promise<string[]> {
@@ -30,15 +30,7 @@ async function fsyncedFiles(fn: () => Promise<unknown>): Promise<string[]> {
 
 if (dbModes().includes('pglite')) {
   describe('the embedded database on disk', () => {
-    const dirs: string[] = [];
-    const newDir = () => {
-      const d = mkdtempSync(join(tmpdir(), 'mailroom-durable-'));
-      dirs.push(d);
-      return d;
-    };
-    after(() => {
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    });
+    const newDir = tempDirs('mailroom-durable-');
 
     test('a commit fsyncs its WAL before it returns; a read-only statement syncs nothing', async () => {
       const dir = newDir();

@@ -1,15 +1,13 @@
 // The embedded database on disk keeps its files' sizes (decision 045): PostgreSQL's lseek(SEEK_END) — a relation's
 // length, asked for every table and index a statement plans or scans — is answered without an fstat(2) each time, and
 // the sizes follow the files as PostgreSQL grows, truncates and replaces them.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pgliteOptions } from '../../src/db/pglite-options.ts';
 import { dbModes } from '../helpers/db.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
 
 /** How many fstat(2) calls this thread makes while `fn` runs. */
 async function fstats(fn: () => Promise<unknown>): Promise<number> {
@@ -40,15 +38,7 @@ async function lengths(pg: PGlite, table: string) {
 
 if (dbModes().includes('pglite')) {
   describe('the embedded database keeps its files sizes', () => {
-    const dirs: string[] = [];
-    const newDir = () => {
-      const d = mkdtempSync(join(tmpdir(), 'mailroom-sizes-'));
-      dirs.push(d);
-      return d;
-    };
-    after(() => {
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    });
+    const newDir = tempDirs('mailroom-sizes-');
 
     test('planning and scanning a table again asks the disk for no file size', async () => {
       const pg = await PGlite.create(pgliteOptions({ dataDir: newDir() }));
